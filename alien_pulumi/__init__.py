@@ -1,0 +1,58 @@
+"""alien-pulumi: deploy a vendor's application into its customers' clouds with least privilege.
+
+The public surface is re-exported here; everything else is an implementation module.
+"""
+
+from alien_pulumi.errors import (
+    AlienError,
+    ContextError,
+    PermissionDataError,
+    Problem,
+    StackLoadError,
+    StackValidationError,
+)
+from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.definition import (
+    Container,
+    Function,
+    Kv,
+    Network,
+    Queue,
+    Resource,
+    Stack,
+    Storage,
+    Vault,
+    on_queue,
+    on_schedule,
+)
+from alien_pulumi.model.loader import load_stack
+from alien_pulumi.model.spec import StackSpec
+from alien_pulumi.model.types import Lifecycle, Platform, ResourceType
+from alien_pulumi.model.validation import parse_spec
+
+__all__ = [
+    "AlienError",
+    "Container",
+    "ContextError",
+    "DeploymentContext",
+    "Function",
+    "Kv",
+    "Lifecycle",
+    "Network",
+    "PermissionDataError",
+    "Platform",
+    "Problem",
+    "Queue",
+    "Resource",
+    "ResourceType",
+    "Stack",
+    "StackLoadError",
+    "StackSpec",
+    "StackValidationError",
+    "Storage",
+    "Vault",
+    "load_stack",
+    "on_queue",
+    "on_schedule",
+    "parse_spec",
+]

@@ -1,0 +1,105 @@
+"""What every command shares: stack loading, deployment-context flags, error handling, consoles."""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from alien_pulumi.errors import AlienError, StackLoadError, StackValidationError
+from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.loader import load_stack
+from alien_pulumi.model.spec import StackSpec
+from alien_pulumi.model.types import Platform
+
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def handles_errors(func: F) -> F:
+    """Turn an ``AlienError`` into one clear message on stderr and the documented exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except StackValidationError as exc:
+            err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(EXIT_INVALID) from None
+        except StackLoadError as exc:
+            err.print(f"[red]error:[/] {exc}", markup=True)
+            raise typer.Exit(EXIT_INVALID) from None
+        except AlienError as exc:
+            err.print(f"[red]error:[/] {exc}", markup=True)
+            raise typer.Exit(getattr(exc, "exit_code", EXIT_USAGE)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+StackArg = Annotated[
+    Path,
+    typer.Argument(exists=True, dir_okay=False, help="Stack file: Python defining a StackSpec, or spec JSON."),
+]
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print pure JSON on stdout.")]
+PlatformOpt = Annotated[Platform, typer.Option("--platform", "-p", help="Target cloud.", case_sensitive=False)]
+
+
+def load(path: Path) -> StackSpec:
+    return load_stack(path)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, sort_keys=False) + "\n")
+
+
+# Deployment-context flags, shared by every command that renders for one deployment.
+Prefix = Annotated[str | None, typer.Option(help="Physical-name prefix (default: the stack name).")]
+Region = Annotated[str | None, typer.Option(help="AWS region.")]
+AccountId = Annotated[str | None, typer.Option("--account-id", help="AWS account id.")]
+Project = Annotated[str | None, typer.Option(help="GCP project id.")]
+SubscriptionId = Annotated[str | None, typer.Option("--subscription-id", help="Azure subscription id.")]
+ResourceGroup = Annotated[str | None, typer.Option("--resource-group", help="Azure resource group.")]
+VendorPrincipal = Annotated[
+    str | None,
+    typer.Option("--vendor-principal", help="AWS role ARN, GCP service-account email or Azure OIDC subject."),
+]
+ExternalId = Annotated[str | None, typer.Option("--external-id", help="AWS sts:ExternalId for the trust policy.")]
+
+
+def context_for(
+    spec: StackSpec,
+    platform: Platform,
+    prefix: str | None = None,
+    region: str | None = None,
+    account_id: str | None = None,
+    project: str | None = None,
+    subscription_id: str | None = None,
+    resource_group: str | None = None,
+    vendor_principal: str | None = None,
+    external_id: str | None = None,
+) -> DeploymentContext:
+    if platform not in spec.platforms:
+        declared = ", ".join(p.value for p in spec.platforms)
+        raise StackLoadError(f"stack '{spec.name}' does not declare platform {platform.value} (declared: {declared})")
+    return DeploymentContext.create(
+        platform,
+        spec.name,
+        prefix=prefix,
+        region=region,
+        account_id=account_id,
+        project=project,
+        subscription_id=subscription_id,
+        resource_group=resource_group,
+        vendor_principal=vendor_principal,
+        external_id=external_id,
+    )

@@ -1,0 +1,86 @@
+"""``alien-pulumi``: the vendor's tool. Thin commands over the library; each prints a table or JSON."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from alien_pulumi.cli.common import JsonFlag, StackArg, handles_errors, load, out, print_json
+from alien_pulumi.model.spec import StackSpec
+from alien_pulumi.model.types import Lifecycle
+
+app = typer.Typer(
+    name="alien-pulumi",
+    help="Deploy a stack into customers' clouds: validate, render permissions, synthesize, release.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+LIFECYCLE_STYLE = {Lifecycle.FROZEN: "cyan", Lifecycle.LIVE: "green"}
+
+
+@app.command()
+@handles_errors
+def validate(stack: StackArg, json_out: JsonFlag = False) -> None:
+    """Check a stack; list every problem (exit 1) or say it is valid."""
+    spec = load(stack)
+    if json_out:
+        print_json({"stack": spec.name, "valid": True, "digest": spec.digest(), "frozen_digest": spec.frozen_digest()})
+        return
+    frozen = len(spec.by_lifecycle(Lifecycle.FROZEN))
+    out.print(f"stack '{spec.name}' is valid: {len(spec.resources)} resources ({frozen} frozen, "
+              f"{len(spec.resources) - frozen} live) on {', '.join(p.value for p in spec.platforms)}")
+
+
+def summary_rows(spec: StackSpec) -> list[dict[str, object]]:
+    return [
+        {
+            "id": r.id,
+            "type": r.kind.value,
+            "lifecycle": r.lifecycle.value,
+            "links": [ref for field, ref in r.references() if field == "links"],
+            "profile": r.profile,
+        }
+        for r in spec.resources
+    ]
+
+
+@app.command()
+@handles_errors
+def show(stack: StackArg, json_out: JsonFlag = False) -> None:
+    """Show a stack's resources: id, type, lifecycle, links, profile."""
+    spec = load(stack)
+    rows = summary_rows(spec)
+    if json_out:
+        print_json({
+            "stack": spec.name,
+            "platforms": [p.value for p in spec.platforms],
+            "digest": spec.digest(),
+            "frozen_digest": spec.frozen_digest(),
+            "resources": rows,
+            "spec": spec.model_dump(mode="json"),
+        })
+        return
+    table = Table(title=f"stack {spec.name} ({', '.join(p.value for p in spec.platforms)})")
+    for column in ("id", "type", "lifecycle", "links", "profile"):
+        table.add_column(column)
+    for row, res in zip(rows, spec.resources, strict=True):
+        style = LIFECYCLE_STYLE[res.lifecycle]
+        table.add_row(
+            str(row["id"]), str(row["type"]), f"[{style}]{row['lifecycle']}[/]",
+            ", ".join(row["links"]) or "-",  # type: ignore[arg-type]
+            str(row["profile"] or "-"),
+        )
+    out.print(table)
+    out.print(f"digest {spec.digest()[:16]}  frozen digest {spec.frozen_digest()[:16]}")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of a serialized stack spec."""
+    print_json(StackSpec.model_json_schema())
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,49 @@
+"""The typed error hierarchy: every error a user can cause is an ``AlienError``.
+
+The CLIs catch ``AlienError`` and print its message; anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AlienError(Exception):
+    """Base of every error alien-pulumi raises on purpose."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: where (a resource id or ``stack``), which field, what is wrong."""
+
+    where: str
+    field: str
+    message: str
+    code: str = "INVALID"
+
+    def __str__(self) -> str:
+        location = f"{self.where}.{self.field}" if self.field else self.where
+        return f"{location}: {self.message}"
+
+
+class StackValidationError(AlienError):
+    """A stack has one or more problems; ``problems`` lists every one of them."""
+
+    def __init__(self, stack: str, problems: list[Problem]) -> None:
+        self.stack = stack
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        count = len(self.problems)
+        super().__init__(f"stack '{stack}' is invalid ({count} problem{'s' * (count != 1)}):\n{lines}")
+
+
+class StackLoadError(AlienError):
+    """A stack file could not be read or holds no single stack."""
+
+
+class ContextError(AlienError):
+    """The deployment context (prefix, account, project, ...) is incomplete or malformed."""
+
+
+class PermissionDataError(AlienError):
+    """A permission-set data file is malformed (a packaging bug, caught by the tests)."""

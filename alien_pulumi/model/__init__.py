@@ -1,0 +1,1 @@
+"""Stage 1 and 2: the stack definition API and the validated ``StackSpec``."""

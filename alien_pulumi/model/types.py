@@ -1,0 +1,81 @@
+"""Enumerations and small value types shared by every stage."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import Enum
+from types import MappingProxyType
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
+
+ID_PATTERN = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+
+
+class Lifecycle(str, Enum):
+    """Who may change a resource after setup: nobody but the admin (frozen), or the vendor (live)."""
+
+    FROZEN = "frozen"
+    LIVE = "live"
+
+
+class Platform(str, Enum):
+    AWS = "aws"
+    GCP = "gcp"
+    AZURE = "azure"
+
+
+class ResourceType(str, Enum):
+    STORAGE = "storage"
+    FUNCTION = "function"
+    CONTAINER = "container"
+    QUEUE = "queue"
+    KV = "kv"
+    VAULT = "vault"
+    NETWORK = "network"
+
+
+COMPUTE_TYPES = frozenset({ResourceType.FUNCTION, ResourceType.CONTAINER})
+DATA_TYPES = frozenset({ResourceType.STORAGE, ResourceType.QUEUE, ResourceType.KV, ResourceType.VAULT})
+
+# The permission-set vocabulary of each type. The data files under permissions/sets/ define exactly these
+# (a test checks both directions), so validation can run without loading them.
+SET_NAMES: Mapping[ResourceType, frozenset[str]] = MappingProxyType(
+    {
+        t: frozenset(
+            {"provision", "management", "heartbeat"}
+            | ({"data-read", "data-write"} if t in DATA_TYPES else set())
+            | ({"runtime"} if t in COMPUTE_TYPES else set())
+        )
+        for t in ResourceType
+    }
+)
+DATA_SET_PREFIX = "data-"
+
+
+def _freeze(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(sorted(value.items())))
+
+
+def _freeze_str_map(value: Mapping[str, str]) -> Mapping[str, str]:
+    return _freeze(value)
+
+
+FrozenStrMap = Annotated[
+    dict[str, str],
+    AfterValidator(_freeze_str_map),
+    PlainSerializer(dict, return_type=dict),
+    WithJsonSchema({"type": "object", "additionalProperties": {"type": "string"}}),
+]
+"""A read-only ``str -> str`` mapping that serialises as a JSON object with sorted keys."""
+
+
+def frozen_mapping(value_schema: dict[str, Any]) -> Any:
+    """A read-only mapping type with string keys whose values follow ``value_schema``."""
+    return Annotated[
+        dict[str, Any],
+        AfterValidator(_freeze),
+        PlainSerializer(dict, return_type=dict),
+        WithJsonSchema({"type": "object", "additionalProperties": value_schema}),
+    ]
