@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from alien_pulumi.cli.common import JsonFlag, StackArg, handles_errors, load, out, print_json
+from alien_pulumi.cli.permissions_cmd import permissions
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle
 
@@ -80,6 +81,9 @@ def show(stack: StackArg, json_out: JsonFlag = False) -> None:
 def schema() -> None:
     """Print the JSON Schema of a serialized stack spec."""
     print_json(StackSpec.model_json_schema())
+
+
+app.command()(handles_errors(permissions))
 
 
 def main() -> None:

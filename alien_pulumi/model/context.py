@@ -11,7 +11,7 @@ from alien_pulumi.errors import ContextError
 from alien_pulumi.model.naming import deployment_names, identity_name
 from alien_pulumi.model.types import Platform
 
-PREFIX = re.compile(r"^[a-z][a-z0-9-]{0,22}[a-z0-9]$")
+PREFIX = re.compile(r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")
 
 _DEFAULT_PRINCIPAL = {
     Platform.AWS: "arn:aws:iam::111122223333:role/alien-release",
@@ -29,7 +29,7 @@ class DeploymentContext(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     platform: Platform
-    prefix: str = Field(description="Prefix of every physical name, e.g. acme-myapp (2-24 chars).")
+    prefix: str = Field(description="Prefix of every physical name, e.g. acme-myapp (1-24 chars).")
     stack: str = Field(description="Stack name (tags and labels carry it).")
     region: str = Field("us-east-1", description="AWS region.")
     account_id: str = Field("123456789012", pattern=r"^\d{12}$", description="AWS account id.")

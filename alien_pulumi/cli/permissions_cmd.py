@@ -1,0 +1,83 @@
+"""``permissions``: render one layer for one cloud, as the cloud's JSON or the reviewer's markdown."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated
+
+import typer
+
+from alien_pulumi.cli.common import (
+    AccountId,
+    ExternalId,
+    PlatformOpt,
+    Prefix,
+    Project,
+    Region,
+    ResourceGroup,
+    StackArg,
+    SubscriptionId,
+    VendorPrincipal,
+    context_for,
+    load,
+    print_json,
+)
+from alien_pulumi.errors import AlienError
+from alien_pulumi.permissions import derive_plan, render_layer, render_markdown
+
+
+class LayerName(str, Enum):
+    provisioning = "provisioning"
+    management = "management"
+    runtime = "runtime"
+
+
+class Format(str, Enum):
+    json = "json"
+    markdown = "markdown"
+
+
+class UsageError(AlienError):
+    exit_code = 2
+
+
+LayerOpt = Annotated[LayerName | None, typer.Option("--layer", "-l", help="Layer (default: all, markdown only).")]
+ProfileOpt = Annotated[str | None, typer.Option(help="Runtime profile (runtime layer).")]
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="json (the cloud's shape) or markdown.")]
+
+
+def permissions(
+    stack: StackArg,
+    platform: PlatformOpt,
+    layer: LayerOpt = None,
+    profile: ProfileOpt = None,
+    fmt: FormatOpt = Format.json,
+    prefix: Prefix = None,
+    region: Region = None,
+    account_id: AccountId = None,
+    project: Project = None,
+    subscription_id: SubscriptionId = None,
+    resource_group: ResourceGroup = None,
+    vendor_principal: VendorPrincipal = None,
+    external_id: ExternalId = None,
+) -> None:
+    """Render the provisioning, management or runtime permissions of a stack for one cloud."""
+    spec = load(stack)
+    ctx = context_for(spec, platform, prefix, region, account_id, project, subscription_id, resource_group,
+                      vendor_principal, external_id)
+    plan = derive_plan(spec, ctx)
+    if profile is not None and profile not in plan.runtime:
+        known = ", ".join(plan.runtime) or "none"
+        raise UsageError(f"stack '{spec.name}' has no runtime profile {profile!r} (profiles: {known})")
+    if fmt is Format.markdown:
+        sys.stdout.write(render_markdown(plan, [layer.value] if layer else None, profile))
+        return
+    if layer is None:
+        raise UsageError("--layer is required with --format json")
+    if layer is LayerName.runtime:
+        if profile is None:
+            if len(plan.runtime) != 1:
+                raise UsageError(f"--profile is required: profiles are {', '.join(plan.runtime)}")
+            profile = next(iter(plan.runtime))
+    print_json(render_layer(plan, layer.value, profile))

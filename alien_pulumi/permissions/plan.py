@@ -1,0 +1,257 @@
+"""Derive the three permission layers of a stack for one deployment (DESIGN.md §2).
+
+- management: frozen -> ``<type>/heartbeat``; live -> ``<type>/management`` + ``<type>/heartbeat``;
+  ``management.extend`` adds sets at ``*`` or a resource id. Never a data set (validation rejects it).
+- provisioning: every resource's ``provision`` set and ``identity/provision``.
+- runtime: one identity per profile; a profile's sets bound to the resources it names (``*`` = every
+  resource of the set's type); links add data grants; compute adds its own ``<type>/runtime``.
+"""
+
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+from alien_pulumi.errors import PermissionDataError
+from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.naming import resource_names
+from alien_pulumi.model.resources import ResourceSpec
+from alien_pulumi.model.spec import StackSpec
+from alien_pulumi.model.types import COMPUTE_TYPES, Lifecycle, ResourceType
+from alien_pulumi.permissions.library import IDENTITY, Grant, PermissionSet, Scope, permission_set
+
+DEFAULT_PROFILE = "default"  # the runtime profile of a compute resource that names none
+LINK_SETS = {
+    ResourceType.STORAGE: ("data-read", "data-write"),
+    ResourceType.QUEUE: ("data-read", "data-write"),
+    ResourceType.KV: ("data-read", "data-write"),
+    ResourceType.VAULT: ("data-read",),
+}
+LAYERS = ("provisioning", "management", "runtime")
+
+
+@dataclass(frozen=True)
+class BoundGrant:
+    """A grant filled in for one resource (or for the stack): concrete actions on concrete resources."""
+
+    set_id: str
+    resource_id: str | None
+    description: str
+    scope: Scope
+    actions: tuple[str, ...]
+    data_actions: tuple[str, ...]
+    resources: tuple[str, ...]
+    condition: Any = None
+
+
+@dataclass(frozen=True)
+class SetUse:
+    """A permission set granted in a layer, to the resources it is bound to (empty = the stack)."""
+
+    set: PermissionSet
+    resource_ids: tuple[str, ...]
+    reason: str
+
+
+@dataclass(frozen=True)
+class Layer:
+    """One identity's permissions: who holds it, which sets, and the bound grants."""
+
+    name: str
+    holder: str
+    identity: str
+    uses: tuple[SetUse, ...]
+    grants: tuple[BoundGrant, ...]
+
+    def actions(self) -> set[str]:
+        return {a for g in self.grants for a in g.actions}
+
+    def data_actions(self) -> set[str]:
+        return {a for g in self.grants for a in g.data_actions}
+
+    def set_ids(self) -> set[str]:
+        return {u.set.id for u in self.uses}
+
+
+@dataclass(frozen=True)
+class PermissionPlan:
+    """The three layers of one stack on one deployment."""
+
+    spec: StackSpec
+    context: DeploymentContext
+    provisioning: Layer
+    management: Layer
+    runtime: dict[str, Layer] = field(default_factory=dict)
+
+    def layer(self, name: str, profile: str | None = None) -> Layer:
+        if name == "runtime":
+            if profile is None:
+                raise KeyError("the runtime layer needs a profile")
+            return self.runtime[profile]
+        return {"provisioning": self.provisioning, "management": self.management}[name]
+
+
+def profile_of(res: ResourceSpec) -> str:
+    return res.profile or DEFAULT_PROFILE
+
+
+def runtime_profiles(spec: StackSpec) -> list[str]:
+    """Profiles that become runtime identities: the defined ones and the implicit default when used."""
+    used = {profile_of(r) for r in spec.resources if r.kind in COMPUTE_TYPES}
+    return sorted(set(spec.permissions.profiles) | used)
+
+
+class _Binder:
+    """Fills grant templates with one deployment's names."""
+
+    def __init__(self, spec: StackSpec, ctx: DeploymentContext) -> None:
+        self.spec = spec
+        self.ctx = ctx
+        self.base = ctx.template_values()
+
+    def values(self, res: ResourceSpec | None) -> dict[str, str]:
+        if res is None:
+            return dict(self.base)
+        values = {**self.base, "id": res.id, **resource_names(self.ctx.platform, res.kind, self.ctx.prefix, res.id)}
+        if res.kind in COMPUTE_TYPES:
+            values["runtime_identity"] = self.ctx.identity(f"rt-{profile_of(res)}")
+        return values
+
+    def bind(self, pset: PermissionSet, res: ResourceSpec | None, setup: bool) -> list[BoundGrant]:
+        values = self.values(res)
+        every_runtime = [self.ctx.identity(f"rt-{p}") for p in runtime_profiles(self.spec)]
+        return [
+            BoundGrant(
+                set_id=pset.id,
+                resource_id=res.id if res is not None and grant.scope == "resource" else None,
+                description=grant.description,
+                scope=grant.scope,
+                actions=grant.actions,
+                data_actions=grant.data_actions,
+                resources=tuple(
+                    filled
+                    for template in grant.resources
+                    for filled in _fill_each(template, values, every_runtime, pset, grant)
+                ),
+                condition=_fill(grant.condition, values, pset, grant),
+            )
+            for grant in pset.grants
+            if setup or not grant.setup_only
+        ]
+
+
+def _fill_each(template: str, values: dict[str, str], runtime_identities: list[str], pset: PermissionSet,
+               grant: Grant) -> list[str]:
+    """A resource template outside a compute resource that names ``{runtime_identity}`` stands for every
+    runtime identity of the stack (the identity sets create and bind them all)."""
+    if "runtime_identity" in values or "{runtime_identity}" not in template:
+        return [_fill(template, values, pset, grant)]
+    return [_fill(template, {**values, "runtime_identity": rt}, pset, grant) for rt in runtime_identities]
+
+
+def _fill(template: Any, values: dict[str, str], pset: PermissionSet, grant: Grant) -> Any:
+    if isinstance(template, str):
+        names = {n for _, n, _, _ in string.Formatter().parse(template) if n}
+        missing = names - set(values)
+        if missing:
+            raise PermissionDataError(f"{pset.platform.value} {pset.id}: grant {grant.description!r} uses "
+                                      f"{sorted(missing)}, not available here")
+        return template.format(**values)
+    if isinstance(template, dict):
+        return {_fill(k, values, pset, grant): _fill(v, values, pset, grant) for k, v in template.items()}
+    if isinstance(template, list):
+        return [_fill(v, values, pset, grant) for v in template]
+    return template
+
+
+def _same(a: BoundGrant, b: BoundGrant) -> bool:
+    return (a.actions, a.data_actions, a.resources, a.condition, a.description) == (
+        b.actions, b.data_actions, b.resources, b.condition, b.description)
+
+
+def _layer(name: str, holder: str, identity: str, binder: _Binder,
+           wanted: list[tuple[str, ResourceSpec | None, str]]) -> Layer:
+    """Build a layer from (set id, resource or None, reason) triples: merge uses, dedupe grants."""
+    platform = binder.ctx.platform
+    uses: dict[str, tuple[PermissionSet, list[str], list[str]]] = {}
+    grants: list[BoundGrant] = []
+    for set_id, res, reason in wanted:
+        pset = permission_set(platform, set_id)
+        entry = uses.setdefault(set_id, (pset, [], []))
+        if res is not None and res.id not in entry[1]:
+            entry[1].append(res.id)
+        if reason not in entry[2]:
+            entry[2].append(reason)
+        for grant in binder.bind(pset, res, setup=name == "provisioning"):
+            # An included grant (heartbeat inside management) is the same permission: keep it once,
+            # under the first set that brought it.
+            if not any(_same(grant, g) for g in grants):
+                grants.append(grant)
+    return Layer(
+        name=name,
+        holder=holder,
+        identity=identity,
+        uses=tuple(SetUse(p, tuple(ids), "; ".join(reasons)) for p, ids, reasons in uses.values()),
+        grants=tuple(grants),
+    )
+
+
+def _targets(spec: StackSpec, scope: str, set_id: str) -> list[ResourceSpec]:
+    kind = set_id.split("/", 1)[0]
+    if scope == "*":
+        return [r for r in spec.resources if r.kind.value == kind]
+    return [spec.resource(scope)]
+
+
+def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
+    """The three permission layers of ``spec`` for the deployment ``ctx``."""
+    binder = _Binder(spec, ctx)
+    management: list[tuple[str, ResourceSpec | None, str]] = []
+    for res in spec.resources:
+        kind = res.kind.value
+        management.append((f"{kind}/heartbeat", res, f"{res.id} is {res.lifecycle.value}"))
+        if res.lifecycle is Lifecycle.LIVE:
+            management.append((f"{kind}/management", res, f"{res.id} is live"))
+    for scope, set_ids in spec.permissions.management.extend.items():
+        for set_id in set_ids:
+            for res in _targets(spec, scope, set_id):
+                management.append((set_id, res, f"management.extend[{scope!r}]"))
+
+    provisioning: list[tuple[str, ResourceSpec | None, str]] = [
+        (f"{res.kind.value}/provision", res, f"setup creates {res.id}") for res in spec.resources
+    ]
+    provisioning.append((f"{IDENTITY}/provision", None, "setup creates the identities and their policies"))
+
+    runtime: dict[str, list[tuple[str, ResourceSpec | None, str]]] = {p: [] for p in runtime_profiles(spec)}
+    for profile, scopes in spec.permissions.profiles.items():
+        for scope, set_ids in scopes.items():
+            for set_id in set_ids:
+                for res in _targets(spec, scope, set_id):
+                    runtime[profile].append((set_id, res, f"profile {profile!r} grants it on {scope!r}"))
+    for res in spec.resources:
+        if res.kind not in COMPUTE_TYPES:
+            continue
+        profile = profile_of(res)
+        runtime[profile].append((f"{res.kind.value}/runtime", res, f"{res.id} runs as profile {profile!r}"))
+        for field_name, ref in res.references():
+            target = spec.resource(ref)
+            if field_name == "links":
+                for set_name in LINK_SETS[target.kind]:
+                    runtime[profile].append((f"{target.kind.value}/{set_name}", target, f"{res.id} links {ref}"))
+            elif field_name == "triggers":
+                runtime[profile].append((f"{target.kind.value}/data-read", target, f"{res.id} is triggered by {ref}"))
+
+    return PermissionPlan(
+        spec=spec,
+        context=ctx,
+        provisioning=_layer("provisioning", "the customer's admin (setup)", "the admin's own identity",
+                            binder, provisioning),
+        management=_layer("management", "the vendor's release service", ctx.identity("management"),
+                          binder, management),
+        runtime={
+            profile: _layer("runtime", f"the application's compute running as profile {profile!r}",
+                            ctx.identity(f"rt-{profile}"), binder, wanted)
+            for profile, wanted in runtime.items()
+        },
+    )

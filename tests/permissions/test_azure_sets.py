@@ -1,0 +1,395 @@
+"""Azure permission-set data files: shape, real operations, and the three-layer rules (DESIGN.md §2, §4).
+
+The files are read with a tiny local loader (yaml.safe_load over the folder); the package loader can
+replace it later. Actions and dataActions are checked against the built-in roles catalog in
+../shared/catalogs/ (role patterns may hold wildcards; Azure matches them case-insensitively).
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import json
+import re
+import string
+from pathlib import Path
+
+import pytest
+import yaml
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SETS_DIR = PROJECT_ROOT / "alien_pulumi" / "permissions" / "sets" / "azure"
+CATALOG = (PROJECT_ROOT / ".." / "shared" / "catalogs" / "azure-built-in-roles.json.gz").resolve()
+
+TYPES = ("storage", "function", "container", "queue", "kv", "vault", "network")
+DATA_TYPES = {"storage", "queue", "kv", "vault"}
+COMPUTE_TYPES = {"function", "container"}
+NON_DATA_SETS = ("heartbeat", "management", "provision")
+SCOPES = {"resource", "stack", "account"}
+PLACEHOLDERS = {
+    "prefix", "stack", "id", "name", "subscription", "resource_group",
+    "container", "queue", "table", "environment", "runtime_identity", "management_identity",
+}
+# Placeholders that name one resource (a `scope: resource` grant must use one of them).
+RESOURCE_KEYS = {"name", "container", "queue", "table", "runtime_identity", "management_identity"}
+GRANT_KEYS = {"description", "scope", "actions", "data_actions", "resources", "condition"}
+SAMPLE = {
+    "prefix": "acme-app", "stack": "my-app", "id": "data", "name": "acmeappdata",
+    "subscription": "00000000-0000-0000-0000-000000000000", "resource_group": "acme-app-rg",
+    "container": "data", "queue": "jobs", "table": "cache", "environment": "acme-app-env",
+    "runtime_identity": "acme-app-rt-app", "management_identity": "acme-app-management",
+}
+RG_SCOPE = "/subscriptions/{subscription}/resourceGroups/{resource_group}"
+
+# A real resource-provider operation: Microsoft.<RP>/<type>[/<subtype>...]/<read|write|delete|action>.
+OPERATION = re.compile(r"^Microsoft\.[A-Za-z][A-Za-z0-9]*(/[A-Za-z][A-Za-z0-9]*)+/(read|write|delete|action)$")
+# Operations that hand out keys, SAS tokens, connection strings or secret values (control-plane routes to data).
+SECRET_OPERATIONS = {
+    "listkeys", "regeneratekey", "regeneratekeys", "listaccountsas", "listservicesas",
+    "listconnectionstrings", "listsecrets",
+}
+# Keys that only the admin's provisioning run may fetch (see the compute files' header comments).
+PROVISION_ONLY_SECRET_OPERATIONS = {"sharedkeys"}
+# Operations whose resource type no built-in role spells out (roles grant them only through `Microsoft.ServiceBus/*`
+# or `Microsoft.Storage/storageAccounts/*`): each one checked by hand against Microsoft Learn's "Azure resource
+# provider operations" (Microsoft.ServiceBus, Microsoft.Storage sections). A new one must be checked and added here.
+REVIEWED_OPERATIONS = {
+    "Microsoft.ServiceBus/namespaces/read", "Microsoft.ServiceBus/namespaces/write",
+    "Microsoft.ServiceBus/namespaces/delete", "Microsoft.ServiceBus/namespaces/queues/read",
+    "Microsoft.ServiceBus/namespaces/queues/write", "Microsoft.ServiceBus/namespaces/queues/delete",
+    "Microsoft.ServiceBus/namespaces/messages/send/action", "Microsoft.ServiceBus/namespaces/messages/receive/action",
+    "Microsoft.Storage/storageAccounts/managementPolicies/read",
+    "Microsoft.Storage/storageAccounts/managementPolicies/write",
+    "Microsoft.Storage/storageAccounts/managementPolicies/delete",
+}
+# Data-plane operations that change contents (for data-read must hold none).
+WRITE_WORDS = ("write", "delete", "add", "update", "setsecret", "send", "move")
+
+
+def _load() -> dict[str, dict]:
+    return {p.stem: yaml.safe_load(p.read_text()) for p in sorted(SETS_DIR.glob("*.yaml"))}
+
+
+FILES = _load()
+
+
+def _expand(doc: dict, set_name: str, seen: tuple[str, ...] = ()) -> list[dict]:
+    """Grants of a set with its includes expanded (transitively); a cycle fails the test."""
+    assert set_name not in seen, f"include cycle: {[*seen, set_name]}"
+    entry = doc["sets"][set_name]
+    grants: list[dict] = []
+    for inc in entry.get("includes", []):
+        grants += _expand(doc, inc, (*seen, set_name))
+    return grants + list(entry["grants"])
+
+
+def _actions(grants: list[dict]) -> set[str]:
+    return {a for g in grants for a in g.get("actions", [])}
+
+
+def _data_actions(grants: list[dict]) -> set[str]:
+    return {a for g in grants for a in g.get("data_actions", [])}
+
+
+def _all_sets():
+    for kind, doc in sorted(FILES.items()):
+        for set_name in doc["sets"]:
+            yield kind, set_name
+
+
+def _segments(action: str) -> list[str]:
+    return action.lower().split("/")
+
+
+@functools.cache
+def _pattern(p: str) -> re.Pattern[str]:
+    return re.compile("^" + ".*".join(re.escape(part) for part in p.strip().split("*")) + "$", re.IGNORECASE)
+
+
+@pytest.fixture(scope="module")
+def catalog() -> dict[str, dict]:
+    if not CATALOG.exists():
+        pytest.skip(f"Azure built-in roles catalog not found at {CATALOG} (only present in the project's workplace)")
+    with gzip.open(CATALOG, "rt") as f:
+        return json.load(f)
+
+
+@pytest.fixture(scope="module")
+def patterns(catalog) -> dict[str, list[str]]:
+    out: dict[str, set[str]] = {"actions": set(), "dataActions": set()}
+    for role in catalog.values():
+        for perm in role["permissions"]:
+            for key in out:
+                out[key].update(perm.get(key) or [])
+    return {k: sorted(v) for k, v in out.items()}
+
+
+def _matching(action: str, pats: list[str]) -> list[str]:
+    return [p for p in pats if _pattern(p).match(action)]
+
+
+def test_all_files_present():
+    assert set(FILES) == {*TYPES, "identity"}
+
+
+@pytest.mark.parametrize("kind", sorted(FILES))
+def test_file_shape(kind):
+    doc = FILES[kind]
+    assert doc["type"] == kind and doc["cloud"] == "azure"
+    text = (SETS_DIR / f"{kind}.yaml").read_text()
+    assert text.startswith("#"), "each file starts with a comment block saying what it covers"
+    expected = {"provision"} if kind == "identity" else {"heartbeat", "management", "provision"}
+    if kind in DATA_TYPES:
+        expected |= {"data-read", "data-write"}
+    if kind in COMPUTE_TYPES:
+        expected |= {"runtime"}
+    assert set(doc["sets"]) == expected
+    for set_name, entry in doc["sets"].items():
+        assert isinstance(entry["description"], str) and entry["description"].strip()
+        assert set(entry) <= {"description", "includes", "grants"}
+        assert all(inc in doc["sets"] and inc != set_name for inc in entry.get("includes", []))
+        assert isinstance(entry["grants"], list)
+        for g in entry["grants"]:
+            assert set(g) <= GRANT_KEYS, set(g) - GRANT_KEYS
+            assert isinstance(g["description"], str) and g["description"].strip()
+            assert "\n" not in g["description"]
+            assert g["scope"] in SCOPES
+            assert g.get("actions") or g.get("data_actions"), "a grant grants something"
+            for key in ("actions", "data_actions"):
+                vals = g.get(key, [])
+                assert isinstance(vals, list) and all(isinstance(a, str) for a in vals)
+                assert len(vals) == len(set(vals)), f"duplicate in {key}"
+            assert isinstance(g["resources"], list) and g["resources"]
+            assert "condition" not in g or isinstance(g["condition"], str)
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_layers_include_each_other(kind):
+    sets = FILES[kind]["sets"]
+    assert sets["heartbeat"].get("includes", []) == []
+    assert "heartbeat" in sets["management"]["includes"]
+    assert "management" in sets["provision"]["includes"]
+    hb = _actions(_expand(FILES[kind], "heartbeat"))
+    mg = _actions(_expand(FILES[kind], "management"))
+    pv = _actions(_expand(FILES[kind], "provision"))
+    assert hb <= mg <= pv
+    for name in ("data-read", "data-write", "runtime"):
+        if name in sets:
+            assert not sets[name].get("includes"), f"{name} stands alone (never pulls in control-plane sets)"
+
+
+def _fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f is not None}
+
+
+@pytest.mark.parametrize(("kind", "set_name"), list(_all_sets()))
+def test_templates_are_arm_scopes_with_known_placeholders(kind, set_name):
+    for g in FILES[kind]["sets"][set_name]["grants"]:
+        for t in g["resources"]:
+            assert _fields(t) <= PLACEHOLDERS, _fields(t) - PLACEHOLDERS
+            assert t.startswith(RG_SCOPE), f"{t}: every grant stays inside the deployment's resource group"
+            rendered = t.format(**SAMPLE)
+            assert "{" not in rendered and "}" not in rendered and "//" not in rendered and not rendered.endswith("/")
+            assert "*" not in t, "ARM scopes have no wildcards"
+            # Nested scope: /providers/<Namespace>/<type>/<name>[/<type>/<name>...] (types and names alternate).
+            rest = t[len(RG_SCOPE):]
+            if rest:
+                m = re.fullmatch(r"/providers/(Microsoft\.[A-Za-z]+)((?:/[A-Za-z]+/[^/]+)+)", rest)
+                assert m, f"{t} is not an ARM resource id"
+                namespace = m.group(1).lower()
+                for a in [*g.get("actions", []), *g.get("data_actions", [])]:
+                    assert a.lower().startswith(namespace + "/"), f"{a} granted on a {m.group(1)} scope"
+            if g["scope"] == "resource":
+                assert _fields(t) & RESOURCE_KEYS, f"{t}: a resource grant names one resource"
+            if g["scope"] == "stack":
+                assert not _fields(t) & {"name", "container", "queue", "table", "runtime_identity", "id"}, t
+
+
+def test_every_action_exists_in_built_in_roles(patterns):
+    missing: list[str] = []
+    for kind, set_name in _all_sets():
+        grants = FILES[kind]["sets"][set_name]["grants"]
+        for a in _actions(grants):
+            if not _matching(a, patterns["actions"]):
+                missing.append(f"{kind}/{set_name}: action {a}")
+        for a in _data_actions(grants):
+            if not _matching(a, patterns["dataActions"]):
+                missing.append(f"{kind}/{set_name}: dataAction {a}")
+    assert not missing, missing
+
+
+def _resource_type(action: str) -> str:
+    """`Microsoft.App/containerApps/write` -> `microsoft.app/containerapps`; `.../send/action` drops both."""
+    segs = _segments(action)
+    return "/".join(segs[:-2] if segs[-1] == "action" else segs[:-1])
+
+
+def _real_operation_problem(action: str, pats: list[str], all_pats: list[str]) -> str | None:
+    """`*/read` or `*` in a role matches anything: also require the operation's shape and that its provider
+    knows it - a role pattern of the same resource provider (not starting with a wildcard) matches it, or
+    (roles often list only `<type>/read` and `<type>/*/write`) the catalog names its resource type."""
+    if not OPERATION.match(action):
+        return "is not Microsoft.<RP>/<type>[/<subtype>...]/<read|write|delete|action>"
+    namespace = action.split("/")[0].lower() + "/"
+    if any(p.lower().startswith(namespace) for p in _matching(action, pats)):
+        return None
+    rtype = _resource_type(action) + "/"
+    if any(p.lower().startswith(rtype) for p in all_pats):
+        return None
+    return f"matches no pattern of {namespace} and its resource type {rtype} is in no role"
+
+
+def test_every_action_is_a_real_operation_of_its_provider(patterns):
+    all_pats = patterns["actions"] + patterns["dataActions"]
+    bad: list[str] = []
+    for kind, set_name in _all_sets():
+        grants = FILES[kind]["sets"][set_name]["grants"]
+        for acts, pats in ((_actions(grants), patterns["actions"]), (_data_actions(grants), patterns["dataActions"])):
+            for a in sorted(acts):
+                problem = _real_operation_problem(a, pats, all_pats)
+                if problem:
+                    bad.append(f"{kind}/{set_name}: {a} {problem}")
+    assert not bad, bad
+
+
+def test_operations_of_unlisted_resource_types_are_reviewed(patterns):
+    all_pats = [p.lower() for p in patterns["actions"] + patterns["dataActions"]]
+    unlisted = set()
+    for kind, set_name in _all_sets():
+        grants = FILES[kind]["sets"][set_name]["grants"]
+        for a in _actions(grants) | _data_actions(grants):
+            if not any(p.startswith(_resource_type(a) + "/") for p in all_pats):
+                unlisted.add(a)
+    assert unlisted <= REVIEWED_OPERATIONS, sorted(unlisted - REVIEWED_OPERATIONS)
+
+
+def test_matcher_is_not_trivially_true(patterns):
+    all_pats = patterns["actions"] + patterns["dataActions"]
+    assert _matching("Microsoft.App/containerApps/write", patterns["actions"])  # through `*` / `*/write`
+    assert _real_operation_problem("Microsoft.App/containerApps/write", patterns["actions"], all_pats) is None
+    assert _real_operation_problem("Microsoft.App/doesNotExist/write", patterns["actions"], all_pats)
+    assert _real_operation_problem("Microsoft.Storage/storageAccounts/listKeys", patterns["actions"], all_pats)
+    assert _real_operation_problem("Microsoft.App/*", patterns["actions"], all_pats)
+    assert _real_operation_problem("microsoft.app/containerApps", patterns["actions"], all_pats)
+    send = "Microsoft.ServiceBus/namespaces/messages/send/action"
+    assert _matching(send, patterns["dataActions"])
+    assert not _matching(send, ["Microsoft.ServiceBus/*/receive/action"])
+
+
+@pytest.mark.parametrize("kind", TYPES)
+@pytest.mark.parametrize("set_name", ["heartbeat", "management"])
+def test_heartbeat_and_management_hold_no_data_no_keys_no_wildcards(kind, set_name):
+    grants = _expand(FILES[kind], set_name)
+    assert not _data_actions(grants), "management/heartbeat hold no dataActions"
+    for a in _actions(grants):
+        assert "*" not in a, f"{a}: no wildcards"
+        segs = _segments(a)
+        assert not set(segs) & (SECRET_OPERATIONS | PROVISION_ONLY_SECRET_OPERATIONS), f"{a} hands out keys/secrets"
+        assert segs[-1] != "delete", f"{a}: management never deletes"
+    # Operations that read contents through the control plane (logs, exec, secrets) are never here either.
+    joined = " ".join(a.lower() for a in _actions(grants))
+    for word in ("query", "search", "logstream", "exec", "debug", "getsecret", "purge"):
+        assert f"/{word}/" not in joined and not joined.endswith(f"/{word}"), word
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_heartbeat_is_read_only(kind):
+    grants = _expand(FILES[kind], "heartbeat")
+    assert grants, "every type has something to read"
+    for a in _actions(grants):
+        assert a.endswith("/read"), a
+
+
+@pytest.mark.parametrize("kind", sorted(FILES))
+def test_secret_operations_never_granted(kind):
+    for set_name in FILES[kind]["sets"]:
+        for g in FILES[kind]["sets"][set_name]["grants"]:
+            for a in g.get("actions", []):
+                segs = set(_segments(a))
+                assert not segs & SECRET_OPERATIONS, f"{kind}/{set_name}: {a}"
+                if segs & PROVISION_ONLY_SECRET_OPERATIONS:
+                    assert set_name == "provision" and kind in COMPUTE_TYPES, f"{kind}/{set_name}: {a}"
+
+
+@pytest.mark.parametrize(("kind", "set_name"), [ks for ks in _all_sets() if ks[1] in (*NON_DATA_SETS, "runtime")])
+def test_no_data_actions_outside_data_sets(kind, set_name):
+    assert not _data_actions(_expand(FILES[kind], set_name))
+
+
+@pytest.mark.parametrize("kind", sorted(DATA_TYPES))
+def test_data_sets_hold_only_data_actions(kind):
+    sets = FILES[kind]["sets"]
+    for name in ("data-read", "data-write"):
+        grants = sets[name]["grants"]
+        assert _data_actions(grants), f"{kind}/{name} grants contents"
+        assert not _actions(grants), f"{kind}/{name}: runtime identities get dataActions only"
+    for a in _data_actions(sets["data-read"]["grants"]):
+        last = _segments(a)[-2] if a.endswith("/action") else _segments(a)[-1]
+        assert last not in WRITE_WORDS, f"data-read must not change contents: {a}"
+    for a in _data_actions(sets["data-write"]["grants"]):
+        assert not a.endswith("/read") and "getsecret" not in a.lower(), f"data-write must not read contents: {a}"
+
+
+@pytest.mark.parametrize("kind", sorted(FILES))
+def test_assign_identity_only_on_runtime_identity(kind):
+    for set_name, entry in FILES[kind]["sets"].items():
+        for g in entry["grants"]:
+            for t in g["resources"]:
+                assert "{management_identity}" not in t or kind == "identity", f"{kind}/{set_name}: {t}"
+            if "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action" in g.get("actions", []):
+                assert kind in COMPUTE_TYPES and set_name == "management", f"{kind}/{set_name}"
+                assert g["scope"] == "resource"
+                assert g["resources"] == [
+                    RG_SCOPE + "/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{runtime_identity}"
+                ]
+                assert g["actions"] == ["Microsoft.ManagedIdentity/userAssignedIdentities/assign/action"]
+
+
+@pytest.mark.parametrize("kind", sorted(COMPUTE_TYPES))
+def test_compute_management_deploys_with_runtime_identity(kind):
+    acts = _actions(_expand(FILES[kind], "management"))
+    assert {
+        "Microsoft.App/containerApps/read",
+        "Microsoft.App/containerApps/write",
+        "Microsoft.App/managedEnvironments/join/action",
+        "Microsoft.ManagedIdentity/userAssignedIdentities/assign/action",
+    } <= acts
+    assert not any(a.lower().startswith("microsoft.app/managedenvironments/") and a.endswith("/write") for a in acts)
+    assert "Microsoft.App/containerApps/delete" in _actions(_expand(FILES[kind], "provision"))
+    assert FILES[kind]["sets"]["runtime"]["grants"] == [] or all(
+        g.get("actions") or g.get("data_actions") for g in FILES[kind]["sets"]["runtime"]["grants"])
+
+
+def test_writes_that_would_open_contents_stay_out_of_management():
+    """Account/namespace/vault/VNet updates can enable shared keys, public access, access policies or
+    re-route traffic: they are setup changes (see the files' header comments)."""
+    forbidden = {
+        "storage": "Microsoft.Storage/storageAccounts/write",
+        "kv": "Microsoft.Storage/storageAccounts/write",
+        "queue": "Microsoft.ServiceBus/namespaces/write",
+        "vault": "Microsoft.KeyVault/vaults/write",
+        "network": "Microsoft.Network/virtualNetworks/write",
+    }
+    for kind, action in forbidden.items():
+        assert action not in _actions(_expand(FILES[kind], "management")), kind
+        assert action in _actions(_expand(FILES[kind], "provision")), kind
+    assert FILES["vault"]["sets"]["management"]["grants"] == []
+
+
+def test_identity_provision_covers_identities_roles_and_assignments():
+    acts = _actions(FILES["identity"]["sets"]["provision"]["grants"])
+    for a in (
+        "Microsoft.ManagedIdentity/userAssignedIdentities/write",
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write",
+        "Microsoft.Authorization/roleDefinitions/write",
+        "Microsoft.Authorization/roleAssignments/write",
+    ):
+        assert a in acts
+        assert a.replace("/write", "/read") in acts, "the provider reads back what it creates"
+    assert not _data_actions(FILES["identity"]["sets"]["provision"]["grants"])
+
+
+def test_account_scope_is_not_used():
+    """Azure scopes every grant to the deployment's resource group or below (no tenant/subscription grants)."""
+    for kind, set_name in _all_sets():
+        assert all(g["scope"] != "account" for g in FILES[kind]["sets"][set_name]["grants"]), (kind, set_name)
