@@ -61,7 +61,8 @@ class DeploymentContext(BaseModel):
     def create(cls, platform: Platform | str, stack: str, **fields: Any) -> DeploymentContext:
         """Build a context, dropping ``None`` fields so defaults apply; errors become ``ContextError``."""
         values = {k: v for k, v in fields.items() if v is not None}
-        values.setdefault("prefix", stack)
+        # The default prefix is the stack name, cut to the prefix's 24 characters and its ending rule.
+        values.setdefault("prefix", stack[:24].rstrip("-"))
         try:
             return cls(platform=Platform(platform), stack=stack, **values)
         except ValidationError as exc:
@@ -92,6 +93,7 @@ class DeploymentContext(BaseModel):
     def template_values(self) -> dict[str, str]:
         """Placeholders every permission template may use (besides the per-resource names)."""
         return {
+            **deployment_names(self.platform, self.prefix),
             "prefix": self.prefix,
             "stack": self.stack,
             "partition": self.partition,
@@ -102,5 +104,4 @@ class DeploymentContext(BaseModel):
             "resource_group": self.rg,
             "location": self.location,
             "management_identity": self.identity("management"),
-            **deployment_names(self.platform, self.prefix),
         }
