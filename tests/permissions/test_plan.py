@@ -54,7 +54,8 @@ def test_management_follows_lifecycle(platform: Platform) -> None:
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_frozen_resource_adds_only_heartbeat(platform: Platform) -> None:
     base = alien.Stack("s").platforms(platform.value).add(alien.Kv("k"), "live").build()
-    more = alien.Stack("s").platforms(platform.value).add(alien.Kv("k"), "live").add(alien.Storage("b"), "frozen").build()
+    more = (alien.Stack("s").platforms(platform.value).add(alien.Kv("k"), "live")
+            .add(alien.Storage("b"), "frozen").build())
     added = derive_plan(more, ctx(platform, more)).management
     before = derive_plan(base, ctx(platform, base)).management
     new_grants = [g for g in added.grants if g not in before.grants]

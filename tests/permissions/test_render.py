@@ -79,7 +79,8 @@ def test_azure_shape() -> None:
     assert set(definition) == {"roleName", "description", "actions", "notActions", "dataActions", "notDataActions",
                                "assignableScopes"}
     assert definition["dataActions"] == []
-    assert definition["assignableScopes"] == ["/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-acme"]
+    rg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-acme"
+    assert definition["assignableScopes"] == [rg]
     assert all(a["principal"] == "my-app-management" for a in out["assignments"])
     assert all(a["scope"].startswith(definition["assignableScopes"][0]) for a in out["assignments"])
     assert out["federated_credential"]["audiences"] == ["api://AzureADTokenExchange"]
