@@ -18,7 +18,8 @@ from alien_pulumi.model.loader import load_stack
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
 
-out = Console(highlight=False, soft_wrap=True)
+# Wide when piped (CI logs, files): trees and tables are read whole there, not cropped at 80 columns.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3

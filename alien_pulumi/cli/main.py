@@ -7,6 +7,7 @@ from rich.table import Table
 
 from alien_pulumi.cli.common import JsonFlag, StackArg, handles_errors, load, out, print_json
 from alien_pulumi.cli.permissions_cmd import permissions
+from alien_pulumi.cli.synth_cmd import synth_command
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle
 
@@ -84,6 +85,7 @@ def schema() -> None:
 
 
 app.command()(handles_errors(permissions))
+app.command("synth")(handles_errors(synth_command))
 
 
 def main() -> None:

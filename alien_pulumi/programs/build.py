@@ -1,0 +1,69 @@
+"""Build the resource graph of a stack for one deployment: the same graph (types, names, parents,
+providers) in both programs; only the lifecycle options differ (DESIGN.md §4)."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from types import ModuleType
+
+import pulumi
+
+from alien_pulumi.components.base import Env, ProgramKind
+from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.spec import StackSpec
+from alien_pulumi.model.types import ResourceType
+from alien_pulumi.permissions.plan import derive_plan
+
+PROJECT = "alien"  # the Pulumi project of both programs: they share one stack (state) per deployment
+# Networks first, then data, then compute: compute needs their outputs (subnets, names, queue ARNs).
+BUILD_ORDER = [
+    ResourceType.NETWORK,
+    ResourceType.STORAGE,
+    ResourceType.QUEUE,
+    ResourceType.KV,
+    ResourceType.VAULT,
+    ResourceType.FUNCTION,
+    ResourceType.CONTAINER,
+]
+
+
+def cloud_module(ctx: DeploymentContext) -> ModuleType:
+    """The components of one cloud; importing it imports only that cloud's provider SDK."""
+    return importlib.import_module(f"alien_pulumi.components.{ctx.platform.value}")
+
+
+def build(spec: StackSpec, ctx: DeploymentContext, kind: ProgramKind) -> Env:
+    """Declare every resource of ``spec`` (call inside a Pulumi program)."""
+    cloud = cloud_module(ctx)
+    env = Env(spec=spec, ctx=ctx, kind=kind, plan=derive_plan(spec, ctx))
+    provider = cloud.provider(env)
+    opts = pulumi.ResourceOptions(providers=[provider])
+    env.foundation = cloud.Foundation(env, opts)
+    env.identities = cloud.Identities(env, opts)
+    for res in sorted(spec.resources, key=lambda r: BUILD_ORDER.index(r.kind)):
+        env.built[res.id] = cloud.COMPONENTS[res.kind](res, env, opts)
+    # Bindings that need the resources to exist (resource-level IAM, role assignments).
+    cloud.Grants(env, pulumi.ResourceOptions(providers=[provider], depends_on=list(env.built.values())))
+    pulumi.export("deployment", {"stack": spec.name, "prefix": ctx.prefix, "platform": ctx.platform.value,
+                                 "program": kind.value, "digest": spec.digest(),
+                                 "frozen_digest": spec.frozen_digest()})
+    pulumi.export("management_identity", env.identities.management_outputs())
+    return env
+
+
+def program(spec: StackSpec, ctx: DeploymentContext, kind: ProgramKind) -> Callable[[], None]:
+    def run() -> None:
+        build(spec, ctx, kind)
+
+    return run
+
+
+def provisioning_program(spec: StackSpec, ctx: DeploymentContext) -> Callable[[], None]:
+    """The admin's setup program: creates everything, frozen parts protected."""
+    return program(spec, ctx, ProgramKind.PROVISION)
+
+
+def management_program(spec: StackSpec, ctx: DeploymentContext) -> Callable[[], None]:
+    """The vendor's release program: same graph; frozen parts protected and ignoring every change."""
+    return program(spec, ctx, ProgramKind.MANAGE)

@@ -1,0 +1,90 @@
+"""Run a Pulumi program offline under mocks, recording every registration with its options.
+
+The stock ``MockMonitor`` keeps only URN, id and state; the options (protect, ignore_changes,
+retain_on_delete, parent, provider) are what the programs are about, so this monitor records them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime.settings import SETTINGS, reset_options
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource as the program registered it."""
+
+    urn: str  # as the mock engine made it (pulumi:pulumi:Stack$ prefix, immediate parent type only)
+    type: str
+    name: str
+    custom: bool
+    parent: str
+    provider: str
+    protect: bool
+    retain_on_delete: bool
+    ignore_changes: tuple[str, ...]
+    dependencies: tuple[str, ...]
+    inputs: dict[str, Any]
+
+
+class SynthMocks(pulumi_mocks.Mocks):
+    """Resources get a stable fake id and echo their inputs; commonly read outputs get placeholders."""
+
+    _PLACEHOLDERS = ("arn", "url", "uri", "email", "principalId", "clientId", "tenantId", "selfLink",
+                     "fqdn", "endpoint", "invokeArn", "qualifiedArn")
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        state = dict(args.inputs)
+        for key in self._PLACEHOLDERS:
+            state.setdefault(key, f"<{key} of {args.name}>")
+        state.setdefault("name", args.name)
+        return f"{args.name}-id", state
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        # Components make no invokes (everything derives from the deployment context); one would show here.
+        raise RuntimeError(f"unexpected invoke {args.token}: components must not read the cloud at build time")
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi_mocks.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(
+                Registration(
+                    urn=response.urn,
+                    type=request.type,
+                    name=request.name,
+                    custom=bool(request.custom),
+                    parent=request.parent,
+                    provider=request.provider,
+                    protect=bool(request.protect),
+                    retain_on_delete=bool(request.retainOnDelete),
+                    ignore_changes=tuple(request.ignoreChanges),
+                    dependencies=tuple(request.dependencies),
+                    inputs=rpc.deserialize_properties(request.object),
+                )
+            )
+        return response
+
+
+def run_program(program: Callable[[], None], project: str, stack: str) -> list[Registration]:
+    """Run ``program`` under mocks (no CLI, no cloud, no credentials); return its registrations."""
+    reset_options(project=project, stack=stack, preview=False)
+    mocks = SynthMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi_mocks.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    _sync_await(run_pulumi_func(program))
+    return monitor.registrations

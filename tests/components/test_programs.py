@@ -1,0 +1,168 @@
+"""Both programs on every cloud: the lifecycle options table of DESIGN.md §4 on every child, the same
+URNs and providers in both programs, the management targets, examples, and the config entry point."""
+
+from __future__ import annotations
+
+import json
+import runpy
+import subprocess
+import sys
+from functools import cache
+
+import pulumi
+import pytest
+
+import alien_pulumi as alien
+from alien_pulumi.programs import PROJECT
+from alien_pulumi.synth import SynthResult, run_program, synth
+from alien_pulumi.synth.graph import Graph
+from tests.conftest import EXAMPLES, ROOT
+
+PLATFORMS = ["aws", "gcp", "azure"]
+LIFECYCLES = ["frozen", "live"]
+ALL_TYPES = {"Storage", "Function", "Container", "Queue", "Kv", "Vault", "Network"}
+
+
+def every_type_stack(lifecycle: str) -> alien.StackSpec:
+    """One resource of every type, all with one lifecycle, using every feature a component handles."""
+    net = alien.Network("net", nat=True)
+    data = alien.Storage("data", versioning=True, retention_days=30)
+    jobs = alien.Queue("jobs")
+    table = alien.Kv("table")
+    vault = alien.Vault("vault")
+    fn = alien.Function("fn", image="ghcr.io/acme/fn:1.0", public=True, links=[data, table, vault],
+                        triggers=[alien.on_queue(jobs), alien.on_schedule("*/10 * * * *")], permissions="app",
+                        environment={"MODE": "test"})
+    web = alien.Container("web", image="ghcr.io/acme/web:1.0", public=True, port=8080, links=[data],
+                          health_check_path="/healthz")
+    stack = alien.Stack("every").platforms(*PLATFORMS)
+    for res in (net, data, jobs, table, vault, fn, web):
+        stack.add(res, lifecycle)
+    return stack.permissions(profiles={"app": {"jobs": ["queue/data-read"]}}).build()
+
+
+@cache
+def synthesized(platform: str, lifecycle: str) -> SynthResult:
+    spec = every_type_stack(lifecycle)
+    return synth(spec, alien.DeploymentContext.create(platform, spec.name))
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES)
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_every_type_has_a_component(platform: str, lifecycle: str) -> None:
+    result = synthesized(platform, lifecycle)
+    types = {c.type.split(":")[-1] for c in result.provision.components()}
+    assert ALL_TYPES <= types
+    for component, _, children in result.component_rows():
+        if component.type.split(":")[-1] in ALL_TYPES:
+            assert children, f"{component.urn} has no children"
+        for child in children:
+            assert child.name.startswith(f"{component.name}-"), child.urn
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES)
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_lifecycle_options_on_every_child(platform: str, lifecycle: str) -> None:
+    result = synthesized(platform, lifecycle)
+    for _component, comp_lifecycle, children in result.component_rows():
+        frozen = comp_lifecycle is alien.Lifecycle.FROZEN
+        for child in children:
+            manage = result.manage.nodes[child.urn].options
+            prov = child.options
+            where = f"{child.urn} ({comp_lifecycle.value})"
+            assert (prov.protect, prov.retain_on_delete, prov.ignore_changes) == (frozen, frozen, ()), where
+            expected_ignore = ("*",) if frozen else ()
+            assert (manage.protect, manage.retain_on_delete, manage.ignore_changes) == (frozen, frozen,
+                                                                                          expected_ignore), where
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES)
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_same_urns_parents_and_providers_in_both_programs(platform: str, lifecycle: str) -> None:
+    result = synthesized(platform, lifecycle)
+    assert result.provision.urns() == result.manage.urns()
+    for urn, node in result.provision.nodes.items():
+        other = result.manage.nodes[urn]
+        assert (node.parent, node.provider, node.type, node.name) == (other.parent, other.provider, other.type,
+                                                                      other.name)
+        assert node.inputs == other.inputs, f"{urn}: provider inputs differ between the programs"
+    assert all("pulumi:pulumi:Stack" not in urn for urn in result.provision.urns())
+
+
+@pytest.mark.parametrize("lifecycle", LIFECYCLES)
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_targets_are_exactly_live_components_and_descendants(platform: str, lifecycle: str) -> None:
+    result = synthesized(platform, lifecycle)
+    expected = set()
+    frozen = set()
+    for component, comp_lifecycle, children in result.component_rows():
+        urns = {component.urn} | {c.urn for c in children}
+        (expected if comp_lifecycle is alien.Lifecycle.LIVE else frozen).update(urns)
+    assert set(result.targets) == expected
+    assert not set(result.targets) & frozen
+    assert len(result.targets) == len(set(result.targets))
+    if lifecycle == "frozen":
+        assert result.targets == []
+    else:
+        assert result.targets
+
+
+def test_engine_urns_follow_the_parent_type_chain() -> None:
+    from alien_pulumi.synth.mocks import Registration
+
+    def reg(urn: str, type_: str, name: str, parent: str) -> Registration:
+        return Registration(urn, type_, name, False, parent, "", False, False, (), (), {})
+
+    stack = "urn:pulumi:s::alien::pulumi:pulumi:Stack::alien-s"
+    regs = [
+        reg("m1", "alien:aws:Storage", "data", stack),
+        reg("m2", "my:mod:Inner", "data-inner", "m1"),
+        reg("m3", "aws:s3/bucket:Bucket", "data-inner-bucket", "m2"),
+    ]
+    graph = Graph(regs, PROJECT, "s")
+    assert set(graph.urns()) == {
+        "urn:pulumi:s::alien::alien:aws:Storage::data",
+        "urn:pulumi:s::alien::alien:aws:Storage$my:mod:Inner::data-inner",
+        "urn:pulumi:s::alien::alien:aws:Storage$my:mod:Inner$aws:s3/bucket:Bucket::data-inner-bucket",
+    }
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_every_example_synthesizes_on_every_declared_platform(example: object) -> None:
+    spec = alien.load_stack(example)  # type: ignore[arg-type]
+    for platform in spec.platforms:
+        result = synth(spec, alien.DeploymentContext.create(platform, spec.name))
+        live = {r.id for r in spec.resources if r.lifecycle is alien.Lifecycle.LIVE}
+        target_components = {u.rsplit("::", 1)[1] for u in result.targets if u.count("$") == 0}
+        assert target_components == live
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_a_program_imports_only_its_cloud_sdk(platform: str) -> None:
+    others = {"aws": "pulumi_aws", "gcp": "pulumi_gcp", "azure": "pulumi_azure_native"}
+    code = (
+        "import sys, alien_pulumi as alien\n"
+        "from alien_pulumi.synth import synth\n"
+        "spec = alien.load_stack(sys.argv[1])\n"
+        f"synth(spec, alien.DeploymentContext.create('{platform}', spec.name))\n"
+        "print([m for m in ('pulumi_aws', 'pulumi_gcp', 'pulumi_azure_native') if m in sys.modules])\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code, str(ROOT / "examples" / "my_app.py")], capture_output=True,
+                         text=True, check=True)
+    assert json.loads(out.stdout.strip().replace("'", '"')) == [others[platform]]
+
+
+@pytest.mark.parametrize("kind", ["provision", "manage"])
+def test_program_entry_points_read_pulumi_config(kind: str) -> None:
+    config = {"alien:stack": str(ROOT / "examples" / "my_app.py"), "alien:platform": "gcp", "alien:prefix": "acme"}
+
+    def program() -> None:
+        pulumi.runtime.set_all_config(config)
+        runpy.run_path(str(ROOT / "programs" / kind / "__main__.py"))
+
+    graph = Graph(run_program(program, PROJECT, "acme"), PROJECT, "acme")
+    spec = alien.load_stack(ROOT / "examples" / "my_app.py")
+    expected = synth(spec, alien.DeploymentContext.create("gcp", spec.name, prefix="acme"))
+    assert graph.urns() == expected.provision.urns()
+    nodes = expected.provision.nodes if kind == "provision" else expected.manage.nodes
+    assert {u: n.options for u, n in graph.nodes.items()} == {u: n.options for u, n in nodes.items()}
