@@ -78,3 +78,20 @@ def stack_data(draw: st.DrawFn, max_resources: int = 8) -> dict[str, Any]:
         "resources": resources,
         "permissions": {"profiles": profiles, "management": {"extend": extend}},
     }
+
+
+def change_field(data: dict[str, Any], draw: st.DrawFn, lifecycle: str) -> tuple[dict[str, Any], str] | None:
+    """Change one field of one resource of the given lifecycle to another valid value."""
+    candidates = [r for r in data["resources"] if r["lifecycle"] == lifecycle]
+    candidates = [r for r in candidates if FIELDS[ResourceType(r["type"])]]
+    if not candidates:
+        return None
+    res = draw(st.sampled_from(candidates))
+    fields = FIELDS[ResourceType(res["type"])]
+    name = draw(st.sampled_from(sorted(fields)))
+    value = draw(fields[name].filter(lambda v: v != res.get(name)))
+    too_high = name == "min_replicas" and value > res["max_replicas"]
+    if too_high or (name == "max_replicas" and value < res["min_replicas"]):
+        return None
+    res[name] = value
+    return data, f"{res['id']}.{name}"

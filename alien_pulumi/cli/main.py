@@ -7,6 +7,7 @@ from rich.table import Table
 
 from alien_pulumi.cli.common import JsonFlag, StackArg, handles_errors, load, out, print_json
 from alien_pulumi.cli.permissions_cmd import permissions
+from alien_pulumi.cli.preflight_cmd import diff_command, preflight_command
 from alien_pulumi.cli.synth_cmd import synth_command
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle
@@ -86,6 +87,8 @@ def schema() -> None:
 
 app.command()(handles_errors(permissions))
 app.command("synth")(handles_errors(synth_command))
+app.command("preflight")(handles_errors(preflight_command))
+app.command("diff")(handles_errors(diff_command))
 
 
 def main() -> None:

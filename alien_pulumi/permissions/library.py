@@ -52,6 +52,9 @@ class PermissionSet:
     description: str
     grants: tuple[Grant, ...]
     includes: tuple[str, ...] = ()
+    # Management sets: the spec fields of a live resource this set can apply (None: every field).
+    # A change to another field is a setup change (preflight reports LIVE_CHANGE_NEEDS_SETUP).
+    updates: frozenset[str] | None = None
 
     @property
     def id(self) -> str:
@@ -118,6 +121,7 @@ def _load_file(platform: Platform, type_name: str) -> dict[str, PermissionSet]:
             description=str(body.get("description", "")),
             grants=tuple(expand(name, ())),
             includes=tuple(body.get("includes") or ()),
+            updates=frozenset(body["updates"]) if "updates" in body else None,
         )
         for name, body in raw_sets.items()
     }

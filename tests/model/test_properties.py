@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import alien_pulumi as alien
 from alien_pulumi.model.types import Lifecycle
-from tests.strategies import FIELDS, stack_data
+from tests.strategies import change_field, stack_data
 
 SETTINGS = settings(max_examples=60, deadline=None)
 
@@ -24,28 +24,11 @@ def test_random_valid_stacks_round_trip(data: dict[str, Any]) -> None:
     assert again.digest() == spec.digest() and again.frozen_digest() == spec.frozen_digest()
 
 
-def _changed_field(data: dict[str, Any], draw: st.DrawFn, lifecycle: str) -> tuple[dict[str, Any], str] | None:
-    """Change one field of one resource of the given lifecycle to another valid value."""
-    candidates = [r for r in data["resources"] if r["lifecycle"] == lifecycle]
-    candidates = [r for r in candidates if FIELDS[alien.ResourceType(r["type"])]]
-    if not candidates:
-        return None
-    res = draw(st.sampled_from(candidates))
-    fields = FIELDS[alien.ResourceType(res["type"])]
-    name = draw(st.sampled_from(sorted(fields)))
-    value = draw(fields[name].filter(lambda v: v != res.get(name)))
-    too_high = name == "min_replicas" and value > res["max_replicas"]
-    if too_high or (name == "max_replicas" and value < res["min_replicas"]):
-        return None
-    res[name] = value
-    return data, f"{res['id']}.{name}"
-
-
 @SETTINGS
 @given(stack_data(), st.data())
 def test_changing_a_frozen_field_changes_the_frozen_digest(data: dict[str, Any], more: st.DataObject) -> None:
     before = alien.parse_spec(data)
-    changed = _changed_field(json.loads(json.dumps(data)), more.draw, Lifecycle.FROZEN.value)
+    changed = change_field(json.loads(json.dumps(data)), more.draw, Lifecycle.FROZEN.value)
     assume(changed is not None)
     assert changed is not None
     after = alien.parse_spec(changed[0])
@@ -56,7 +39,7 @@ def test_changing_a_frozen_field_changes_the_frozen_digest(data: dict[str, Any],
 @given(stack_data(), st.data())
 def test_changing_a_live_field_keeps_the_frozen_digest(data: dict[str, Any], more: st.DataObject) -> None:
     before = alien.parse_spec(data)
-    changed = _changed_field(json.loads(json.dumps(data)), more.draw, Lifecycle.LIVE.value)
+    changed = change_field(json.loads(json.dumps(data)), more.draw, Lifecycle.LIVE.value)
     assume(changed is not None)
     assert changed is not None
     after = alien.parse_spec(changed[0])

@@ -1,0 +1,49 @@
+"""The release record: what a deployment runs now (its spec, context, rendered permissions, digests).
+
+Setup (``alien-deploy up``) and every release write one; preflight compares a new stack with it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from alien_pulumi.errors import StackLoadError
+from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.spec import StackSpec
+
+RECORD_VERSION = 1
+
+
+class ReleaseRecord(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    record_version: int = RECORD_VERSION
+    release: str = Field(description="Release id, e.g. the vendor's version or a generated id.")
+    deployment: str = Field(description="Deployment name in the vendor's registry.")
+    program: str = Field(description="Which program produced it: provision (setup) or manage (release).")
+    created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    context: DeploymentContext
+    spec: StackSpec
+    digest: str
+    frozen_digest: str
+    permissions: dict[str, Any] = Field(description="render_all() of the plan: provisioning, management, runtime.")
+    targets: list[str] = Field(default_factory=list)
+    outputs: dict[str, Any] = Field(default_factory=dict, description="Stack outputs (management identity...).")
+    operations: dict[str, int] = Field(default_factory=dict, description="Resource operations by kind.")
+    pending_setup: list[str] = Field(default_factory=list, description="Changes only the admin's setup applies.")
+
+    @classmethod
+    def from_data(cls, data: Any, where: str) -> ReleaseRecord:
+        try:
+            return cls.model_validate(data)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise StackLoadError(f"{where}: not a release record: {loc}: {first['msg']}") from None
+
+
+def is_record(data: Any) -> bool:
+    return isinstance(data, dict) and "record_version" in data and "spec" in data

@@ -1,0 +1,43 @@
+"""What is deployed: a spec, and per platform its context and rendered permissions. From a release
+record (exact, as deployed) or from a stack file (rendered now, with the default or given context)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.loader import load_stack, read_json
+from alien_pulumi.model.record import ReleaseRecord, is_record
+from alien_pulumi.model.spec import StackSpec
+from alien_pulumi.model.types import Platform
+from alien_pulumi.permissions import derive_plan, render_all
+
+
+@dataclass(frozen=True)
+class Deployed:
+    spec: StackSpec
+    contexts: dict[Platform, DeploymentContext]
+    permissions: dict[Platform, dict[str, Any]]
+    record: ReleaseRecord | None = None
+
+
+def from_spec(spec: StackSpec, contexts: dict[Platform, DeploymentContext] | None = None) -> Deployed:
+    contexts = contexts or {p: DeploymentContext.create(p, spec.name) for p in spec.platforms}
+    return Deployed(spec, contexts, {p: render_all(derive_plan(spec, c)) for p, c in contexts.items()})
+
+
+def from_record(record: ReleaseRecord) -> Deployed:
+    platform = record.context.platform
+    return Deployed(record.spec, {platform: record.context}, {platform: record.permissions}, record)
+
+
+def load_deployed(path: str | Path) -> Deployed:
+    """A release record JSON, or any stack file ``load_stack`` reads."""
+    file = Path(path)
+    if file.suffix == ".json":
+        data = read_json(file)
+        if is_record(data):
+            return from_record(ReleaseRecord.from_data(data, str(file)))
+    return from_spec(load_stack(file))

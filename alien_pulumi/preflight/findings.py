@@ -1,0 +1,68 @@
+"""Findings: a stable code, a severity, whether it blocks the release and whether it needs the customer's
+admin to run setup again, and a message naming the resource and the field with old and new values."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    ERROR = "error"  # blocks the release
+    WARNING = "warning"  # the release may roll out; something waits for setup
+    INFO = "info"
+
+
+class Code(str, Enum):
+    FROZEN_CHANGED = "FROZEN_CHANGED"
+    LIFECYCLE_CHANGED = "LIFECYCLE_CHANGED"
+    FROZEN_ADDED = "FROZEN_ADDED"
+    FROZEN_REMOVED = "FROZEN_REMOVED"
+    LIVE_ADDED = "LIVE_ADDED"
+    LIVE_REMOVED = "LIVE_REMOVED"
+    LIVE_ADDED_NEEDS_PROVISION = "LIVE_ADDED_NEEDS_PROVISION"
+    LIVE_REMOVED_NEEDS_PROVISION = "LIVE_REMOVED_NEEDS_PROVISION"
+    LIVE_CHANGED = "LIVE_CHANGED"
+    LIVE_CHANGE_NEEDS_SETUP = "LIVE_CHANGE_NEEDS_SETUP"
+    TYPE_CHANGED = "TYPE_CHANGED"
+    MANAGEMENT_PERMISSIONS_CHANGED = "MANAGEMENT_PERMISSIONS_CHANGED"
+    PROFILE_PERMISSIONS_CHANGED = "PROFILE_PERMISSIONS_CHANGED"
+    PLATFORM_REMOVED = "PLATFORM_REMOVED"
+    NAME_COLLISION = "NAME_COLLISION"
+    PREFIX_OVERLAP = "PREFIX_OVERLAP"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: Code
+    severity: Severity
+    blocks: bool
+    needs_setup: bool
+    message: str
+    resource: str | None = None
+    field: str | None = None
+    old: Any = None
+    new: Any = None
+    platform: str | None = None
+    added: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    removed: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "code": self.code.value,
+            "severity": self.severity.value,
+            "blocks": self.blocks,
+            "needs_setup": self.needs_setup,
+            "resource": self.resource,
+            "field": self.field,
+            "old": self.old,
+            "new": self.new,
+            "platform": self.platform,
+            "message": self.message,
+        }
+        if self.added or self.removed:
+            out["added"] = self.added
+            out["removed"] = self.removed
+        return out

@@ -1,0 +1,107 @@
+"""preflight and diff through the CLI: exit codes, pure JSON, the markdown report, release records."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import alien_pulumi as alien
+from alien_pulumi.model.record import ReleaseRecord
+from alien_pulumi.permissions import derive_plan, render_all
+from tests.cli.helpers import run
+from tests.conftest import ROOT
+
+QUICKSTART = ROOT / "examples" / "my_app.py"
+
+
+@pytest.fixture
+def changed(tmp_path: Path) -> Path:
+    path = tmp_path / "stack.py"
+    path.write_text(QUICKSTART.read_text().replace("versioning=True", "versioning=False")
+                    .replace("memory_mb=512", "memory_mb=1024"))
+    return path
+
+
+def record_for(spec: alien.StackSpec, tmp_path: Path, platform: str = "aws", prefix: str = "acme") -> Path:
+    ctx = alien.DeploymentContext.create(platform, spec.name, prefix=prefix)
+    record = ReleaseRecord(release="r1", deployment="acme", program="provision", context=ctx, spec=spec,
+                           digest=spec.digest(), frozen_digest=spec.frozen_digest(),
+                           permissions=render_all(derive_plan(spec, ctx)))
+    path = tmp_path / "release.json"
+    path.write_text(record.model_dump_json(indent=2))
+    return path
+
+
+def test_preflight_identical_exits_0() -> None:
+    result = run("preflight", str(QUICKSTART), "--against", str(QUICKSTART))
+    assert result.exit_code == 0
+    assert "may roll out" in result.stdout
+
+
+def test_preflight_frozen_change_exits_3_and_allow_flag_passes(changed: Path) -> None:
+    blocked = run("preflight", str(changed), "--against", str(QUICKSTART), "--json")
+    assert blocked.exit_code == 3
+    data = json.loads(blocked.stdout)
+    assert data["may_roll_out"] is False
+    assert [f["code"] for f in data["findings"]] == ["FROZEN_CHANGED", "LIVE_CHANGED"]
+    allowed = run("preflight", str(changed), "--against", str(QUICKSTART), "--allow-frozen-changes", "--json")
+    assert allowed.exit_code == 0
+    out = json.loads(allowed.stdout)
+    assert out["may_roll_out"] is True and len(out["pending_setup"]) == 1
+
+
+def test_preflight_invalid_stack_exits_1(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "x", "platforms": ["aws"], "resources": [{"id": "A", "type": "kv",
+                                                                                "lifecycle": "frozen"}]}))
+    result = run("preflight", str(bad), "--against", str(QUICKSTART))
+    assert result.exit_code == 1 and "A.id" in result.stderr
+
+
+def test_preflight_usage_exits_2(tmp_path: Path) -> None:
+    assert run("preflight", str(QUICKSTART)).exit_code == 2
+    assert run("preflight", str(QUICKSTART), "--against", str(tmp_path / "missing.json")).exit_code == 2
+
+
+def test_against_a_release_record_uses_its_context(tmp_path: Path, changed: Path) -> None:
+    spec = alien.load_stack(QUICKSTART)
+    record = record_for(spec, tmp_path, prefix="acme")
+    same = run("preflight", str(QUICKSTART), "--against", str(record), "--json")
+    assert same.exit_code == 0, same.stdout
+    assert json.loads(same.stdout)["platforms"] == ["aws"]
+    report = json.loads(run("diff", str(record), str(changed), "--platform", "aws", "--format", "json").stdout)
+    assert report["digests"]["deployed"] == spec.digest()
+    assert report["summary"]["changed"] == {"frozen": 1, "live": 1}
+
+
+def test_diff_markdown_report(changed: Path) -> None:
+    result = run("diff", str(QUICKSTART), str(changed), "--platform", "aws")
+    assert result.exit_code == 0
+    text = result.stdout
+    assert text.startswith("<!-- alien-pulumi diff -->\n## alien-pulumi: `my-app` — ❌ blocked")
+    assert "| changed | 1 | 1 |" in text
+    assert "- `data.versioning`: `True` → `False`" in text
+    assert "### Needs the customer's admin (setup)" in text
+
+
+def test_diff_shows_permission_changes(tmp_path: Path) -> None:
+    live_queue = tmp_path / "stack.py"
+    live_queue.write_text(QUICKSTART.read_text().replace('.add(jobs, "frozen")', '.add(jobs, "live")'))
+    data = json.loads(run("diff", str(QUICKSTART), str(live_queue), "-p", "gcp", "-f", "json").stdout)
+    management = data["permissions"]["gcp"]["management"]
+    assert any("pubsub.topics.update" in line for line in management["added"])
+    text = run("diff", str(QUICKSTART), str(live_queue), "-p", "gcp").stdout
+    assert "<summary>gcp management: +" in text and "```diff" in text
+
+
+def test_ci_workflow_runs_diff_and_preflight() -> None:
+    import yaml
+
+    workflow = yaml.safe_load((ROOT / "examples" / "ci" / "alien-pulumi-pr.yml").read_text())
+    steps = workflow["jobs"]["preflight"]["steps"]
+    runs = " ".join(s.get("run", "") for s in steps)
+    assert "alien-pulumi diff" in runs and "alien-pulumi preflight" in runs
+    comment = next(s for s in steps if s.get("uses", "").startswith("actions/github-script"))
+    assert "updateComment" in comment["with"]["script"] and "createComment" in comment["with"]["script"]

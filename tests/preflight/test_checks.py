@@ -1,0 +1,191 @@
+"""One case per finding code, with its exact message; nested field diffs; the allow flag."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+import alien_pulumi as alien
+from alien_pulumi.model.types import Platform
+from alien_pulumi.preflight import Code, from_spec, preflight
+from alien_pulumi.preflight.fielddiff import field_changes
+from tests.conftest import quickstart
+
+
+def deployed_data() -> dict[str, Any]:
+    return quickstart().build().model_dump(mode="json")
+
+
+def edited(rid: str | None = None, drop: str | None = None, add: dict[str, Any] | None = None,
+           extend: dict[str, list[str]] | None = None, profiles: dict[str, Any] | None = None,
+           **changes: Any) -> alien.StackSpec:
+    data = deployed_data()
+    if rid:
+        next(r for r in data["resources"] if r["id"] == rid).update(changes)
+    if drop:
+        data["resources"] = [r for r in data["resources"] if r["id"] != drop]
+        for res in data["resources"]:
+            if "links" in res:
+                res["links"] = [x for x in res["links"] if x != drop]
+        data["permissions"]["management"]["extend"].pop(drop, None)
+    if add:
+        data["resources"].append(add)
+    if extend is not None:
+        data["permissions"]["management"]["extend"] = extend
+    if profiles is not None:
+        data["permissions"]["profiles"] = profiles
+    return alien.parse_spec(data)
+
+
+def messages(new: alien.StackSpec, code: Code, platform: str = "aws", base: alien.StackSpec | None = None,
+             **kwargs: Any) -> list[str]:
+    report = preflight(new, from_spec(base or quickstart().build()), Platform(platform), **kwargs)
+    return [f.message for f in report.findings if f.code is code]
+
+
+def test_identical_stacks_have_no_findings() -> None:
+    report = preflight(quickstart().build(), from_spec(quickstart().build()))
+    assert report.findings == () and not report.blocked
+
+
+def test_frozen_changed_blocks_unless_allowed() -> None:
+    new = edited("data", versioning=False)
+    report = preflight(new, from_spec(quickstart().build()), Platform.AWS)
+    (finding,) = report.findings
+    assert finding.code is Code.FROZEN_CHANGED and finding.blocks and finding.needs_setup
+    assert (finding.resource, finding.field, finding.old, finding.new) == ("data", "versioning", True, False)
+    assert finding.message == ("data.versioning: True -> False: frozen resource changed (allow with "
+                               "--allow-frozen-changes; the admin's next setup applies it)")
+    allowed = preflight(new, from_spec(quickstart().build()), Platform.AWS, allow_frozen_changes=True)
+    (pending,) = allowed.findings
+    assert not allowed.blocked and allowed.pending_setup == [pending]
+    assert pending.message == "data.versioning: True -> False: frozen resource changed; pending setup (the release " \
+                              "will not apply it)"
+
+
+def test_lifecycle_changed() -> None:
+    assert messages(edited("jobs", lifecycle="live"), Code.LIFECYCLE_CHANGED) == [
+        "jobs: lifecycle changed from frozen to live; only setup can change who owns a resource"]
+
+
+def test_type_changed() -> None:
+    new = edited("secrets", type="kv")
+    assert messages(new, Code.TYPE_CHANGED) == [
+        "secrets: type changed from vault to kv: a new resource under an old id needs setup"]
+
+
+def test_frozen_added_and_removed() -> None:
+    added = edited(add={"id": "logs", "type": "storage", "lifecycle": "frozen"})
+    assert messages(added, Code.FROZEN_ADDED) == ["logs: frozen storage added; the admin's setup creates it"]
+    removed = edited(drop="secrets")
+    assert messages(removed, Code.FROZEN_REMOVED) == [
+        "secrets: frozen vault removed; only setup removes it (it is retained, never deleted with data)"]
+
+
+def test_live_added_needs_provision_or_extend() -> None:
+    fn = {"id": "worker", "type": "function", "lifecycle": "live", "image": "ghcr.io/acme/worker:1"}
+    assert messages(edited(add=fn), Code.LIVE_ADDED_NEEDS_PROVISION) == [
+        "worker: live function added, but management.extend does not grant function/provision for it or '*': "
+        "the admin's setup creates it"]
+    base = edited(extend={"*": ["function/provision"]})
+    new = edited(add=fn, extend={"*": ["function/provision"]})
+    assert messages(new, Code.LIVE_ADDED, base=base) == [
+        "worker: live function added; the release creates it (function/provision is in management.extend)"]
+    assert messages(new, Code.LIVE_ADDED_NEEDS_PROVISION, base=base) == []
+
+
+def test_live_removed_needs_provision_or_extend() -> None:
+    assert messages(edited(drop="web"), Code.LIVE_REMOVED_NEEDS_PROVISION) == [
+        "web: live container removed, but management.extend does not grant container/provision for it or '*': "
+        "the admin's setup removes it"]
+    # the quickstart extends api with function/provision
+    assert messages(edited(drop="api"), Code.LIVE_REMOVED) == [
+        "api: live function removed; the release deletes it (function/provision is in management.extend)"]
+
+
+def test_live_changed_is_applied_by_the_release() -> None:
+    assert messages(edited("api", memory_mb=1024), Code.LIVE_CHANGED) == [
+        "api.memory_mb: 512 -> 1024: the release applies it"]
+    assert not preflight(edited("api", memory_mb=1024), from_spec(quickstart().build())).blocked
+
+
+def test_management_permissions_changed_lists_added_and_removed_per_cloud() -> None:
+    new = edited("jobs", lifecycle="live")  # a live queue brings queue/management
+    report = preflight(new, from_spec(quickstart().build()), Platform.GCP)
+    (finding,) = [f for f in report.findings if f.code is Code.MANAGEMENT_PERMISSIONS_CHANGED]
+    assert finding.blocks and finding.needs_setup and finding.platform == "gcp"
+    added = finding.added["gcp"]
+    assert added and all(" on " in line for line in added)
+    assert any("pubsub.topics.update" in line for line in added)
+    assert finding.message == f"gcp: permissions of the management identity change (+{len(added)} -0); " \
+                              "setup must grant them before this release"
+
+
+def test_removed_permissions_are_pending_not_blocking() -> None:
+    base = edited("jobs", lifecycle="live")
+    report = preflight(quickstart().build(), from_spec(base), Platform.AWS)
+    perm = [f for f in report.findings if f.code is Code.MANAGEMENT_PERMISSIONS_CHANGED]
+    if perm:  # AWS queue management may add nothing beyond heartbeat
+        assert not perm[0].blocks and perm[0].needs_setup and perm[0] in report.pending_setup
+
+
+def test_profile_permissions_changed() -> None:
+    new = edited(profiles={"app": {"data": ["storage/data-read"], "secrets": ["vault/data-read"]}})
+    found = [f for f in preflight(new, from_spec(quickstart().build()), Platform.AWS).findings
+             if f.code is Code.PROFILE_PERMISSIONS_CHANGED]
+    (finding,) = found
+    assert finding.resource == "app"
+    assert any("secretsmanager:GetSecretValue" in a for a in finding.added["aws"])
+    assert finding.blocks
+
+
+def test_platform_removed() -> None:
+    data = deployed_data()
+    data["platforms"] = ["aws"]
+    report = preflight(alien.parse_spec(data), from_spec(quickstart().build()))
+    assert [f.message for f in report.findings if f.code is Code.PLATFORM_REMOVED] == [
+        "stack no longer declares gcp, where it is deployed", "stack no longer declares azure, where it is deployed"]
+    assert report.platforms == (Platform.AWS,)
+
+
+def test_name_collision_after_cloud_naming_rules() -> None:
+    # On Azure a storage account name drops hyphens: "a-b" and "ab" both become "<prefix>ab".
+    spec = (alien.Stack("s").platforms("azure").add(alien.Storage("a-b"), "frozen").add(alien.Storage("ab"), "frozen")
+            .build())
+    base = alien.Stack("s").platforms("azure").add(alien.Storage("a-b"), "frozen").build()
+    found = messages(spec, Code.NAME_COLLISION, "azure", base=base)
+    assert found == ["ab: its storage account name 'sab' on azure is also a-b's (after the cloud's naming rules); "
+                     "rename one"]
+
+
+def test_vault_prefix_overlap() -> None:
+    spec = alien.Stack("s").platforms("gcp").add(alien.Vault("a"), "frozen").add(alien.Vault("a-b"), "frozen").build()
+    assert messages(spec, Code.PREFIX_OVERLAP, "gcp", base=spec) == [
+        "a: vault name prefix 's-a' also covers a-b's secrets ('s-a-b') on gcp; rename one"]
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ({"environment": {"A": "1"}}, {"environment": {"A": "2", "B": "x"}},
+         [("environment.A", "1", "2"), ("environment.B", None, "x")]),
+        ({"triggers": [{"schedule": "0 * * * *", "queue": None}]}, {"triggers": [{"schedule": "5 * * * *",
+                                                                                  "queue": None}]},
+         [("triggers[0].schedule", "0 * * * *", "5 * * * *")]),
+        ({"links": ["a", "b"]}, {"links": ["a"]}, [("links", ["a", "b"], ["a"])]),
+        ({"x": 1}, {"x": 1}, []),
+    ],
+)
+def test_nested_field_diff(old: dict[str, Any], new: dict[str, Any], expected: list[tuple[str, Any, Any]]) -> None:
+    assert field_changes(old, new) == expected
+
+
+def test_nested_frozen_change_names_the_nested_field() -> None:
+    base = (alien.Stack("s").platforms("aws")
+            .add(alien.Container("c", image="i", environment={"LOG": "info"}), "frozen").build())
+    new = (alien.Stack("s").platforms("aws")
+           .add(alien.Container("c", image="i", environment={"LOG": "debug"}), "frozen").build())
+    assert messages(new, Code.FROZEN_CHANGED, base=base) == [
+        "c.environment.LOG: 'info' -> 'debug': frozen resource changed (allow with --allow-frozen-changes; the "
+        "admin's next setup applies it)"]
