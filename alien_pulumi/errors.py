@@ -47,3 +47,34 @@ class ContextError(AlienError):
 
 class PermissionDataError(AlienError):
     """A permission-set data file is malformed (a packaging bug, caught by the tests)."""
+
+
+class PreflightBlockedError(AlienError):
+    """A release was stopped by blocking preflight findings (exit code 3)."""
+
+    exit_code = 3
+
+
+class AutomationError(AlienError):
+    """A Pulumi run could not be done; the message is one line with the fix (exit code 4)."""
+
+    exit_code = 4
+    retryable = False
+
+
+class PulumiNotFoundError(AutomationError):
+    pass
+
+
+class StackLockedError(AutomationError):
+    """Another update holds the stack's lock; retrying later may succeed."""
+
+    retryable = True
+
+
+class ProgramError(AutomationError):
+    pass
+
+
+class CredentialsError(AutomationError):
+    pass

@@ -1,8 +1,38 @@
-"""``alien-deploy``: the customer admin's tool (setup runs of the provisioning program)."""
+"""``alien-deploy``: the customer admin's tool. Setup runs of the provisioning program with the admin's
+own credentials; the permissions document to review before."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.table import Table
+
+from alien_pulumi.cli.common import (
+    EXIT_BLOCKED,
+    AccountId,
+    ExternalId,
+    PlatformOpt,
+    Prefix,
+    Project,
+    Region,
+    ResourceGroup,
+    StackArg,
+    SubscriptionId,
+    VendorPrincipal,
+    context_for,
+    handles_errors,
+    load,
+    out,
+)
+from alien_pulumi.errors import AutomationError
+from alien_pulumi.model.types import Platform
+from alien_pulumi.permissions import derive_plan, render_markdown
+from alien_pulumi.release.run import RunKind, RunResult, RunStatus
+from alien_pulumi.release.setup import SetupPlan, execute, plan_setup, write_record
+from alien_pulumi.release.workspace import state_dir
 
 app = typer.Typer(
     name="alien-deploy",
@@ -12,13 +42,111 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+Backend = Annotated[str | None, typer.Option(help="Pulumi backend URL (default: a local file:// state directory).")]
+StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where workspaces, state and records live.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking after the preview.")]
+AllowFrozen = Annotated[bool, typer.Option("--allow-frozen-changes", help="Apply changes to frozen resources.")]
+Engine = Annotated[str, typer.Option(hidden=True, help="Engine: pulumi, or simulated:<ms> for demonstrations.")]
+WHAT_THE_VENDOR_NEEDS = {
+    Platform.AWS: ("role_arn", "external_id"),
+    Platform.GCP: ("service_account",),
+    Platform.AZURE: ("client_id", "tenant_id", "principal_id"),
+}
+
+
+def _plan(stack: Path, platform: Platform, flags: dict[str, str | None], backend: str | None,
+          state: Path | None, allow_frozen: bool, engine: str) -> SetupPlan:
+    spec = load(stack)
+    ctx = context_for(spec, platform, **flags)
+    plan = plan_setup(spec, ctx, state_dir(state), backend, allow_frozen, engine)
+    if plan.report is not None and plan.report.findings:
+        for finding in plan.report.findings:
+            out.print(f"[{'red' if finding.blocks else 'yellow'}]{finding.code.value}[/] {finding.message}")
+        if plan.report.blocked:
+            out.print("[red]setup stopped:[/] these changes need --allow-frozen-changes or a fixed stack")
+            raise typer.Exit(EXIT_BLOCKED)
+    return plan
+
+
+def _progress(line: str) -> None:
+    style = "green" if line.startswith("[live]") else "cyan" if line.startswith("[frozen]") else "red"
+    out.print(f"[{style}]{line}[/]", markup=True, highlight=False)
+
+
+def _summary(title: str, result: RunResult) -> None:
+    counts = ", ".join(f"{n} {op}" for op, n in sorted(result.summary.items())) or "no changes"
+    out.print(f"[bold]{title}:[/] {counts}")
+    if result.status is not RunStatus.SUCCEEDED:
+        raise AutomationError(result.error or f"{title} failed")
+
+
+def _flags(prefix: str | None, region: str | None, account_id: str | None, project: str | None,
+           subscription_id: str | None, resource_group: str | None, vendor_principal: str | None,
+           external_id: str | None) -> dict[str, str | None]:
+    return {"prefix": prefix, "region": region, "account_id": account_id, "project": project,
+            "subscription_id": subscription_id, "resource_group": resource_group,
+            "vendor_principal": vendor_principal, "external_id": external_id}
+
+
+@app.command()
+@handles_errors
+def up(
+    stack: StackArg, platform: PlatformOpt, prefix: Prefix = None, region: Region = None,
+    account_id: AccountId = None, project: Project = None, subscription_id: SubscriptionId = None,
+    resource_group: ResourceGroup = None, vendor_principal: VendorPrincipal = None, external_id: ExternalId = None,
+    backend: Backend = None, state: StateDir = None, allow_frozen_changes: AllowFrozen = False, yes: Yes = False,
+    engine: Engine = "pulumi",
+) -> None:
+    """Run setup: preview, confirm, apply; then print what the vendor needs and write the release record."""
+    flags = _flags(prefix, region, account_id, project, subscription_id, resource_group, vendor_principal,
+                   external_id)
+    plan = _plan(stack, platform, flags, backend, state, allow_frozen_changes, engine)
+    _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
+    if not yes and not typer.confirm("Apply these changes with your credentials?", default=False):
+        out.print("nothing applied")
+        raise typer.Exit(1)
+    result = execute(plan.run, RunKind.SETUP, _progress)
+    _summary("setup", result)
+    record = write_record(plan, result)
+    identity = record.outputs.get("management_identity") or {}
+    table = Table(title="what the vendor needs (send them the release record)")
+    table.add_column("key")
+    table.add_column("value")
+    for key in WHAT_THE_VENDOR_NEEDS[platform]:
+        table.add_row(key, str(identity.get(key, "-")))
+    table.add_row("release record", str(plan.record_path))
+    out.print(table)
+
+
+@app.command()
+@handles_errors
+def preview(
+    stack: StackArg, platform: PlatformOpt, prefix: Prefix = None, region: Region = None,
+    account_id: AccountId = None, project: Project = None, subscription_id: SubscriptionId = None,
+    resource_group: ResourceGroup = None, vendor_principal: VendorPrincipal = None, external_id: ExternalId = None,
+    backend: Backend = None, state: StateDir = None, allow_frozen_changes: AllowFrozen = False,
+    engine: Engine = "pulumi",
+) -> None:
+    """Preview setup: what would be created or changed, nothing applied."""
+    flags = _flags(prefix, region, account_id, project, subscription_id, resource_group, vendor_principal,
+                   external_id)
+    plan = _plan(stack, platform, flags, backend, state, allow_frozen_changes, engine)
+    _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
+
+
+@app.command()
+@handles_errors
+def permissions(
+    stack: StackArg, platform: PlatformOpt, prefix: Prefix = None, region: Region = None,
+    account_id: AccountId = None, project: Project = None, subscription_id: SubscriptionId = None,
+    resource_group: ResourceGroup = None, vendor_principal: VendorPrincipal = None, external_id: ExternalId = None,
+) -> None:
+    """The permissions document to review before setup: every layer, who holds it, what it allows."""
+    spec = load(stack)
+    ctx = context_for(spec, platform, **_flags(prefix, region, account_id, project, subscription_id, resource_group,
+                                               vendor_principal, external_id))
+    sys.stdout.write(render_markdown(derive_plan(spec, ctx)))
+
 
 def main() -> None:
     app()
-
-
-@app.callback(invoke_without_command=True)
-def _root(ctx: typer.Context) -> None:
-    """Set up a vendor's stack in your own cloud account with your own credentials."""
-    if ctx.invoked_subcommand is None:
-        typer.echo(ctx.get_help())

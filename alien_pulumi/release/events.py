@@ -1,0 +1,58 @@
+"""Engine events -> progress lines (each marked frozen or live) and the per-resource operations record."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from pulumi.automation import EngineEvent, OpType
+
+# Operations that change nothing; not worth a progress line.
+QUIET = {OpType.SAME, OpType.READ}
+
+
+class EventRecorder:
+    """Feed it engine events (``on_event``); it prints progress and keeps each resource's operation."""
+
+    def __init__(self, live_urns: set[str], on_line: Callable[[str], None] | None = None) -> None:
+        self.live = live_urns
+        self.on_line = on_line
+        self.operations: dict[str, str] = {}
+        self.failed: dict[str, str] = {}
+        self.diffs: dict[str, list[str]] = {}
+        self.gone: set[str] = set()  # refresh found the resource missing
+        self.summary: dict[str, int] = {}
+        self.errors: list[str] = []
+
+    def mark(self, urn: str) -> str:
+        return "live" if urn in self.live else "frozen"
+
+    def _say(self, line: str) -> None:
+        if self.on_line:
+            self.on_line(line)
+
+    def __call__(self, event: EngineEvent) -> None:
+        if event.resource_pre_event and event.resource_pre_event.metadata:
+            meta = event.resource_pre_event.metadata
+            if meta.type == "pulumi:pulumi:Stack":
+                return
+            self.operations[meta.urn] = meta.op.value
+            if meta.diffs:
+                self.diffs[meta.urn] = list(meta.diffs)
+            if meta.op in (OpType.DELETE, OpType.DISCARD) or (meta.op is OpType.REFRESH and meta.new is None):
+                self.gone.add(meta.urn)
+            if meta.op not in QUIET:
+                self._say(f"[{self.mark(meta.urn)}] {meta.op.value:>8} {meta.type} {meta.urn.rsplit('::', 1)[-1]}")
+        elif event.res_op_failed_event and event.res_op_failed_event.metadata:
+            meta = event.res_op_failed_event.metadata
+            self.failed[meta.urn] = meta.op.value
+            self._say(f"[{self.mark(meta.urn)}]   failed {meta.type} {meta.urn.rsplit('::', 1)[-1]}")
+        elif event.diagnostic_event and event.diagnostic_event.severity == "error":
+            message = event.diagnostic_event.message.strip()
+            self.errors.append(message)
+            self._say(f"error: {message}")
+        elif event.summary_event:
+            self.summary = {str(k): int(v) for k, v in event.summary_event.resource_changes.items()}
+
+    def counts(self) -> dict[str, int]:
+        return self.summary or dict(Counter(self.operations.values()))

@@ -1,0 +1,112 @@
+"""The real engine: one deployment run through the Pulumi Automation API (the ``pulumi`` CLI).
+
+A management run replaces the process environment with the management one for its duration (no cloud
+credential of the caller leaks into it); that is why one process runs one deployment at a time.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from pulumi import automation as auto
+
+from alien_pulumi.errors import AutomationError, ProgramError, StackLockedError
+from alien_pulumi.release.credentials import aws_environment, management_environment
+from alien_pulumi.release.engine import OnLine
+from alien_pulumi.release.events import EventRecorder
+from alien_pulumi.release.health import aws_bucket_health, health_from_refresh, merge
+from alien_pulumi.release.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.release.workspace import SETUP_KINDS, open_stack, pulumi_command
+
+
+@contextlib.contextmanager
+def environment(env: Mapping[str, str] | None) -> Iterator[None]:
+    """Run with exactly ``env`` as the process environment (None: leave it as it is)."""
+    if env is None:
+        yield
+        return
+    saved = dict(os.environ)
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _one_line(exc: auto.errors.CommandError) -> str:
+    text = str(exc)
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith(("error:", "Error:"))]
+    return (lines[0] if lines else text.strip().splitlines()[-1] if text.strip() else "the Pulumi CLI failed")[:400]
+
+
+class PulumiEngine:
+    def __init__(self, command_factory: type[auto.PulumiCommand] = auto.PulumiCommand,
+                 aws_sts: Callable[..., dict[str, str]] = aws_environment) -> None:
+        self.command_factory = command_factory
+        self.aws_sts = aws_sts
+
+    def run_environment(self, run: RunInput) -> dict[str, str] | None:
+        """None for setup runs (the admin's own environment); the management environment otherwise."""
+        if run.kind in SETUP_KINDS:
+            return None
+        return management_environment(run.context, run.management, run.release, run.deployment,
+                                      aws_sts=self.aws_sts)
+
+    def execute(self, run: RunInput, on_line: OnLine | None = None) -> RunResult:
+        start = time.perf_counter()
+        base = RunResult(run_id=run.run_id, deployment=run.deployment, kind=run.kind, status=RunStatus.SUCCEEDED)
+        if run.kind in (RunKind.RELEASE, RunKind.PREVIEW) and not run.targets:
+            # No live resource: an untargeted run would touch frozen ones. Nothing to do.
+            return base
+        live = set(run.targets)
+        recorder = EventRecorder(live, on_line)
+        with environment(self.run_environment(run)):
+            command = pulumi_command(self.command_factory)
+            try:
+                stack = open_stack(run, {}, command)
+                outputs = self._run(run, stack, recorder)
+                health = {}
+                if run.kind is RunKind.HEARTBEAT:
+                    health = merge(health_from_refresh(recorder, run.refresh_targets),
+                                   aws_bucket_health(run.spec, run.context))
+            except auto.errors.ConcurrentUpdateError:
+                raise StackLockedError(f"stack {run.context.prefix} of {run.deployment} is locked by another update; "
+                                       "retry later (or `pulumi cancel` a stuck update)") from None
+            except auto.errors.CompilationError as exc:
+                raise ProgramError(f"the program of {run.deployment} failed to compile: {_one_line(exc)}; check "
+                                   "that alien-pulumi is installed in the Python the workspace uses") from None
+            except auto.errors.CommandError as exc:
+                raise AutomationError(f"{run.kind.value} of {run.deployment} failed: {_one_line(exc)}") from None
+        failed = bool(recorder.failed) or bool(recorder.errors)
+        return base.model_copy(update={
+            "status": RunStatus.FAILED if failed else RunStatus.SUCCEEDED,
+            "operations": recorder.operations,
+            "summary": recorder.counts(),
+            "outputs": outputs,
+            "health": health,
+            "error": recorder.errors[0] if recorder.errors else None,
+            "seconds": time.perf_counter() - start,
+        })
+
+    def _run(self, run: RunInput, stack: auto.Stack, recorder: EventRecorder) -> dict[str, Any]:
+        common: dict[str, Any] = {"on_event": recorder, "color": "never"}
+        targeted: dict[str, Any] = {"target": list(run.targets), "target_dependents": False}
+        if run.kind is RunKind.SETUP:
+            result = stack.up(**common)
+            return {k: v.value for k, v in result.outputs.items() if not v.secret}
+        if run.kind is RunKind.SETUP_PREVIEW:
+            stack.preview(**common)
+        elif run.kind is RunKind.RELEASE:
+            result = stack.up(**common, **targeted)
+            return {k: v.value for k, v in result.outputs.items() if not v.secret}
+        elif run.kind is RunKind.PREVIEW:
+            stack.preview(**common, **targeted)
+        else:
+            stack.preview_refresh(target=list(run.refresh_targets), **common)
+        return {}

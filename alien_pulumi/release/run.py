@@ -1,0 +1,68 @@
+"""One deployment run, self-contained: inputs in (``RunInput``), record out (``RunResult``).
+
+A run is what an executor schedules: locally one worker process per run
+(``python -m alien_pulumi.release.worker`` reads a RunInput as JSON on stdin and writes a RunResult as
+JSON on stdout), or, later, a distributed engine doing the same elsewhere.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.spec import StackSpec
+
+
+class RunKind(str, Enum):
+    SETUP = "setup"  # the admin's provisioning run (alien-deploy up), the admin's own credentials
+    SETUP_PREVIEW = "setup-preview"
+    RELEASE = "release"  # the vendor's targeted management run, management credentials
+    PREVIEW = "preview"  # the same run as a preview
+    HEARTBEAT = "heartbeat"  # preview-only refresh as the management identity
+
+
+class RunStatus(str, Enum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    LOCKED = "locked"  # a concurrent update holds the stack: retryable
+
+
+class RunInput(BaseModel):
+    """Everything one run needs; nothing is read from the orchestrator's state."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    run_id: str
+    kind: RunKind
+    deployment: str
+    release: str
+    spec: StackSpec
+    context: DeploymentContext
+    targets: list[str] = Field(default_factory=list, description="URNs for --target (release/preview).")
+    refresh_targets: dict[str, str] = Field(default_factory=dict,
+                                            description="Heartbeat: URN -> resource id of what it refreshes.")
+    backend_url: str | None = None
+    state_dir: str = Field(description="Where workspaces live (one per deployment).")
+    management: dict[str, str] = Field(default_factory=dict,
+                                       description="Management identity: role_arn / service_account / client_id...")
+    engine: str = Field("pulumi", description="'pulumi' (Automation API) or 'simulated:<ms>' (benchmarks, tests).")
+
+
+class RunResult(BaseModel):
+    """What a run did: status, per-resource operations, outputs, and a one-line error."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    run_id: str
+    deployment: str
+    kind: RunKind
+    status: RunStatus
+    operations: dict[str, str] = Field(default_factory=dict, description="URN -> operation (create, update, ...).")
+    summary: dict[str, int] = Field(default_factory=dict, description="Operation counts.")
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    health: dict[str, Any] = Field(default_factory=dict, description="Heartbeat: resource id -> health.")
+    error: str | None = None
+    seconds: float = 0.0

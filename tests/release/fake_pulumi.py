@@ -1,0 +1,51 @@
+"""A stand-in for the `pulumi` CLI, for contract tests: records each invocation (arguments and environment)
+and answers like the CLI does. Behaviour from environment variables:
+
+FAKE_PULUMI_LOG     JSON lines file where each call is appended as {"args": [...], "env": {...}}
+FAKE_PULUMI_EVENTS  JSON lines engine event log replayed into --event-log for up/preview/refresh
+FAKE_PULUMI_OUTPUTS JSON object printed by `stack output --json`
+FAKE_PULUMI_FAIL    "locked" (up fails with the DIY backend's lock message) or "compile"
+"""
+
+import json
+import os
+import sys
+
+args = sys.argv[1:]
+if args == ["version"]:
+    print("v3.200.0")
+    sys.exit(0)
+with open(os.environ["FAKE_PULUMI_LOG"], "a") as log:
+    log.write(json.dumps({"args": args, "env": dict(os.environ)}) + "\n")
+words = [a for a in args if not a.startswith("-")]
+fail = os.environ.get("FAKE_PULUMI_FAIL")
+
+def close_event_log(replay: bool) -> None:
+    """The engine ends every event log with a cancel event, also when the update fails."""
+    if "--event-log" not in args:
+        return
+    with open(args[args.index("--event-log") + 1], "a") as out:
+        if replay:
+            with open(os.environ["FAKE_PULUMI_EVENTS"]) as events:
+                out.writelines(events)
+        out.write(json.dumps({"sequence": 9999, "timestamp": 0, "cancelEvent": {}}) + "\n")
+
+
+if words[:1] in (["up"], ["preview"], ["refresh"]):
+    close_event_log(replay=fail is None)
+    if fail == "locked":
+        print("error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
+              "or delete the lock file with `pulumi cancel`.", file=sys.stderr)
+        sys.exit(255)
+    if fail == "compile":
+        print("error: an unhandled error occurred: Program exited with non-zero exit code: 1")
+        print("Build FAILED.")
+        sys.exit(255)
+    print("done")
+elif words[:2] == ["stack", "output"]:
+    print(os.environ.get("FAKE_PULUMI_OUTPUTS", "{}"))
+elif words[:2] == ["stack", "history"]:
+    print(json.dumps([{"version": 1, "kind": "update", "startTime": "2026-11-29T00:00:00.000Z", "message": "",
+                       "environment": {}, "config": {}, "result": "succeeded", "endTime": "2026-11-29T00:01:00.000Z",
+                       "resourceChanges": {"update": 1}}]))
+sys.exit(0)

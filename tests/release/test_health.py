@@ -1,0 +1,70 @@
+"""Heartbeat health: an AWS bucket's health from direct configuration reads (never HeadBucket), and the
+refresh-based health merged per resource."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto import settings as moto_settings
+
+import alien_pulumi as alien
+from alien_pulumi.release.health import aws_bucket_health, merge
+
+SPEC = alien.Stack("my-app").platforms("aws").add(alien.Storage("data", versioning=True), "frozen").build()
+CTX = alien.DeploymentContext.create("aws", "my-app", prefix="acme")
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", float("inf"))
+    for key in ("AWS_PROFILE", "AWS_SESSION_TOKEN"):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    with mock_aws():
+        client = boto3.client("s3", region_name="us-east-1")
+        client.create_bucket(Bucket="acme-data")
+        client.put_bucket_versioning(Bucket="acme-data", VersioningConfiguration={"Status": "Enabled"})
+        client.put_bucket_encryption(Bucket="acme-data", ServerSideEncryptionConfiguration={
+            "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+        client.put_public_access_block(Bucket="acme-data", PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True})
+        client.put_bucket_tagging(Bucket="acme-data", Tagging={"TagSet": [{"Key": "alien-stack", "Value": "my-app"}]})
+        yield client
+
+
+def test_present_bucket(s3: Any) -> None:
+    assert aws_bucket_health(SPEC, CTX, s3) == {"data": {"state": "present", "fields": []}}
+
+
+def test_drifted_bucket_names_the_fields(s3: Any) -> None:
+    s3.put_bucket_versioning(Bucket="acme-data", VersioningConfiguration={"Status": "Suspended"})
+    s3.put_public_access_block(Bucket="acme-data", PublicAccessBlockConfiguration={
+        "BlockPublicAcls": False, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True})
+    health = aws_bucket_health(SPEC, CTX, s3)["data"]
+    assert health == {"state": "drifted", "fields": ["versioning: Suspended", "public_access_block: BlockPublicAcls"]}
+
+
+def test_missing_bucket(s3: Any) -> None:
+    s3.delete_public_access_block(Bucket="acme-data")
+    s3.delete_bucket(Bucket="acme-data")
+    assert aws_bucket_health(SPEC, CTX, s3) == {"data": {"state": "missing", "fields": []}}
+
+
+def test_bucket_health_never_lists_objects(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    called: list[str] = []
+    for name in ("head_bucket", "list_objects", "list_objects_v2", "get_object"):
+        monkeypatch.setattr(s3, name, lambda *a, _n=name, **k: called.append(_n))
+    aws_bucket_health(SPEC, CTX, s3)
+    assert called == []
+
+
+def test_merge_keeps_the_worst_state() -> None:
+    merged = merge({"a": {"state": "present", "fields": []}, "b": {"state": "drifted", "fields": ["x"]}},
+                   {"a": {"state": "missing", "fields": []}, "b": {"state": "present", "fields": []}})
+    assert merged == {"a": {"state": "missing", "fields": []}, "b": {"state": "drifted", "fields": ["x"]}}
