@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,6 +110,7 @@ class _Binder:
         self.spec = spec
         self.ctx = ctx
         self.base = ctx.template_values()
+        self.every_runtime = [ctx.identity(f"rt-{p}") for p in runtime_profiles(spec)]
 
     def values(self, res: ResourceSpec | None) -> dict[str, str]:
         if res is None:
@@ -120,7 +122,6 @@ class _Binder:
 
     def bind(self, pset: PermissionSet, res: ResourceSpec | None, setup: bool) -> list[BoundGrant]:
         values = self.values(res)
-        every_runtime = [self.ctx.identity(f"rt-{p}") for p in runtime_profiles(self.spec)]
         return [
             BoundGrant(
                 set_id=pset.id,
@@ -132,7 +133,7 @@ class _Binder:
                 resources=tuple(
                     filled
                     for template in grant.resources
-                    for filled in _fill_each(template, values, every_runtime, pset, grant)
+                    for filled in _fill_each(template, values, self.every_runtime, pset, grant)
                 ),
                 condition=_fill(grant.condition, values, pset, grant),
             )
@@ -165,61 +166,62 @@ def _fill(template: Any, values: dict[str, str], pset: PermissionSet, grant: Gra
     return template
 
 
-def _same(a: BoundGrant, b: BoundGrant) -> bool:
-    return (a.actions, a.data_actions, a.resources, a.condition, a.description) == (
-        b.actions, b.data_actions, b.resources, b.condition, b.description)
+def _key(grant: BoundGrant) -> tuple[object, ...]:
+    """What makes two bound grants the same permission (whichever set brought them)."""
+    condition = json.dumps(grant.condition, sort_keys=True) if grant.condition else ""
+    return grant.actions, grant.data_actions, grant.resources, condition, grant.description
 
 
 def _layer(name: str, holder: str, identity: str, binder: _Binder,
            wanted: list[tuple[str, ResourceSpec | None, str]]) -> Layer:
     """Build a layer from (set id, resource or None, reason) triples: merge uses, dedupe grants."""
     platform = binder.ctx.platform
-    uses: dict[str, tuple[PermissionSet, list[str], list[str]]] = {}
-    grants: list[BoundGrant] = []
+    # Ordered sets (dicts): resource ids and reasons per permission set.
+    uses: dict[str, tuple[PermissionSet, dict[str, None], dict[str, None]]] = {}
+    grants: dict[tuple[object, ...], BoundGrant] = {}
     for set_id, res, reason in wanted:
         pset = permission_set(platform, set_id)
-        entry = uses.setdefault(set_id, (pset, [], []))
-        if res is not None and res.id not in entry[1]:
-            entry[1].append(res.id)
-        if reason not in entry[2]:
-            entry[2].append(reason)
+        entry = uses.setdefault(set_id, (pset, {}, {}))
+        if res is not None:
+            entry[1][res.id] = None
+        entry[2][reason] = None
         for grant in binder.bind(pset, res, setup=name == "provisioning"):
             # An included grant (heartbeat inside management) is the same permission: keep it once,
             # under the first set that brought it.
-            if not any(_same(grant, g) for g in grants):
-                grants.append(grant)
+            grants.setdefault(_key(grant), grant)
     return Layer(
         name=name,
         holder=holder,
         identity=identity,
         uses=tuple(SetUse(p, tuple(ids), "; ".join(reasons)) for p, ids, reasons in uses.values()),
-        grants=tuple(grants),
+        grants=tuple(grants.values()),
     )
 
 
-def _targets(spec: StackSpec, scope: str, set_id: str) -> list[ResourceSpec]:
+def _targets(by_id: dict[str, ResourceSpec], scope: str, set_id: str) -> list[ResourceSpec]:
     kind = set_id.split("/", 1)[0]
     if scope == "*":
-        return [r for r in spec.resources if r.kind.value == kind]
-    return [spec.resource(scope)]
+        return [r for r in by_id.values() if r.kind.value == kind]
+    return [by_id[scope]]
 
 
 def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
     """The three permission layers of ``spec`` for the deployment ``ctx``."""
     binder = _Binder(spec, ctx)
+    by_id = {r.id: r for r in spec.resources}
     management: list[tuple[str, ResourceSpec | None, str]] = []
     for res in spec.resources:
         kind = res.kind.value
-        management.append((f"{kind}/heartbeat", res, f"{res.id} is {res.lifecycle.value}"))
+        management.append((f"{kind}/heartbeat", res, f"{res.lifecycle.value}: health checks"))
         if res.lifecycle is Lifecycle.LIVE:
-            management.append((f"{kind}/management", res, f"{res.id} is live"))
+            management.append((f"{kind}/management", res, "live: releases update it"))
     for scope, set_ids in spec.permissions.management.extend.items():
         for set_id in set_ids:
-            for res in _targets(spec, scope, set_id):
+            for res in _targets(by_id, scope, set_id):
                 management.append((set_id, res, f"management.extend[{scope!r}]"))
 
     provisioning: list[tuple[str, ResourceSpec | None, str]] = [
-        (f"{res.kind.value}/provision", res, f"setup creates {res.id}") for res in spec.resources
+        (f"{res.kind.value}/provision", res, "setup creates it") for res in spec.resources
     ]
     provisioning.append((f"{IDENTITY}/provision", None, "setup creates the identities and their policies"))
 
@@ -227,15 +229,15 @@ def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
     for profile, scopes in spec.permissions.profiles.items():
         for scope, set_ids in scopes.items():
             for set_id in set_ids:
-                for res in _targets(spec, scope, set_id):
+                for res in _targets(by_id, scope, set_id):
                     runtime[profile].append((set_id, res, f"profile {profile!r} grants it on {scope!r}"))
     for res in spec.resources:
         if res.kind not in COMPUTE_TYPES:
             continue
         profile = profile_of(res)
-        runtime[profile].append((f"{res.kind.value}/runtime", res, f"{res.id} runs as profile {profile!r}"))
+        runtime[profile].append((f"{res.kind.value}/runtime", res, "the compute runs as this profile"))
         for field_name, ref in res.references():
-            target = spec.resource(ref)
+            target = by_id[ref]
             if field_name == "links":
                 for set_name in LINK_SETS[target.kind]:
                     runtime[profile].append((f"{target.kind.value}/{set_name}", target, f"{res.id} links {ref}"))
