@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from alien_pulumi.cli.common import (
@@ -70,7 +71,7 @@ def _plan(stack: Path, platform: Platform, flags: dict[str, str | None], backend
 
 def _progress(line: str) -> None:
     style = "green" if line.startswith("[live]") else "cyan" if line.startswith("[frozen]") else "red"
-    out.print(f"[{style}]{line}[/]", markup=True, highlight=False)
+    out.print(f"[{style}]{escape(line)}[/]", markup=True, highlight=False)
 
 
 def _summary(title: str, result: RunResult) -> None:

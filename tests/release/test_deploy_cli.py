@@ -1,0 +1,80 @@
+"""alien-deploy: the admin's setup through the CLI (simulated engine, and the real Automation API against
+the recording stand-in CLI)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from alien_pulumi.cli.deploy import app
+from alien_pulumi.model.record import ReleaseRecord
+from tests.conftest import ROOT
+from tests.release.conftest import FakeCli
+
+QUICKSTART = ROOT / "examples" / "my_app.py"
+runner = CliRunner()
+
+
+def deploy(*args: str, stdin: str | None = None) -> object:
+    return runner.invoke(app, list(args), input=stdin, catch_exceptions=False)
+
+
+def test_up_writes_the_release_record(tmp_path: Path) -> None:
+    result = deploy("up", str(QUICKSTART), "-p", "aws", "--prefix", "acme", "--yes", "--engine", "simulated:1",
+                    "--state-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    record = ReleaseRecord.model_validate_json((tmp_path / "records" / "acme.json").read_text())
+    assert record.program == "provision" and record.deployment == "acme"
+    assert record.digest == record.spec.digest() and record.context.prefix == "acme"
+    assert set(record.permissions) == {"provisioning", "management", "runtime"}
+    assert record.targets and all("::alien:aws:" in t for t in record.targets)
+    assert "what the vendor needs" in result.stdout  # type: ignore[attr-defined]
+
+
+def test_up_asks_before_applying(tmp_path: Path) -> None:
+    result = deploy("up", str(QUICKSTART), "-p", "gcp", "--engine", "simulated:1", "--state-dir", str(tmp_path),
+                    stdin="n\n")
+    assert result.exit_code == 1  # type: ignore[attr-defined]
+    assert "nothing applied" in result.stdout  # type: ignore[attr-defined]
+    assert not (tmp_path / "records").exists()
+
+
+def test_second_setup_preflights_frozen_changes(tmp_path: Path) -> None:
+    common = ["-p", "aws", "--engine", "simulated:1", "--state-dir", str(tmp_path), "--yes"]
+    assert deploy("up", str(QUICKSTART), *common).exit_code == 0  # type: ignore[attr-defined]
+    changed = tmp_path / "stack.py"
+    changed.write_text(QUICKSTART.read_text().replace("versioning=True", "versioning=False"))
+    blocked = deploy("up", str(changed), *common)
+    assert blocked.exit_code == 3  # type: ignore[attr-defined]
+    assert "FROZEN_CHANGED data.versioning: True -> False" in blocked.stdout  # type: ignore[attr-defined]
+    allowed = deploy("up", str(changed), *common, "--allow-frozen-changes")
+    assert allowed.exit_code == 0  # type: ignore[attr-defined]
+    record = json.loads((tmp_path / "records" / "my-app.json").read_text())
+    assert record["spec"]["resources"][0]["versioning"] is False
+
+
+def test_preview_runs_the_provisioning_program_as_the_admin(tmp_path: Path, fake_cli: FakeCli) -> None:
+    result = deploy("preview", str(QUICKSTART), "-p", "aws", "--prefix", "acme", "--state-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    call = fake_cli.call("preview")
+    assert "--target" not in call["args"]
+    assert call["env"]["AWS_ACCESS_KEY_ID"] == "AKIAADMIN"
+    assert "[live]   update aws:lambda/function:Function api-function" in result.stdout  # type: ignore[attr-defined]
+    assert (tmp_path / "workspaces" / "acme" / "provision" / "__main__.py").read_text().endswith(
+        "run(ProgramKind.PROVISION)\n")
+
+
+def test_permissions_document(tmp_path: Path) -> None:
+    result = deploy("permissions", str(QUICKSTART), "-p", "azure")
+    assert result.exit_code == 0  # type: ignore[attr-defined]
+    assert "## What the vendor can never do" in result.stdout  # type: ignore[attr-defined]
+
+
+def test_missing_cli_is_one_line(tmp_path: Path, monkeypatch: object) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # type: ignore[attr-defined]
+    result = deploy("preview", str(QUICKSTART), "-p", "aws", "--state-dir", str(tmp_path))
+    assert result.exit_code == 4  # type: ignore[attr-defined]
+    assert result.stderr.strip().splitlines() == [  # type: ignore[attr-defined]
+        "error: the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and run again"]
