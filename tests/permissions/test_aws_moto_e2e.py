@@ -1,5 +1,5 @@
 """End to end on moto with IAM enforcement: a frozen bucket and queue, the management role holding only
-their heartbeat grants, assumed with an external id.
+their heartbeat grants (the rendered management layer, as Identities attaches it), assumed with an external id.
 
 moto evaluates identity policies (resource ARNs checked for S3, SQS, IAM and STS) but does not evaluate
 role trust policies, so it accepts AssumeRole with a wrong or missing ExternalId; that part is checked
@@ -9,22 +9,14 @@ on the trust policy document only (see test_wrong_external_id).
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
-import yaml
-
-# moto reads INITIAL_NO_AUTH_ACTION_COUNT into moto.settings at import time; set it first, and set the
-# module attribute too in case moto was already imported by another test module.
-os.environ["INITIAL_NO_AUTH_ACTION_COUNT"] = "0"
 
 boto3 = pytest.importorskip("boto3")
 moto_server = pytest.importorskip("moto.server")
 from botocore.exceptions import ClientError  # noqa: E402
 from moto import settings as moto_settings  # noqa: E402
 
-SETS_DIR = Path(__file__).resolve().parents[2] / "alien_pulumi" / "permissions" / "sets" / "aws"
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 PREFIX = "acme-myapp"
@@ -34,21 +26,35 @@ BUCKET = f"{PREFIX}-data"
 QUEUE = f"{PREFIX}-jobs"
 
 
-def heartbeat_statements(type_: str, name: str) -> list[dict]:
-    """Heartbeat grants of one type filled with the context (the lead's renderer will replace this)."""
-    doc = yaml.safe_load((SETS_DIR / f"{type_}.yaml").read_text())
-    ctx = {"partition": "aws", "region": REGION, "account": ACCOUNT, "prefix": PREFIX,
-           "stack": PREFIX, "id": name.removeprefix(PREFIX + "-"), "name": name}
-    out = []
-    for g in doc["sets"]["heartbeat"]["grants"]:
-        st = {"Effect": "Allow", "Action": g["actions"], "Resource": [r.format(**ctx) for r in g["resources"]]}
-        assert not g.get("condition"), "this test renders unconditioned grants only"
-        out.append(st)
-    return out
+def management_policies() -> list[dict]:
+    """The management layer of a stack with a frozen bucket and queue, rendered as the Identities component
+    attaches it (one managed policy per document)."""
+    from alien_pulumi import DeploymentContext, Queue, Stack, Storage
+    from alien_pulumi.permissions.plan import derive_plan
+    from alien_pulumi.permissions.render import render_layer
+
+    spec = Stack(PREFIX).platforms("aws").add(Storage("data"), "frozen").add(Queue("jobs"), "frozen").build()
+    ctx = DeploymentContext.create("aws", PREFIX, account_id=ACCOUNT, region=REGION)
+    policies = render_layer(derive_plan(spec, ctx), "management")["policies"]
+    for doc in policies:
+        for st in doc["Statement"]:
+            assert "Condition" not in st, "this test renders unconditioned grants only"
+    return policies
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint():
+    # Enforcement is read from moto.settings on every request: set it here and restore it, rather than in
+    # the environment at import time, so other test modules using moto are not affected.
+    from moto.iam.models import iam_backends
+    from moto.s3.models import s3_backends
+    from moto.sqs.models import sqs_backends
+
+    # moto's backends are process-wide: start from none and leave none (users, roles, buckets, queues)
+    # to other test modules.
+    every = (iam_backends, s3_backends, sqs_backends)
+    for backends in every:
+        backends.reset()
     old = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
     moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -59,6 +65,8 @@ def moto_endpoint():
     finally:
         server.stop()
         moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = old
+        for backends in every:
+            backends.reset()
 
 
 def client(service, endpoint, creds):
@@ -106,10 +114,10 @@ def stack(moto_endpoint, admin):
         "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
     }]}
     role_arn = iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    policy = {"Version": "2012-10-17",
-              "Statement": heartbeat_statements("storage", BUCKET) + heartbeat_statements("queue", QUEUE)}
-    policy_arn = iam.create_policy(PolicyName=f"{ROLE_NAME}-1", PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
-    iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy_arn)
+    for number, policy in enumerate(management_policies(), start=1):
+        policy_arn = iam.create_policy(PolicyName=f"{ROLE_NAME}-{number}",
+                                       PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
+        iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy_arn)
 
     # the vendor's principal may only assume the management role
     iam.create_user(UserName="vendor")

@@ -1,0 +1,91 @@
+"""AWS Identities (DESIGN.md §3): the management role the vendor assumes and one runtime role per
+permission profile, each with customer-managed policies holding exactly the rendered layer.
+
+Managed policies, not inline ones: the renderer splits a layer into documents under the managed-policy
+size limit (6,144 characters each), while all inline policies of a role share one 10,240 limit.
+Names: ``ctx.identity("management-N")`` = ``{prefix}-management-N`` and ``ctx.identity("rt-<profile>-N")``
+= ``{prefix}-rt-<profile>-N``, inside what the identity set lets the admin manage.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from alien_pulumi.components.base import AlienComponent, Env
+from alien_pulumi.model.types import Lifecycle, Platform
+from alien_pulumi.permissions.render import render_layer
+
+MAX_SESSION_SECONDS = 3600  # DESIGN.md §3: 1 h sessions for the vendor's release service
+
+
+class Identities(AlienComponent):
+    cloud = Platform.AWS
+    type_name = "Identities"
+
+    def __init__(self, env: Env, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("identities", Lifecycle.FROZEN, env, opts)
+        ctx = env.ctx
+        management = render_layer(env.plan, "management")
+        self.management_role = aws.iam.Role(
+            self.child_name("management"),
+            name=ctx.identity("management"),
+            description=f"alien-pulumi: the vendor's release service for stack {env.spec.name} (setup-owned)",
+            assume_role_policy=json.dumps(management["trust_policy"]),
+            max_session_duration=MAX_SESSION_SECONDS,
+            tags=self.tags,
+            opts=self.child_opts(),
+        )
+        self.management_policies = self._attach("management", self.management_role, management["policies"])
+
+        # Profile -> runtime role ARN (what Lambda and ECS are handed), and the attachments compute must
+        # wait for: a trigger's CreateEventSourceMapping checks the role's queue permissions.
+        self.runtime: dict[str, pulumi.Output[str]] = {}
+        self.runtime_roles: dict[str, aws.iam.Role] = {}
+        self.runtime_ready: dict[str, list[pulumi.Resource]] = {}
+        for profile in sorted(env.plan.runtime):
+            rendered = render_layer(env.plan, "runtime", profile)
+            role = aws.iam.Role(
+                self.child_name(f"rt-{profile}"),
+                name=ctx.identity(f"rt-{profile}"),
+                description=f"alien-pulumi: compute of stack {env.spec.name} running as profile {profile!r}",
+                assume_role_policy=json.dumps(rendered["trust_policy"]),
+                tags=self.tags,
+                opts=self.child_opts(),
+            )
+            self.runtime_roles[profile] = role
+            self.runtime[profile] = role.arn
+            self.runtime_ready[profile] = self._attach(f"rt-{profile}", role, rendered["policies"])
+        self.register_outputs({
+            "management_role_arn": self.management_role.arn,
+            "runtime_role_arns": self.runtime,
+        })
+
+    def _attach(self, identity: str, role: aws.iam.Role, documents: list[dict[str, Any]]) -> list[pulumi.Resource]:
+        """One managed policy per rendered document, attached to ``role``."""
+        created: list[pulumi.Resource] = []
+        for number, document in enumerate(documents, start=1):
+            policy = aws.iam.Policy(
+                self.child_name(f"{identity}-{number}"),
+                name=self.env.ctx.identity(f"{identity}-{number}"),
+                description=f"alien-pulumi {identity} permissions {number}/{len(documents)} "
+                            f"of stack {self.env.spec.name}",
+                policy=json.dumps(document),
+                tags=self.tags,
+                opts=self.child_opts(),
+            )
+            attachment = aws.iam.RolePolicyAttachment(
+                self.child_name(f"{identity}-{number}-attachment"),
+                role=role.name,
+                policy_arn=policy.arn,
+                opts=self.child_opts(),
+            )
+            created += [policy, attachment]
+        return created
+
+    def management_outputs(self) -> dict[str, pulumi.Input[str]]:
+        """What the vendor needs after setup to assume the management role."""
+        return {"role_arn": self.management_role.arn, "external_id": self.env.ctx.external}
