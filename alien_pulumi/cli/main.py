@@ -8,6 +8,13 @@ from rich.table import Table
 from alien_pulumi.cli.common import JsonFlag, StackArg, handles_errors, load, out, print_json
 from alien_pulumi.cli.permissions_cmd import permissions
 from alien_pulumi.cli.preflight_cmd import diff_command, preflight_command
+from alien_pulumi.cli.release_cmd import (
+    deployments_app,
+    heartbeat_command,
+    preview_command,
+    release_command,
+    rollout_command,
+)
 from alien_pulumi.cli.synth_cmd import synth_command
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle
@@ -89,6 +96,11 @@ app.command()(handles_errors(permissions))
 app.command("synth")(handles_errors(synth_command))
 app.command("preflight")(handles_errors(preflight_command))
 app.command("diff")(handles_errors(diff_command))
+app.add_typer(deployments_app, name="deployments")
+app.command("release")(handles_errors(release_command))
+app.command("preview")(handles_errors(preview_command))
+app.command("heartbeat")(handles_errors(heartbeat_command))
+app.command("rollout")(handles_errors(rollout_command))
 
 
 def main() -> None:

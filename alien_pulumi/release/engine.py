@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from alien_pulumi.release.run import RunInput, RunResult, RunStatus
+from alien_pulumi.release.run import RunInput, RunKind, RunResult, RunStatus
 
 OnLine = Callable[[str], None]
 
@@ -44,6 +44,11 @@ class SimulatedEngine:
                              error="the stack is locked by another update", seconds=time.perf_counter() - start)
         time.sleep(self.latency)
         failed = run.deployment in self.failing
+        if run.kind is RunKind.HEARTBEAT:
+            health = {rid: {"state": "present", "fields": []} for rid in run.refresh_targets.values()}
+            return RunResult(run_id=run.run_id, deployment=run.deployment, kind=run.kind,
+                             status=RunStatus.FAILED if failed else RunStatus.SUCCEEDED, health=health,
+                             seconds=time.perf_counter() - start)
         ops = {urn: "update" for urn in run.targets}
         return RunResult(
             run_id=run.run_id,

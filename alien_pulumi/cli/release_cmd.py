@@ -1,0 +1,198 @@
+"""The vendor's release service commands: deployments, release, preview, heartbeat, rollout."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from alien_pulumi.cli.common import EXIT_BLOCKED, JsonFlag, StackArg, handles_errors, load, out, print_json
+from alien_pulumi.errors import AlienError, PreflightBlockedError
+from alien_pulumi.model.loader import read_json
+from alien_pulumi.model.record import ReleaseRecord
+from alien_pulumi.release import service
+from alien_pulumi.release.progress import RolloutProgress, render_result
+from alien_pulumi.release.registry import Registry
+from alien_pulumi.release.rollout import RolloutResult
+from alien_pulumi.release.workspace import state_dir
+
+StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Registry, workspaces and local state.")]
+Backend = Annotated[str | None, typer.Option(help="Pulumi backend URL (default: a local file:// directory).")]
+Engine = Annotated[str, typer.Option(hidden=True, help="pulumi, or simulated:<ms> for demonstrations.")]
+ReleaseId = Annotated[str | None, typer.Option("--release-id", help="Release id (default: a timestamp).")]
+AllowFrozen = Annotated[bool, typer.Option("--allow-frozen-changes",
+                                           help="Let frozen changes pass; they stay pending setup.")]
+DeploymentName = Annotated[str, typer.Option("--deployment", "-d", help="Deployment name in the registry.")]
+
+deployments_app = typer.Typer(help="The registry of customer deployments.", no_args_is_help=True)
+
+
+class UsageError(AlienError):
+    exit_code = 2
+
+
+def _registry(state: Path | None) -> tuple[Registry, Path]:
+    root = state_dir(state)
+    return Registry(root), root
+
+
+def _release_id(given: str | None) -> str:
+    return given or datetime.now(timezone.utc).strftime("r%Y%m%dT%H%M%SZ")
+
+
+@deployments_app.command("add")
+@handles_errors
+def deployments_add(
+    record: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The setup's release record JSON.")],
+    state: StateDir = None,
+) -> None:
+    """Register a customer deployment from the release record its admin's setup wrote."""
+    registry, _ = _registry(state)
+    added = registry.add_deployment(ReleaseRecord.from_data(read_json(record), str(record)))
+    out.print(f"deployment {added.name} ({added.platform.value}, prefix {added.context.prefix}) registered")
+
+
+@deployments_app.command("list")
+@handles_errors
+def deployments_list(state: StateDir = None, json_out: JsonFlag = False) -> None:
+    """Every deployment: platform, prefix, deployed release, last heartbeat."""
+    registry, _ = _registry(state)
+    beats = registry.latest_heartbeats()
+    rows = [{
+        "name": d.name, "platform": d.platform.value, "prefix": d.context.prefix,
+        "release": d.record.release if d.record else None,
+        "heartbeat": beats[d.name].checked_at if d.name in beats else None,
+    } for d in registry.list_deployments()]
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title="deployments")
+    for column in ("name", "platform", "prefix", "release", "heartbeat"):
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(str(row[c] or "-") for c in ("name", "platform", "prefix", "release", "heartbeat")))
+    out.print(table)
+
+
+def _finish(result: RolloutResult, json_out: bool) -> None:
+    if json_out:
+        print_json({
+            "rollout": result.rollout_id, "release": result.release_id, "status": result.status.value,
+            "counts": result.counts,
+            "deployments": {n: {"status": o.status.value, "wave": o.wave, "attempts": o.attempts, "error": o.error}
+                            for n, o in result.deployments.items()},
+        })
+    else:
+        render_result(result, out)
+    if not result.ok:
+        raise typer.Exit(4)
+
+
+def release_command(
+    stack: StackArg, deployment: DeploymentName, release_id: ReleaseId = None,
+    allow_frozen_changes: AllowFrozen = False, state: StateDir = None, backend: Backend = None,
+    engine: Engine = "pulumi", json_out: JsonFlag = False,
+) -> None:
+    """Release to one deployment: preflight, management credentials, targeted management run, record."""
+    registry, root = _registry(state)
+    spec = load(stack)
+    try:
+        result = service.release(registry, spec, [deployment], _release_id(release_id), root, parallel=1,
+                                 allow_frozen_changes=allow_frozen_changes, backend=backend, engine=engine)
+    except PreflightBlockedError as exc:
+        out.print(f"[red]{exc}[/]")
+        raise typer.Exit(EXIT_BLOCKED) from None
+    _finish(result, json_out)
+
+
+def preview_command(
+    stack: StackArg, deployment: DeploymentName, allow_frozen_changes: AllowFrozen = False,
+    state: StateDir = None, backend: Backend = None, engine: Engine = "pulumi", json_out: JsonFlag = False,
+) -> None:
+    """The release as a preview, as the management identity (for pull requests where credentials exist)."""
+    registry, root = _registry(state)
+    report, result = service.preview(load(stack), registry.get_deployment(deployment), root,
+                                     allow_frozen_changes=allow_frozen_changes, backend=backend, engine=engine)
+    if json_out:
+        print_json({"preflight": report.to_json(), "preview": json.loads(result.model_dump_json())})
+    else:
+        for finding in report.findings:
+            out.print(f"{finding.code.value}: {finding.message}")
+        counts = ", ".join(f"{n} {op}" for op, n in sorted(result.summary.items())) or "no changes"
+        out.print(f"preview of {deployment}: {result.status.value}: {counts}" +
+                  (f" ({result.error})" if result.error else ""))
+    if report.blocked:
+        raise typer.Exit(EXIT_BLOCKED)
+
+
+def heartbeat_command(
+    deployment: Annotated[str | None, typer.Option("--deployment", "-d", help="One deployment.")] = None,
+    all_deployments: Annotated[bool, typer.Option("--all", help="Every registered deployment.")] = False,
+    parallel: Annotated[int, typer.Option(min=1, help="Deployments checked at once.")] = 8,
+    state: StateDir = None, backend: Backend = None, engine: Engine = "pulumi", json_out: JsonFlag = False,
+) -> None:
+    """Health of every resource (present, drifted with fields, missing), as the management identity."""
+    if (deployment is None) == (not all_deployments):
+        raise UsageError("name one deployment with --deployment, or use --all")
+    registry, root = _registry(state)
+    names = [deployment] if deployment else [d.name for d in registry.list_deployments()]
+    results = service.heartbeat(registry, names, root, parallel=parallel, backend=backend, engine=engine)
+    if json_out:
+        print_json({name: {"status": r.status.value, "error": r.error, "resources": r.health}
+                    for name, r in results.items()})
+        return
+    table = Table(title="heartbeat")
+    for column in ("deployment", "resource", "lifecycle", "health", "fields"):
+        table.add_column(column)
+    for name, result in results.items():
+        spec = service.deployed_record(registry.get_deployment(name)).spec
+        lifecycles = {r.id: r.lifecycle.value for r in spec.resources}
+        if result.error:
+            table.add_row(name, "-", "-", f"[red]{result.status.value}[/]", result.error)
+        for rid, health in sorted(result.health.items()):
+            style = {"present": "green", "drifted": "yellow", "missing": "red"}[health["state"]]
+            table.add_row(name, rid, lifecycles.get(rid, "-"), f"[{style}]{health['state']}[/]",
+                          ", ".join(health["fields"]) or "-")
+    out.print(table)
+
+
+def rollout_command(
+    stack: StackArg,
+    deployments_file: Annotated[Path | None, typer.Option("--deployments", exists=True, dir_okay=False,
+                                                          help="File with one deployment name per line.")] = None,
+    all_deployments: Annotated[bool, typer.Option("--all", help="Every registered deployment of the stack's "
+                                                                "platforms.")] = False,
+    parallel: Annotated[int, typer.Option(min=1, help="Deployments released at once.")] = 8,
+    waves: Annotated[str | None, typer.Option(help="Cumulative wave sizes, e.g. 1,10,100%.")] = None,
+    halt_after_failures: Annotated[int | None, typer.Option(min=1, help="Halt when this many failed.")] = None,
+    resume: Annotated[str | None, typer.Option(help="Resume this unfinished rollout id.")] = None,
+    release_id: ReleaseId = None, allow_frozen_changes: AllowFrozen = False, state: StateDir = None,
+    backend: Backend = None, engine: Engine = "pulumi", json_out: JsonFlag = False,
+) -> None:
+    """Release to many deployments in waves, N at once, halting after K failures; resumable."""
+    if (deployments_file is None) == (not all_deployments):
+        raise UsageError("give --deployments FILE or --all")
+    registry, root = _registry(state)
+    spec = load(stack)
+    if deployments_file is not None:
+        names = [ln.strip() for ln in deployments_file.read_text().splitlines()
+                 if ln.strip() and not ln.startswith("#")]
+    else:
+        names = [d.name for d in registry.list_deployments() if d.platform in spec.platforms]
+    release = release_id or (registry.get_rollout(resume).release_id if resume else _release_id(None))
+    progress = RolloutProgress(out) if not json_out else None
+    try:
+        with progress if progress else contextlib.nullcontext():
+            result = service.release(
+                registry, spec, names, release, root, waves=waves, parallel=parallel,
+                halt_after_failures=halt_after_failures, allow_frozen_changes=allow_frozen_changes,
+                backend=backend, engine=engine, on_progress=progress, rollout_id=resume)
+    except PreflightBlockedError as exc:
+        out.print(f"[red]{exc}[/]")
+        raise typer.Exit(EXIT_BLOCKED) from None
+    _finish(result, json_out)

@@ -1,0 +1,115 @@
+"""The vendor's release service through the CLI, with the simulated engine in worker processes: the
+registry of deployments, release with preflight, frozen changes kept pending, rollouts, heartbeats."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from alien_pulumi.release.registry import Registry
+from tests.cli.helpers import run
+from tests.conftest import ROOT
+from tests.release.test_deploy_cli import deploy
+
+QUICKSTART = ROOT / "examples" / "my_app.py"
+FAST = "simulated:5"
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Path:
+    """Three AWS deployments set up by their admins and registered with the vendor."""
+    for prefix in ("acme", "beta", "gamma"):
+        assert deploy("up", str(QUICKSTART), "-p", "aws", "--prefix", prefix, "--yes", "--engine", FAST,
+                      "--state-dir", str(tmp_path)).exit_code == 0  # type: ignore[attr-defined]
+        added = run("deployments", "add", str(tmp_path / "records" / f"{prefix}.json"), "--state-dir", str(tmp_path))
+        assert added.exit_code == 0, added.output
+    return tmp_path
+
+
+def changed(tmp_path: Path, old: str, new: str) -> str:
+    path = tmp_path / f"stack-{abs(hash(new))}.py"
+    path.write_text(QUICKSTART.read_text().replace(old, new))
+    return str(path)
+
+
+def test_deployments_list(fleet: Path) -> None:
+    rows = json.loads(run("deployments", "list", "--state-dir", str(fleet), "--json").stdout)
+    assert [(r["name"], r["platform"], r["prefix"]) for r in rows] == [
+        ("acme", "aws", "acme"), ("beta", "aws", "beta"), ("gamma", "aws", "gamma")]
+
+
+def test_release_runs_the_management_program_and_records(fleet: Path) -> None:
+    stack = changed(fleet, "memory_mb=512", "memory_mb=1024")
+    result = run("release", stack, "-d", "acme", "--release-id", "r2", "--engine", FAST, "--state-dir", str(fleet),
+                 "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["deployments"]["acme"]["status"] == "succeeded"
+    record = Registry(fleet).get_deployment("acme").record
+    assert record is not None and record.release == "r2" and record.program == "manage"
+    assert record.spec.resource("api").memory_mb == 1024  # type: ignore[attr-defined]
+    assert record.targets and all(t.startswith("urn:pulumi:acme::alien::alien:aws:") for t in record.targets)
+
+
+def test_blocked_release_runs_nothing(fleet: Path) -> None:
+    stack = changed(fleet, "versioning=True", "versioning=False")
+    result = run("release", stack, "-d", "beta", "--engine", FAST, "--state-dir", str(fleet))
+    assert result.exit_code == 3
+    assert "beta: FROZEN_CHANGED data.versioning: True -> False" in result.stdout
+    assert Registry(fleet).runs(deployment="beta") == []
+
+
+def test_allowed_frozen_change_stays_pending_setup(fleet: Path) -> None:
+    stack = changed(fleet, "versioning=True", "versioning=False")
+    result = run("release", stack, "-d", "gamma", "--allow-frozen-changes", "--engine", FAST, "--state-dir",
+                 str(fleet))
+    assert result.exit_code == 0, result.output
+    record = Registry(fleet).get_deployment("gamma").record
+    assert record is not None
+    assert record.spec.resource("data").versioning is True  # type: ignore[attr-defined]  # not applied
+    assert any("data.versioning" in p for p in record.pending_setup)
+    again = run("release", stack, "-d", "gamma", "--engine", FAST, "--state-dir", str(fleet))
+    assert again.exit_code == 3, "the frozen change is still reported until setup applies it"
+
+
+def test_rollout_waves_and_halting(fleet: Path) -> None:
+    stack = changed(fleet, "memory_mb=512", "memory_mb=768")
+    ok = run("rollout", stack, "--all", "--waves", "1,100%", "--parallel", "2", "--engine", FAST,
+             "--state-dir", str(fleet), "--json")
+    assert ok.exit_code == 0, ok.output
+    out = json.loads(ok.stdout)
+    assert out["status"] == "completed"
+    assert {n: d["wave"] for n, d in out["deployments"].items()} == {"acme": 1, "beta": 2, "gamma": 2}
+    names = fleet / "names.txt"
+    names.write_text("acme\nbeta\ngamma\n")
+    halted = run("rollout", stack, "--deployments", str(names), "--parallel", "1", "--halt-after-failures", "1",
+                 "--engine", "simulated:5;fail=acme", "--state-dir", str(fleet), "--json")
+    assert halted.exit_code == 4
+    result = json.loads(halted.stdout)
+    assert result["status"] == "halted"
+    assert result["deployments"]["acme"]["status"] == "failed"
+    assert {result["deployments"][n]["status"] for n in ("beta", "gamma")} == {"skipped"}
+
+
+def test_heartbeat_records_health(fleet: Path) -> None:
+    result = run("heartbeat", "--all", "--engine", FAST, "--state-dir", str(fleet), "--json")
+    assert result.exit_code == 0, result.output
+    health = json.loads(result.stdout)
+    assert set(health) == {"acme", "beta", "gamma"}
+    assert health["acme"]["resources"]["api"] == {"state": "present", "fields": []}
+    beat = Registry(fleet).latest_heartbeat("acme")
+    assert beat is not None and beat.health["resources"]["jobs"]["state"] == "present"
+    assert run("heartbeat", "--state-dir", str(fleet)).exit_code == 2
+
+
+def test_preview_json(fleet: Path) -> None:
+    result = run("preview", str(QUICKSTART), "-d", "acme", "--engine", FAST, "--state-dir", str(fleet), "--json")
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["preflight"]["may_roll_out"] is True and data["preview"]["kind"] == "preview"
+
+
+def test_unknown_deployment_is_a_clear_error(fleet: Path) -> None:
+    result = run("release", str(QUICKSTART), "-d", "nobody", "--engine", FAST, "--state-dir", str(fleet))
+    assert result.exit_code != 0 and "nobody" in result.stderr and "Traceback" not in result.stderr
