@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -198,7 +199,7 @@ def _layer(name: str, holder: str, identity: str, binder: _Binder,
     )
 
 
-def _targets(by_id: dict[str, ResourceSpec], scope: str, set_id: str) -> list[ResourceSpec]:
+def _targets(by_id: Mapping[str, ResourceSpec], scope: str, set_id: str) -> list[ResourceSpec]:
     kind = set_id.split("/", 1)[0]
     if scope == "*":
         return [r for r in by_id.values() if r.kind.value == kind]
@@ -208,7 +209,8 @@ def _targets(by_id: dict[str, ResourceSpec], scope: str, set_id: str) -> list[Re
 def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
     """The three permission layers of ``spec`` for the deployment ``ctx``."""
     binder = _Binder(spec, ctx)
-    by_id = {r.id: r for r in spec.resources}
+    by_id: dict[str, ResourceSpec] = {r.id: r for r in spec.resources}
+    res: ResourceSpec
     management: list[tuple[str, ResourceSpec | None, str]] = []
     for res in spec.resources:
         kind = res.kind.value
