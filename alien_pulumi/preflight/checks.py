@@ -3,6 +3,7 @@ may roll out through the management program, or needs the customer's admin to ru
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,11 +121,17 @@ def updatable_fields(platform: Platform, kind: ResourceType) -> frozenset[str] |
     return permission_set(platform, f"{kind.value}/management").updates
 
 
+def updatable(path: str, patterns: frozenset[str]) -> bool:
+    """Is a changed field path (``triggers[0].batch_size``, ``environment.LOG``) one of the set's
+    ``updates`` patterns (``triggers[*].batch_size``, ``environment.*``)?"""
+    norm = re.sub(r"\[\d+\]", "[*]", path)
+    return norm in patterns or any(p.endswith(".*") and norm.startswith(p[:-1]) for p in patterns)
+
+
 def _changed(prev: ResourceSpec, res: ResourceSpec, allow_frozen: bool,
              platforms: tuple[Platform, ...]) -> list[Finding]:
     findings = []
     for path, old_value, new_value in field_changes(prev.config(), res.config()):
-        top = path.split(".")[0].split("[")[0]
         where = f"{res.id}.{path}: {_value(old_value)} -> {_value(new_value)}"
         if res.lifecycle is Lifecycle.FROZEN:
             message = (f"{where}: frozen resource changed; pending setup (the release will not apply it)"
@@ -133,7 +140,8 @@ def _changed(prev: ResourceSpec, res: ResourceSpec, allow_frozen: bool,
             findings.append(Finding(Code.FROZEN_CHANGED, Severity.WARNING if allow_frozen else Severity.ERROR,
                                     not allow_frozen, True, message, res.id, path, old_value, new_value))
             continue
-        blocked_on = [p.value for p in platforms if (f := updatable_fields(p, res.kind)) is not None and top not in f]
+        blocked_on = [p.value for p in platforms
+                      if (f := updatable_fields(p, res.kind)) is not None and not updatable(path, f)]
         if blocked_on:
             findings.append(Finding(Code.LIVE_CHANGE_NEEDS_SETUP, Severity.ERROR, True, True,
                                     f"{where}: the management identity cannot apply this change on "

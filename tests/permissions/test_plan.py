@@ -138,3 +138,16 @@ def test_templates_are_filled_with_the_context() -> None:
     assert "arn:aws:s3:::acme-myapp-data" in resources
     assert all("{" not in r for r in resources)
     assert any(":eu-west-1:210987654321:" in r for r in resources)
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_management_updates_name_real_spec_fields(platform: Platform) -> None:
+    from alien_pulumi.model.resources import SPEC_BY_TYPE
+
+    for kind in ResourceType:
+        updates = library(platform)[f"{kind.value}/management"].updates
+        if updates is None:
+            continue
+        fields = set(SPEC_BY_TYPE[kind].model_fields) - {"id", "lifecycle", "type"}
+        for pattern in updates:
+            assert pattern.split(".")[0].split("[")[0] in fields, (platform.value, kind.value, pattern)

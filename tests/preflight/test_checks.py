@@ -189,3 +189,33 @@ def test_nested_frozen_change_names_the_nested_field() -> None:
     assert messages(new, Code.FROZEN_CHANGED, base=base) == [
         "c.environment.LOG: 'info' -> 'debug': frozen resource changed (allow with --allow-frozen-changes; the "
         "admin's next setup applies it)"]
+
+
+def test_live_change_the_management_set_cannot_apply_needs_setup() -> None:
+    # AWS: a live queue's attributes are setup-owned (SetQueueAttributes could rewrite its policy).
+    base = alien.Stack("s").platforms("aws").add(alien.Queue("q"), "live").build()
+    new = alien.Stack("s").platforms("aws").add(alien.Queue("q", visibility_timeout_s=60), "live").build()
+    assert messages(new, Code.LIVE_CHANGE_NEEDS_SETUP, base=base) == [
+        "q.visibility_timeout_s: 30 -> 60: the management identity cannot apply this change on aws (setup-owned on "
+        "that cloud)"]
+    assert preflight(new, from_spec(base), Platform.AWS).blocked
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "code"),
+    [
+        ({"triggers": [{"queue": "q", "batch_size": 5}]}, {"triggers": [{"queue": "q", "batch_size": 8}]},
+         Code.LIVE_CHANGED),
+        ({"triggers": [{"schedule": "0 * * * *"}]}, {"triggers": [{"schedule": "5 * * * *"}]},
+         Code.LIVE_CHANGE_NEEDS_SETUP),
+        ({"environment": {"A": "1"}}, {"environment": {"A": "2"}}, Code.LIVE_CHANGED),
+        ({"public": False}, {"public": True}, Code.LIVE_CHANGE_NEEDS_SETUP),
+    ],
+)
+def test_aws_function_updates_patterns(old: dict[str, Any], new: dict[str, Any], code: Code) -> None:
+    def stack(fields: dict[str, Any]) -> alien.StackSpec:
+        return (alien.Stack("s").platforms("aws").add(alien.Queue("q"), "frozen")
+                .add(alien.Function("f", image="i", **fields), "live").build())
+
+    report = preflight(stack(new), from_spec(stack(old)), Platform.AWS)
+    assert {f.code for f in report.findings if f.resource == "f"} == {code}
