@@ -151,3 +151,7 @@ def permissions(
 
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()
