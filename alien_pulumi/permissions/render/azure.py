@@ -1,10 +1,12 @@
-"""Azure: the layer's role definition (everything it allows), one role per set, assignments per scope."""
+"""Azure: the layer's role definition (everything it allows), one custom role per grant, and an assignment
+of that role on each scope the grant names."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from alien_pulumi.permissions.plan import Layer, PermissionPlan
+from alien_pulumi.permissions.render.roles import distinct_roles, grant_roles
 
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
 
@@ -14,8 +16,9 @@ def rg_scope(plan: PermissionPlan) -> str:
     return f"/subscriptions/{ctx.subscription_id}/resourceGroups/{ctx.rg}"
 
 
-def set_role_name(prefix: str, set_id: str) -> str:
-    return f"alien {prefix} {set_id}"
+def role_name(prefix: str, key: str, subscription: str) -> str:
+    """Custom role names are unique per tenant: the subscription keeps two deployments of one prefix apart."""
+    return f"alien {prefix} {key} {subscription}"
 
 
 def _definition(name: str, description: str, actions: set[str], data_actions: set[str], scope: str) -> dict[str, Any]:
@@ -34,11 +37,12 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
     ctx = plan.context
     scope = rg_scope(plan)
     principal = None if layer.name == "provisioning" else layer.identity
+    pairs = grant_roles(layer)
     assignments: list[dict[str, Any]] = []
-    for grant in layer.grants:
+    for grant, role in pairs:
         for target in grant.resources:
-            entry = {"role": set_role_name(ctx.prefix, grant.set_id), "principal": principal, "scope": target,
-                     "condition": grant.condition}
+            entry = {"role": role_name(ctx.prefix, role.key, ctx.subscription_id), "principal": principal,
+                     "scope": target, "condition": grant.condition}
             if entry not in assignments:
                 assignments.append(entry)
     out: dict[str, Any] = {
@@ -47,9 +51,9 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
             layer.actions(), layer.data_actions(), scope,
         ),
         "role_definitions": [
-            _definition(set_role_name(ctx.prefix, u.set.id), u.set.description, u.set.actions(),
-                        u.set.data_actions(), scope)
-            for u in layer.uses
+            _definition(role_name(ctx.prefix, role.key, ctx.subscription_id), role.description, set(role.actions),
+                        set(role.data_actions), scope)
+            for role in distinct_roles(pairs)
         ],
         "assignments": assignments,
     }

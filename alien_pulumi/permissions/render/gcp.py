@@ -1,4 +1,4 @@
-"""GCP: one custom role per permission set, bound on each resource it applies to."""
+"""GCP: one custom role per grant, bound on each resource (or the project, with a condition) it names."""
 
 from __future__ import annotations
 
@@ -6,13 +6,15 @@ import re
 from typing import Any
 
 from alien_pulumi.permissions.plan import Layer, PermissionPlan
+from alien_pulumi.permissions.render.roles import distinct_roles, grant_roles
 
 TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
 
 
-def role_id(prefix: str, set_id: str) -> str:
-    """Custom role ids allow [a-zA-Z0-9_.], 3 to 64 characters."""
-    return re.sub(r"[^a-zA-Z0-9_.]", "_", f"alien_{prefix}_{set_id}")[:64]
+def role_id(prefix: str, key: str) -> str:
+    """Custom role ids allow [a-zA-Z0-9_.], 3 to 64 characters; the key's hash stays at the end."""
+    body = re.sub(r"[^a-zA-Z0-9_.]", "_", f"alien_{prefix}_{key}")
+    return body if len(body) <= 64 else body[:57] + body[-7:]
 
 
 def member(plan: PermissionPlan, layer: Layer) -> str | None:
@@ -23,21 +25,22 @@ def member(plan: PermissionPlan, layer: Layer) -> str | None:
 def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
     ctx = plan.context
     who = member(plan, layer)
+    pairs = grant_roles(layer)
     roles = [
         {
-            "id": role_id(ctx.prefix, use.set.id),
-            "name": f"projects/{ctx.project}/roles/{role_id(ctx.prefix, use.set.id)}",
-            "title": f"alien {ctx.prefix} {use.set.id}",
-            "description": use.set.description,
-            "permissions": sorted(use.set.actions()),
+            "id": role_id(ctx.prefix, role.key),
+            "name": f"projects/{ctx.project}/roles/{role_id(ctx.prefix, role.key)}",
+            "title": f"alien {ctx.prefix} {role.key}",
+            "description": role.description,
+            "permissions": list(role.actions),
         }
-        for use in layer.uses
+        for role in distinct_roles(pairs)
     ]
-    role_names = {use.set.id: role["name"] for use, role in zip(layer.uses, roles, strict=True)}
     bindings: list[dict[str, Any]] = []
-    for grant in layer.grants:
+    for grant, role in pairs:
         for scope in grant.resources:
-            binding = {"role": role_names[grant.set_id], "member": who, "scope": scope, "condition": grant.condition}
+            binding = {"role": f"projects/{ctx.project}/roles/{role_id(ctx.prefix, role.key)}", "member": who,
+                       "scope": scope, "condition": grant.condition}
             if binding not in bindings:
                 bindings.append(binding)
     out: dict[str, Any] = {
