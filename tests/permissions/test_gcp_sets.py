@@ -166,10 +166,13 @@ def test_file_shape(kind):
     assert set(doc["sets"]) == expected
     for set_name, entry in doc["sets"].items():
         assert isinstance(entry["description"], str) and entry["description"].strip(), set_name
+        assert set(entry) <= {"description", "includes", "grants", "updates"}, (kind, set_name)
+        if "updates" in entry:
+            assert set_name == "management", "only a management set says which live changes it can apply"
         for inc in entry.get("includes", []):
             assert inc in doc["sets"], f"{kind}/{set_name} includes unknown {inc}"
         for grant in entry.get("grants") or []:
-            assert set(grant) <= {"description", "scope", "actions", "resources", "condition"}, grant
+            assert set(grant) <= {"description", "scope", "actions", "resources", "condition", "setup_only"}, grant
             assert grant["description"].strip()
             assert grant["scope"] in SCOPES
             assert grant["actions"], grant
@@ -339,3 +342,68 @@ def test_account_scope_is_rare_and_read_only():
         for grant in FILES[kind]["sets"][set_name].get("grants") or []:
             if grant["scope"] == "account":
                 assert all(a.endswith(("operations.get", "Operations.get")) for a in grant["actions"]), grant
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_management_updates_name_spec_fields(kind):
+    # `updates` lists the spec fields of a live resource the management set can apply on GCP; every other
+    # field is a setup change (preflight). The names must be real fields of the type's spec.
+    from alien_pulumi.model.resources import SPEC_BY_TYPE
+    from alien_pulumi.model.types import ResourceType
+
+    updates = FILES[kind]["sets"]["management"].get("updates")
+    if updates is None:
+        return
+    fields = set(SPEC_BY_TYPE[ResourceType(kind)].model_fields) - {"id", "lifecycle", "type"}
+    assert set(updates) <= fields, (kind, set(updates) - fields)
+    assert len(updates) == len(set(updates))
+
+
+@pytest.mark.parametrize("kind", sorted(COMPUTE_TYPES))
+def test_compute_public_and_profile_are_setup_changes(kind):
+    # The public invoker binding (run.services.setIamPolicy) and the runtime account (actAs on another
+    # account) are setup-owned on GCP; function triggers too (Grants component, setup_only grants).
+    updates = set(FILES[kind]["sets"]["management"]["updates"])
+    assert not updates & {"public", "permissions", "triggers"}
+
+
+@pytest.mark.parametrize(("kind", "set_name"), list(_all_sets()))
+def test_setup_only_grants(kind, set_name):
+    # setup_only grants are for the admin's run: only in provision sets, never in what management may include,
+    # and bound on the project (what they cover cannot be narrowed; see function.yaml).
+    for grant in FILES[kind]["sets"][set_name].get("grants") or []:
+        if grant.get("setup_only"):
+            assert set_name == "provision", (kind, set_name, grant)
+            assert grant["scope"] == "stack" and grant["resources"] == ["projects/{project}"], grant
+    if set_name in ("heartbeat", "management"):
+        assert not any(g.get("setup_only") for g in _expand(FILES[kind], set_name))
+
+
+def test_function_triggers_are_setup_only():
+    # Cloud Scheduler and Pub/Sub cannot narrow IAM to one job/subscription, so their permissions are only ever
+    # the admin's: never in management (even through management.extend, which drops setup_only grants).
+    provision = _expand(FILES["function"], "provision")
+    trigger = {"cloudscheduler.jobs.create", "cloudscheduler.jobs.update", "pubsub.subscriptions.update"}
+    for grant in provision:
+        if set(grant["actions"]) & trigger:
+            assert grant.get("setup_only") is True, grant
+    management = _actions(_expand(FILES["function"], "management"))
+    assert not {a for a in management if a.startswith(("cloudscheduler.", "pubsub."))}
+
+
+def test_function_runtime_invokes_only_its_own_service():
+    # Its triggers authenticate as the runtime identity: invoke on the function's own service, nothing else.
+    grants = FILES["function"]["sets"]["runtime"]["grants"]
+    assert [(g["actions"], g["resources"]) for g in grants] == [
+        (["run.routes.invoke"], ["//run.googleapis.com/projects/{project}/locations/{region}/services/{name}"])
+    ]
+    assert not FILES["container"]["sets"]["runtime"]["grants"]
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_heartbeat_and_management_read_no_iam_policy(kind):
+    # IAM members live in the Grants component, which the heartbeat refresh does not target (it refreshes the
+    # resource components only): reading an IAM policy is the admin's (provision) need.
+    for set_name in ("heartbeat", "management"):
+        found = {a for a in _actions(_expand(FILES[kind], set_name)) if a.endswith(("getIamPolicy", "setIamPolicy"))}
+        assert not found, (kind, set_name, found)
