@@ -29,7 +29,8 @@ class NameRule:
         name = re.sub(f"[^{self.allowed}]", "", name)
         if len(name) > self.max_len:
             tail = hashlib.sha256(raw.encode()).hexdigest()[:6]
-            sep = "-" if "-" in self.allowed else ""
+            # "-" inside a range such as "a-z" is not an allowed hyphen: ask the character class itself.
+            sep = "-" if re.fullmatch(f"[{self.allowed}]", "-") else ""
             name = name[: self.max_len - len(tail) - len(sep)].rstrip("-_.") + sep + tail
         name = name.strip("-_.")
         if len(name) < self.min_len:

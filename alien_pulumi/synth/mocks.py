@@ -42,6 +42,12 @@ class SynthMocks(pulumi_mocks.Mocks):
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         state = dict(args.inputs)
+        # azure-native takes user-assigned identities as a list of ids but returns a map keyed by id; an
+        # echoed list breaks the SDK's output resolution.
+        identity = state.get("identity")
+        if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+            state["identity"] = {**identity,
+                                 "userAssignedIdentities": {i: {} for i in identity["userAssignedIdentities"]}}
         for key in self._PLACEHOLDERS:
             state.setdefault(key, f"<{key} of {args.name}>")
         state.setdefault("name", args.name)

@@ -3,6 +3,14 @@
 The files are read with a tiny local loader (yaml.safe_load over the folder); the package loader can
 replace it later. Actions and dataActions are checked against the built-in roles catalog in
 ../shared/catalogs/ (role patterns may hold wildcards; Azure matches them case-insensitively).
+
+What the components (alien_pulumi/components/azure) must do for these sets to be sufficient, and must not do:
+- storage/kv accounts: allow_shared_key_access=False, no public blob access; never list keys or SAS;
+- queue: disable_local_auth=True, no authorization rules; the queue trigger's scale rule uses the runtime identity;
+- vault: RBAC mode, no access policies, no secrets;
+- compute: no secrets on apps or jobs; every function has its job `{name}` (schedule or manual trigger); the
+  environment logs through a diagnostic setting (destination azure-monitor), never a workspace shared key;
+- never invoke a list*/get_shared_keys function; the Foundation, Identities and Grants are never management targets.
 """
 
 from __future__ import annotations
@@ -62,6 +70,9 @@ REVIEWED_OPERATIONS = {
     "Microsoft.Storage/storageAccounts/managementPolicies/write",
     "Microsoft.Storage/storageAccounts/managementPolicies/delete",
 }
+# Extension resource types: they live below another provider's resource (`<resource id>/providers/
+# Microsoft.Insights/diagnosticSettings/<name>`), so their actions are granted on that resource's scope.
+EXTENSION_TYPES = ("microsoft.insights/diagnosticsettings/",)
 # Data-plane operations that change contents (for data-read must hold none).
 WRITE_WORDS = ("write", "delete", "add", "update", "setsecret", "send", "move")
 
@@ -146,7 +157,9 @@ def test_file_shape(kind):
     assert set(doc["sets"]) == expected
     for set_name, entry in doc["sets"].items():
         assert isinstance(entry["description"], str) and entry["description"].strip()
-        assert set(entry) <= {"description", "includes", "grants"}
+        assert set(entry) <= {"description", "includes", "grants", "updates"}
+        if "updates" in entry:
+            assert set_name == "management", "only a management set says which live changes it can apply"
         assert all(inc in doc["sets"] and inc != set_name for inc in entry.get("includes", []))
         assert isinstance(entry["grants"], list)
         for g in entry["grants"]:
@@ -198,7 +211,8 @@ def test_templates_are_arm_scopes_with_known_placeholders(kind, set_name):
                 assert m, f"{t} is not an ARM resource id"
                 namespace = m.group(1).lower()
                 for a in [*g.get("actions", []), *g.get("data_actions", [])]:
-                    assert a.lower().startswith(namespace + "/"), f"{a} granted on a {m.group(1)} scope"
+                    allowed = (namespace + "/", *EXTENSION_TYPES)
+                    assert a.lower().startswith(allowed), f"{a} granted on a {m.group(1)} scope"
             if g["scope"] == "resource":
                 assert _fields(t) & RESOURCE_KEYS, f"{t}: a resource grant names one resource"
             if g["scope"] == "stack":
@@ -393,3 +407,57 @@ def test_account_scope_is_not_used():
     """Azure scopes every grant to the deployment's resource group or below (no tenant/subscription grants)."""
     for kind, set_name in _all_sets():
         assert all(g["scope"] != "account" for g in FILES[kind]["sets"][set_name]["grants"]), (kind, set_name)
+
+
+def test_compute_sets_cover_what_the_components_create():
+    """What alien_pulumi/components/azure creates for compute (see the files' headers): a Container App per
+    function and container, a Container Apps job per function (always, so its grants bind to a resource),
+    and the Foundation's environment, workspace and diagnostic setting. Heartbeat reads all of them,
+    management updates the app (and job) only, provision creates and deletes them; the workspace's shared
+    key appears only as the admin's linked-access check of the diagnostic setting."""
+    reads = {
+        "Microsoft.App/containerApps/read",
+        "Microsoft.App/managedEnvironments/read",
+        "Microsoft.OperationalInsights/workspaces/read",
+        "Microsoft.Insights/diagnosticSettings/read",
+    }
+    creates = {
+        "Microsoft.App/containerApps/delete",
+        "Microsoft.App/managedEnvironments/write",
+        "Microsoft.Insights/diagnosticSettings/write",
+        "Microsoft.Insights/diagnosticSettings/delete",
+        "Microsoft.OperationalInsights/workspaces/write",
+        "Microsoft.OperationalInsights/workspaces/sharedKeys/action",
+    }
+    for kind in sorted(COMPUTE_TYPES):
+        doc = FILES[kind]
+        assert reads <= _actions(_expand(doc, "heartbeat")), kind
+        assert creates <= _actions(_expand(doc, "provision")), kind
+        management = _actions(_expand(doc, "management"))
+        logs = ("microsoft.insights/", "microsoft.operationalinsights/")
+        assert not {a for a in management if a.lower().startswith(logs) and not a.endswith("/read")}, kind
+    jobs = {"heartbeat": "Microsoft.App/jobs/read", "management": "Microsoft.App/jobs/write",
+            "provision": "Microsoft.App/jobs/delete"}
+    for set_name, action in jobs.items():
+        assert action in _actions(_expand(FILES["function"], set_name))
+        assert action not in _actions(_expand(FILES["container"], set_name)), "containers have no job"
+
+
+@pytest.mark.parametrize("kind", TYPES)
+def test_management_updates_name_spec_fields(kind):
+    """`updates`: the spec fields of a live resource the management set can apply on Azure (every other field
+    is a setup change, preflight). Azure declares it for every type; the names are real fields of the spec."""
+    from alien_pulumi.model.resources import SPEC_BY_TYPE
+    from alien_pulumi.model.types import ResourceType
+
+    updates = FILES[kind]["sets"]["management"]["updates"]
+    fields = set(SPEC_BY_TYPE[ResourceType(kind)].model_fields) - {"id", "lifecycle", "type"}
+    assert set(updates) <= fields, (kind, set(updates) - fields)
+    assert len(updates) == len(set(updates))
+    if kind in COMPUTE_TYPES:
+        assert "permissions" not in updates, "another profile = another identity to assign: setup"
+        assert "image" in updates
+    if kind in ("vault", "kv"):
+        assert updates == []
+    if kind == "network":
+        assert "cidr" not in updates, "the address space is the VNet's (virtualNetworks/write is setup-only)"
