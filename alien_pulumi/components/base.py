@@ -27,13 +27,17 @@ class ProgramKind(str, Enum):
     MANAGE = "manage"
 
 
-def lifecycle_options(lifecycle: Lifecycle, kind: ProgramKind) -> dict[str, Any]:
+def lifecycle_options(lifecycle: Lifecycle, kind: ProgramKind, protected: bool = True) -> dict[str, Any]:
     """DESIGN.md §4: frozen children are protected and retained in both programs, and ignore every change
-    in the management program. Live children say so explicitly too (nothing inherited)."""
+    in the management program. Live children say so explicitly too (nothing inherited).
+
+    ``protected=False`` is for setup-owned permissions (identities, policies, bindings): frozen for the
+    vendor (ignored by every release), but the admin's next setup must be able to delete what a stack no
+    longer needs, which protect would refuse."""
     frozen = lifecycle is Lifecycle.FROZEN
     return {
-        "protect": frozen,
-        "retain_on_delete": frozen,
+        "protect": frozen and protected,
+        "retain_on_delete": frozen and protected,
         "ignore_changes": ["*"] if frozen and kind is ProgramKind.MANAGE else None,
     }
 
@@ -69,6 +73,7 @@ class AlienComponent(pulumi.ComponentResource):
 
     cloud: ClassVar[Platform]
     type_name: ClassVar[str]
+    protected: ClassVar[bool] = True
 
     def __init__(self, name: str, lifecycle: Lifecycle, env: Env, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(f"alien:{self.cloud.value}:{self.type_name}", name, {}, opts)
@@ -82,7 +87,8 @@ class AlienComponent(pulumi.ComponentResource):
 
     def child_opts(self, **extra: Any) -> pulumi.ResourceOptions:
         """Options for a child: parented here, with the lifecycle options set explicitly."""
-        return pulumi.ResourceOptions(parent=self, **lifecycle_options(self.lifecycle, self.env.kind), **extra)
+        options = lifecycle_options(self.lifecycle, self.env.kind, self.protected)
+        return pulumi.ResourceOptions(parent=self, **options, **extra)
 
 
 class ResourceComponent(AlienComponent):

@@ -17,6 +17,7 @@ from alien_pulumi.model.types import Lifecycle, Platform
 class Grants(AlienComponent):
     cloud = Platform.AWS
     type_name = "Grants"
+    protected = False  # setup-owned permissions: the next setup must be able to revoke them
 
     def __init__(self, env: Env, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("grants", Lifecycle.FROZEN, env, opts)

@@ -25,6 +25,7 @@ MAX_SESSION_SECONDS = 3600  # DESIGN.md §3: 1 h sessions for the vendor's relea
 class Identities(AlienComponent):
     cloud = Platform.AWS
     type_name = "Identities"
+    protected = False  # setup-owned permissions: the next setup must be able to revoke them
 
     def __init__(self, env: Env, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("identities", Lifecycle.FROZEN, env, opts)
