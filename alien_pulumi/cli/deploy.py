@@ -31,9 +31,9 @@ from alien_pulumi.cli.common import (
 from alien_pulumi.errors import AutomationError
 from alien_pulumi.model.types import Platform
 from alien_pulumi.permissions import derive_plan, render_markdown
+from alien_pulumi.release.registry import state_dir
 from alien_pulumi.release.run import RunKind, RunResult, RunStatus
 from alien_pulumi.release.setup import SetupPlan, execute, plan_setup, write_record
-from alien_pulumi.release.workspace import state_dir
 
 app = typer.Typer(
     name="alien-deploy",

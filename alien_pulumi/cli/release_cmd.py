@@ -17,9 +17,8 @@ from alien_pulumi.model.loader import read_json
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.release import service
 from alien_pulumi.release.progress import RolloutProgress, render_result
-from alien_pulumi.release.registry import Registry
+from alien_pulumi.release.registry import Registry, state_dir
 from alien_pulumi.release.rollout import RolloutResult
-from alien_pulumi.release.workspace import state_dir
 
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Registry, workspaces and local state.")]
 Backend = Annotated[str | None, typer.Option(help="Pulumi backend URL (default: a local file:// directory).")]

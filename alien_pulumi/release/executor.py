@@ -40,9 +40,10 @@ ShouldStop = Callable[[], bool]
 OnRunLine = Callable[[str, str], None]  # (deployment, line): a worker's progress line
 
 WORKER_COMMAND: tuple[str, ...] = (sys.executable, "-m", "alien_pulumi.release.worker")
-# The directory holding the alien_pulumi package: put on the worker's PYTHONPATH so that the worker imports
-# the same code as this process even when the package is not installed (a checkout, a test run).
-PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+# The directory holding the alien_pulumi package. When it is a checkout (not site-packages, which must not go
+# ahead of the standard library) it goes on the worker's PYTHONPATH, so that the worker imports the same code
+# as this process even when the package is not installed.
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]
 ERROR_LENGTH = 400
 
 
@@ -72,9 +73,13 @@ def failed(run: RunInput, error: str, seconds: float = 0.0) -> RunResult:
                      error=one_line(error), seconds=seconds)
 
 
+Event = tuple[str, RunInput, object]  # ("line" | "done" | "retry", run, line | result | None)
+
+
 class _ThreadedExecutor:
-    """The scheduling loop shared by the local executors: one thread per active run posts its lines and
-    its result to a queue; the calling thread owns every callback."""
+    """The scheduling loop shared by the local executors: up to ``parallel`` long-lived threads execute
+    runs and post their lines and results to a queue; the calling thread owns every callback. (A thread
+    started per run costs more than the whole registry bookkeeping of that run.)"""
 
     def __init__(self, on_line: OnRunLine | None = None) -> None:
         self.on_line = on_line
@@ -88,28 +93,31 @@ class _ThreadedExecutor:
     def _abort(self) -> None:
         """The caller is leaving run_all abnormally (an exception, Ctrl-C): stop what can be stopped."""
 
-    def _thread(self, run: RunInput, events: queue.SimpleQueue[tuple[str, RunInput, object]]) -> None:
+    def _one(self, run: RunInput, events: queue.SimpleQueue[Event]) -> RunResult:
         start = time.perf_counter()
         try:
             result = self._execute(run, lambda line: events.put(("line", run, line)))
-            if result.run_id != run.run_id or result.deployment != run.deployment:
-                result = failed(run, f"the worker answered for run {result.run_id} ({result.deployment}), "
-                                     f"not {run.run_id}", time.perf_counter() - start)
         except Exception as exc:  # a bug in an engine must not take the whole rollout down
-            result = failed(run, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
-        events.put(("done", run, result))
+            return failed(run, f"{type(exc).__name__}: {exc}", time.perf_counter() - start)
+        if result.run_id != run.run_id or result.deployment != run.deployment:
+            return failed(run, f"the worker answered for run {result.run_id} ({result.deployment}), "
+                               f"not {run.run_id}", time.perf_counter() - start)
+        return result
 
-    def _launch(self, run: RunInput, events: queue.SimpleQueue[tuple[str, RunInput, object]]) -> None:
-        threading.Thread(target=self._thread, args=(run, events), name=f"run-{run.deployment}", daemon=True).start()
+    def _work(self, jobs: queue.SimpleQueue[RunInput | None], events: queue.SimpleQueue[Event]) -> None:
+        while (run := jobs.get()) is not None:
+            events.put(("done", run, self._one(run, events)))
 
     def run_all(self, runs: Iterable[RunInput], parallel: int, on_done: OnDone,
                 should_stop: ShouldStop = never) -> None:
         if parallel < 1:
             raise ExecutorError(f"parallel must be at least 1, not {parallel}")
-        events: queue.SimpleQueue[tuple[str, RunInput, object]] = queue.SimpleQueue()
+        events: queue.SimpleQueue[Event] = queue.SimpleQueue()
+        jobs: queue.SimpleQueue[RunInput | None] = queue.SimpleQueue()
+        threads: list[threading.Thread] = []
         pending = iter(runs)
         exhausted = False
-        active = 0  # runs pulled and not final yet (running or waiting for a retry)
+        active = 0  # runs pulled and not final yet (running or waiting for a retry): at most one per thread
         timers: list[threading.Timer] = []
         try:
             while True:
@@ -119,8 +127,13 @@ class _ThreadedExecutor:
                         exhausted = True
                         break
                     self._check(run)
-                    self._launch(run, events)
                     active += 1
+                    if len(threads) < active:
+                        thread = threading.Thread(target=self._work, args=(jobs, events), daemon=True,
+                                                  name=f"executor-{len(threads) + 1}")
+                        thread.start()
+                        threads.append(thread)
+                    jobs.put(run)
                 if active == 0:
                     return
                 kind, run, payload = events.get()
@@ -128,7 +141,7 @@ class _ThreadedExecutor:
                     if self.on_line is not None:
                         self.on_line(run.deployment, str(payload))
                 elif kind == "retry":
-                    self._launch(run, events)
+                    jobs.put(run)
                 else:
                     assert isinstance(payload, RunResult)
                     delay = on_done(payload)
@@ -145,6 +158,8 @@ class _ThreadedExecutor:
         finally:
             for timer in timers:
                 timer.cancel()
+            for _ in threads:
+                jobs.put(None)
 
 
 class InProcessExecutor(_ThreadedExecutor):
@@ -177,9 +192,11 @@ class ProcessExecutor(_ThreadedExecutor):
         self.timeout = timeout
         self.command = list(command)
         base = dict(os.environ if env is None else env)
-        path = base.get("PYTHONPATH")
-        base["PYTHONPATH"] = PACKAGE_ROOT + (os.pathsep + path if path else "")
+        if PACKAGE_ROOT.name not in ("site-packages", "dist-packages"):
+            path = base.get("PYTHONPATH")
+            base["PYTHONPATH"] = str(PACKAGE_ROOT) + (os.pathsep + path if path else "")
         base["PYTHONUNBUFFERED"] = "1"  # stderr lines arrive while the run is going, not at its end
+        base["PYTHONIOENCODING"] = "utf-8"  # the pipes are UTF-8 on both ends, whatever the locale
         self.env = base
         self._procs: set[subprocess.Popen[str]] = set()
         self._lock = threading.Lock()

@@ -21,9 +21,9 @@ STYLE = {RunState.SUCCEEDED: "green", RunState.FAILED: "red", RunState.SKIPPED: 
 
 
 class RolloutProgress:
-    """Use as ``on_progress``: one bar per wave, counting runs with a final state; failures, retries and
-    runs in flight show in the bar's description. Failures and retries are also printed as lines above the
-    bars, so that they stay on screen."""
+    """Use as ``on_progress``: one bar per wave, counting runs with a final state; runs in flight, runs
+    waiting to retry a locked stack, and failures show in the bar's description. Each failure is also
+    printed above the bars, so that it stays on screen."""
 
     def __init__(self, console: Console | None = None, *, transient: bool = False) -> None:
         self.console = console or Console(stderr=True)
@@ -32,6 +32,7 @@ class RolloutProgress:
         self.tasks: dict[int, TaskID] = {}
         self.failed: dict[int, int] = {}
         self.running: dict[int, int] = {}
+        self.retrying: dict[int, set[str]] = {}
 
     def __enter__(self) -> RolloutProgress:
         self.progress.start()
@@ -44,6 +45,8 @@ class RolloutProgress:
         text = f"wave {wave}/{waves}"
         if self.running.get(wave):
             text += f" [cyan]{self.running[wave]} running[/]"
+        if self.retrying.get(wave):
+            text += f" [yellow]{len(self.retrying[wave])} locked, retrying[/]"
         if self.failed.get(wave):
             text += f" [red]{self.failed[wave]} failed[/]"
         return text
@@ -62,11 +65,12 @@ class RolloutProgress:
             return
         if event.kind is ProgressKind.RUN_STARTED:
             self.running[wave] = self.running.get(wave, 0) + 1
-        elif event.kind is ProgressKind.RUN_RETRYING:
-            self.console.print(f"[yellow]{event.deployment}[/]: {event.error}; attempt {event.attempt} in "
-                               f"{event.delay:.1f} s")
+        elif event.kind is ProgressKind.RUN_RETRYING and event.deployment:
+            # Counted in the bar, not printed: thousands of deployments can be locked by one shared backend.
+            self.retrying.setdefault(wave, set()).add(event.deployment)
         elif event.kind is ProgressKind.RUN_FINISHED:
             self.running[wave] = max(0, self.running.get(wave, 0) - 1)
+            self.retrying.get(wave, set()).discard(event.deployment or "")
             if event.status is RunState.FAILED:
                 self.failed[wave] = self.failed.get(wave, 0) + 1
                 self.console.print(f"[red]{event.deployment} failed[/]: {event.error}")

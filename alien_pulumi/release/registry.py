@@ -5,8 +5,9 @@ survive the release service dying at any moment:
 
 - every state change is its own transaction, committed before the next run starts or the caller moves on;
 - WAL journal: a commit is durable when the process dies (killed, crashed, out of memory). With
-  ``synchronous=NORMAL`` a power loss may roll back the last commits, never corrupt the file; a run whose
-  success is rolled back that way is found 'running' and run again, which a Pulumi update tolerates;
+  ``synchronous=NORMAL`` (the default) a power loss may roll back the last commits, never corrupt the file;
+  a run whose success is rolled back that way is found 'running' and run again, which a Pulumi update
+  tolerates. ``Registry(durable=True)`` fsyncs every commit instead;
 - the schema is versioned with ``PRAGMA user_version`` and an append-only list of migrations, so a
   registry written by an older version is migrated forward and a newer one is refused.
 """
@@ -250,7 +251,9 @@ class Registry:
     """One registry database. Every write method is one committed transaction. Safe to share between
     threads (a lock serialises them), and between processes (SQLite's own locking, with a busy timeout)."""
 
-    def __init__(self, state: str | Path | None = None, *, timeout: float = 30.0) -> None:
+    def __init__(self, state: str | Path | None = None, *, timeout: float = 30.0, durable: bool = False) -> None:
+        """``durable``: also survive a power loss or an OS crash (an fsync per commit, ~3.5 ms each on the
+        machine this was measured on, against ~0.03 ms); a dying process loses nothing either way."""
         self.state_dir = state_dir(state)
         self.path = self.state_dir / DB_NAME
         # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT), one per state change.
@@ -261,7 +264,7 @@ class Registry:
             version = self._conn.execute("PRAGMA user_version").fetchone()[0]
             _refuse_newer(version, str(self.path))
             self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute("PRAGMA synchronous = NORMAL")
+            self._conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
             self._conn.execute("PRAGMA foreign_keys = ON")
             migrate(self._conn)
         except BaseException:

@@ -279,9 +279,8 @@ def _plan(registry: Registry, rollout_id: str, release_id: str, inputs: Mapping[
     if len(kinds) > 1:
         raise RolloutSpecError(f"the runs of one rollout must be of one kind, not {sorted(k.value for k in kinds)}")
     first = inputs[names[0]]
-    if not registry.has_release(release_id):
-        registry.record_release(release_id, first.spec)
-    digest = registry.get_release(release_id).digest
+    known = registry.has_release(release_id)
+    digest = registry.get_release(release_id).digest if known else first.spec.digest()
     seen: set[int] = set()
     for name in names:
         spec = inputs[name].spec
@@ -290,6 +289,8 @@ def _plan(registry: Registry, rollout_id: str, release_id: str, inputs: Mapping[
             if spec.digest() != digest:
                 raise RolloutSpecError(f"the input of {name} deploys another stack than release {release_id} "
                                        f"(digest {spec.digest()[:12]}, release {digest[:12]})")
+    if not known:
+        registry.record_release(release_id, first.spec)
     plan = {"waves": waves, "sizes": sizes, "halt_after_failures": halt, "kind": first.kind.value,
             "deployments": len(names)}
     groups, start = [], 0

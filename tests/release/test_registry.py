@@ -113,6 +113,13 @@ def test_a_registry_newer_than_the_code_is_refused_and_left_untouched(tmp_path: 
     assert conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] == 0
 
 
+def test_durable_mode_fsyncs_every_commit(tmp_path: Path) -> None:
+    with Registry(tmp_path, durable=True) as durable, Registry(tmp_path) as default:
+        # PRAGMA synchronous is per connection: 2 = FULL, 1 = NORMAL.
+        assert durable._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
+        assert default._conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+
+
 def test_every_state_change_is_committed_before_the_call_returns(reg: Registry) -> None:
     """Another connection (another process: the CLI, or a resume after a crash) sees each change at once."""
     other = sqlite3.connect(reg.path)

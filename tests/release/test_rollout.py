@@ -3,6 +3,7 @@ a rollout whose process was killed."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
@@ -322,6 +323,11 @@ def test_inputs_must_match_the_release_and_their_deployment(reg: Registry, tmp_p
     reg.record_release("v2", alien.Stack("other").platforms("aws").add(alien.Function("f", image="i"), "live").build())
     with pytest.raises(RolloutSpecError, match="deploys another stack than release v2"):
         rollout(reg, "v2", inputs(2, tmp_path, release="v2"), executor=InProcessExecutor())
+    other = alien.Stack("s").platforms("aws").add(alien.Function("f", image="j"), "live").build()
+    mixed = {**runs, "d1": runs["d1"].model_copy(update={"spec": other})}
+    with pytest.raises(RolloutSpecError, match="the input of d1 deploys another stack than release v1"):
+        rollout(reg, "v1", mixed, executor=InProcessExecutor())
+    assert not reg.has_release("v1")  # nothing recorded for a rollout that was refused
     with pytest.raises(RolloutSpecError, match="parallel must be at least 1"):
         rollout(reg, "v1", runs, parallel=0, executor=InProcessExecutor())
     assert reg.rollouts() == []
@@ -469,3 +475,26 @@ def test_retry_policy_follows_tenacity_strategies() -> None:
     assert [policy.next_delay(state, locked) for _ in range(4)] == [1, 2, 3, None]
     jittered = RetryPolicy.exponential(attempts=2, first=1, jitter=0.5)
     assert 1 <= (jittered.next_delay(jittered.begin(), locked) or 0) <= 1.5
+
+
+# Rendering ------------------------------------------------------------------------------------------------------
+
+
+def test_the_rich_renderer_draws_waves_failures_and_the_halt(reg: Registry, tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from alien_pulumi.release.progress import RolloutProgress, render_result
+
+    console = Console(file=io.StringIO(), width=160, force_terminal=False)
+    with RolloutProgress(console) as progress:
+        result = rollout(reg, "v1", inputs(12, tmp_path, "simulated:5;fail=d1,d2;locked=1"), "1,100%", parallel=2,
+                         halt_after_failures=2, executor=InProcessExecutor(), retry=FAST_RETRY,
+                         on_progress=progress)
+    assert set(progress.tasks) == {1, 2}
+    assert progress.failed == {2: 2} and progress.retrying[2] == set()
+    render_result(result, console)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "d1 failed: simulated failure" in text
+    assert f"rollout {result.rollout_id} halted: halted after 2 failure(s)" in text
+    assert "deployments that did not succeed" in text and "skipped" in text
+    assert text.rstrip().splitlines()[-1].startswith("halted: ")
