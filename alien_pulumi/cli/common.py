@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -77,30 +78,38 @@ VendorPrincipal = Annotated[
 ExternalId = Annotated[str | None, typer.Option("--external-id", help="AWS sts:ExternalId for the trust policy.")]
 
 
-def context_for(
-    spec: StackSpec,
-    platform: Platform,
-    prefix: str | None = None,
-    region: str | None = None,
-    account_id: str | None = None,
-    project: str | None = None,
-    subscription_id: str | None = None,
-    resource_group: str | None = None,
-    vendor_principal: str | None = None,
-    external_id: str | None = None,
-) -> DeploymentContext:
+CONTEXT_FLAGS: dict[str, Any] = {
+    "prefix": Prefix,
+    "region": Region,
+    "account_id": AccountId,
+    "project": Project,
+    "subscription_id": SubscriptionId,
+    "resource_group": ResourceGroup,
+    "vendor_principal": VendorPrincipal,
+    "external_id": ExternalId,
+}
+ContextFlags = Mapping[str, str | None]
+
+
+def with_context_flags(func: F) -> F:
+    """Give a command every deployment-context flag; it receives them as one ``context_flags`` mapping."""
+    signature = inspect.signature(func, eval_str=True)  # real annotations: typer reads them from here
+    params = [p for p in signature.parameters.values() if p.name != "context_flags"]
+    extra = [inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None, annotation=annotation)
+             for name, annotation in CONTEXT_FLAGS.items()]
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        flags = {name: kwargs.pop(name, None) for name in CONTEXT_FLAGS}
+        return func(*args, context_flags=flags, **kwargs)
+
+    wrapper.__signature__ = signature.replace(parameters=[*params, *extra])  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def context_for(spec: StackSpec, platform: Platform, flags: ContextFlags | None = None) -> DeploymentContext:
+    """The deployment context of one command: the stack must declare the platform."""
     if platform not in spec.platforms:
         declared = ", ".join(p.value for p in spec.platforms)
         raise StackLoadError(f"stack '{spec.name}' does not declare platform {platform.value} (declared: {declared})")
-    return DeploymentContext.create(
-        platform,
-        spec.name,
-        prefix=prefix,
-        region=region,
-        account_id=account_id,
-        project=project,
-        subscription_id=subscription_id,
-        resource_group=resource_group,
-        vendor_principal=vendor_principal,
-        external_id=external_id,
-    )
+    return DeploymentContext.create(platform, spec.name, **dict(flags or {}))

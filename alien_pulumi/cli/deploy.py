@@ -13,20 +13,14 @@ from rich.table import Table
 
 from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
-    AccountId,
-    ExternalId,
+    ContextFlags,
     PlatformOpt,
-    Prefix,
-    Project,
-    Region,
-    ResourceGroup,
     StackArg,
-    SubscriptionId,
-    VendorPrincipal,
     context_for,
     handles_errors,
     load,
     out,
+    with_context_flags,
 )
 from alien_pulumi.errors import AutomationError
 from alien_pulumi.model.types import Platform
@@ -55,10 +49,10 @@ WHAT_THE_VENDOR_NEEDS = {
 }
 
 
-def _plan(stack: Path, platform: Platform, flags: dict[str, str | None], backend: str | None,
+def _plan(stack: Path, platform: Platform, flags: ContextFlags, backend: str | None,
           state: Path | None, allow_frozen: bool, engine: str) -> SetupPlan:
     spec = load(stack)
-    ctx = context_for(spec, platform, **flags)
+    ctx = context_for(spec, platform, flags)
     plan = plan_setup(spec, ctx, state_dir(state), backend, allow_frozen, engine)
     if plan.report is not None and plan.report.findings:
         for finding in plan.report.findings:
@@ -81,27 +75,16 @@ def _summary(title: str, result: RunResult) -> None:
         raise AutomationError(result.error or f"{title} failed")
 
 
-def _flags(prefix: str | None, region: str | None, account_id: str | None, project: str | None,
-           subscription_id: str | None, resource_group: str | None, vendor_principal: str | None,
-           external_id: str | None) -> dict[str, str | None]:
-    return {"prefix": prefix, "region": region, "account_id": account_id, "project": project,
-            "subscription_id": subscription_id, "resource_group": resource_group,
-            "vendor_principal": vendor_principal, "external_id": external_id}
-
-
 @app.command()
 @handles_errors
+@with_context_flags
 def up(
-    stack: StackArg, platform: PlatformOpt, prefix: Prefix = None, region: Region = None,
-    account_id: AccountId = None, project: Project = None, subscription_id: SubscriptionId = None,
-    resource_group: ResourceGroup = None, vendor_principal: VendorPrincipal = None, external_id: ExternalId = None,
-    backend: Backend = None, state: StateDir = None, allow_frozen_changes: AllowFrozen = False, yes: Yes = False,
-    engine: Engine = "pulumi",
+    stack: StackArg, platform: PlatformOpt, backend: Backend = None, state: StateDir = None,
+    allow_frozen_changes: AllowFrozen = False, yes: Yes = False, engine: Engine = "pulumi", *,
+    context_flags: ContextFlags,
 ) -> None:
     """Run setup: preview, confirm, apply; then print what the vendor needs and write the release record."""
-    flags = _flags(prefix, region, account_id, project, subscription_id, resource_group, vendor_principal,
-                   external_id)
-    plan = _plan(stack, platform, flags, backend, state, allow_frozen_changes, engine)
+    plan = _plan(stack, platform, context_flags, backend, state, allow_frozen_changes, engine)
     _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
     if not yes and not typer.confirm("Apply these changes with your credentials?", default=False):
         out.print("nothing applied")
@@ -121,31 +104,23 @@ def up(
 
 @app.command()
 @handles_errors
+@with_context_flags
 def preview(
-    stack: StackArg, platform: PlatformOpt, prefix: Prefix = None, region: Region = None,
-    account_id: AccountId = None, project: Project = None, subscription_id: SubscriptionId = None,
-    resource_group: ResourceGroup = None, vendor_principal: VendorPrincipal = None, external_id: ExternalId = None,
-    backend: Backend = None, state: StateDir = None, allow_frozen_changes: AllowFrozen = False,
-    engine: Engine = "pulumi",
+    stack: StackArg, platform: PlatformOpt, backend: Backend = None, state: StateDir = None,
+    allow_frozen_changes: AllowFrozen = False, engine: Engine = "pulumi", *, context_flags: ContextFlags,
 ) -> None:
     """Preview setup: what would be created or changed, nothing applied."""
-    flags = _flags(prefix, region, account_id, project, subscription_id, resource_group, vendor_principal,
-                   external_id)
-    plan = _plan(stack, platform, flags, backend, state, allow_frozen_changes, engine)
+    plan = _plan(stack, platform, context_flags, backend, state, allow_frozen_changes, engine)
     _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
 
 
 @app.command()
 @handles_errors
-def permissions(
-    stack: StackArg, platform: PlatformOpt, prefix: Prefix = None, region: Region = None,
-    account_id: AccountId = None, project: Project = None, subscription_id: SubscriptionId = None,
-    resource_group: ResourceGroup = None, vendor_principal: VendorPrincipal = None, external_id: ExternalId = None,
-) -> None:
+@with_context_flags
+def permissions(stack: StackArg, platform: PlatformOpt, *, context_flags: ContextFlags) -> None:
     """The permissions document to review before setup: every layer, who holds it, what it allows."""
     spec = load(stack)
-    ctx = context_for(spec, platform, **_flags(prefix, region, account_id, project, subscription_id, resource_group,
-                                               vendor_principal, external_id))
+    ctx = context_for(spec, platform, context_flags)
     sys.stdout.write(render_markdown(derive_plan(spec, ctx)))
 
 

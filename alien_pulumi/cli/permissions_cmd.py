@@ -9,19 +9,13 @@ from typing import Annotated
 import typer
 
 from alien_pulumi.cli.common import (
-    AccountId,
-    ExternalId,
+    ContextFlags,
     PlatformOpt,
-    Prefix,
-    Project,
-    Region,
-    ResourceGroup,
     StackArg,
-    SubscriptionId,
-    VendorPrincipal,
     context_for,
     load,
     print_json,
+    with_context_flags,
 )
 from alien_pulumi.errors import AlienError
 from alien_pulumi.permissions import derive_plan, render_layer, render_markdown
@@ -47,25 +41,19 @@ ProfileOpt = Annotated[str | None, typer.Option(help="Runtime profile (runtime l
 FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="json (the cloud's shape) or markdown.")]
 
 
+@with_context_flags
 def permissions(
     stack: StackArg,
     platform: PlatformOpt,
     layer: LayerOpt = None,
     profile: ProfileOpt = None,
     fmt: FormatOpt = Format.json,
-    prefix: Prefix = None,
-    region: Region = None,
-    account_id: AccountId = None,
-    project: Project = None,
-    subscription_id: SubscriptionId = None,
-    resource_group: ResourceGroup = None,
-    vendor_principal: VendorPrincipal = None,
-    external_id: ExternalId = None,
+    *,
+    context_flags: ContextFlags,
 ) -> None:
     """Render the provisioning, management or runtime permissions of a stack for one cloud."""
     spec = load(stack)
-    ctx = context_for(spec, platform, prefix, region, account_id, project, subscription_id, resource_group,
-                      vendor_principal, external_id)
+    ctx = context_for(spec, platform, context_flags)
     plan = derive_plan(spec, ctx)
     if profile is not None and profile not in plan.runtime:
         known = ", ".join(plan.runtime) or "none"

@@ -7,21 +7,15 @@ from rich.table import Table
 from rich.tree import Tree
 
 from alien_pulumi.cli.common import (
-    AccountId,
-    ExternalId,
+    ContextFlags,
     JsonFlag,
     PlatformOpt,
-    Prefix,
-    Project,
-    Region,
-    ResourceGroup,
     StackArg,
-    SubscriptionId,
-    VendorPrincipal,
     context_for,
     load,
     out,
     print_json,
+    with_context_flags,
 )
 from alien_pulumi.model.types import Lifecycle
 from alien_pulumi.synth import SynthResult, synth
@@ -70,23 +64,12 @@ def render_permissions(result: SynthResult) -> Table:
     return table
 
 
-def synth_command(
-    stack: StackArg,
-    platform: PlatformOpt,
-    prefix: Prefix = None,
-    region: Region = None,
-    account_id: AccountId = None,
-    project: Project = None,
-    subscription_id: SubscriptionId = None,
-    resource_group: ResourceGroup = None,
-    vendor_principal: VendorPrincipal = None,
-    external_id: ExternalId = None,
-    json_out: JsonFlag = False,
-) -> None:
+@with_context_flags
+def synth_command(stack: StackArg, platform: PlatformOpt, json_out: JsonFlag = False, *,
+                  context_flags: ContextFlags) -> None:
     """Run both programs offline under Pulumi mocks and show what each would declare."""
     spec = load(stack)
-    ctx = context_for(spec, platform, prefix, region, account_id, project, subscription_id, resource_group,
-                      vendor_principal, external_id)
+    ctx = context_for(spec, platform, context_flags)
     result = synth(spec, ctx)
     if json_out:
         print_json(result.to_json())
