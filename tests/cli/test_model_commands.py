@@ -24,7 +24,7 @@ def test_validate_ok() -> None:
 
 def test_show_json_is_pure_json() -> None:
     data = run_json("show", QUICKSTART)
-    spec = quickstart().build()
+    spec = quickstart()
     assert data["stack"] == "my-app"
     assert data["digest"] == spec.digest() and data["frozen_digest"] == spec.frozen_digest()
     assert data["resources"][5] == {"id": "api", "type": "function", "lifecycle": "live", "links": ["data", "jobs"],
@@ -41,8 +41,8 @@ def test_show_table() -> None:
 
 def test_json_spec_file_is_a_stack(tmp_path: Path) -> None:
     path = tmp_path / "spec.json"
-    path.write_text(quickstart().build().to_json())
-    assert run_json("show", str(path))["digest"] == quickstart().build().digest()
+    path.write_text(quickstart().to_json())
+    assert run_json("show", str(path))["digest"] == quickstart().digest()
     record = tmp_path / "record.json"
     record.write_text(json.dumps({"spec": json.loads(path.read_text()), "digest": "x"}))
     assert run("validate", str(record)).exit_code == 0

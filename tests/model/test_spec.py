@@ -81,7 +81,7 @@ def test_digests_are_sha256_of_canonical_json(spec: alien.StackSpec) -> None:
 
 
 def test_frozen_digest_tracks_frozen_entries_only() -> None:
-    base = quickstart().build()
+    base = quickstart()
     changed_live = alien.parse_spec(_with(base, "api", memory_mb=1024))
     assert changed_live.frozen_digest() == base.frozen_digest()
     assert changed_live.digest() != base.digest()

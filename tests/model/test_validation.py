@@ -18,7 +18,7 @@ def problems_of(data: dict[str, Any] | alien.Stack) -> list[str]:
 
 
 def base_data() -> dict[str, Any]:
-    return quickstart().build().model_dump(mode="json")
+    return quickstart().model_dump(mode="json")
 
 
 def edit(rid: str, **changes: Any) -> dict[str, Any]:

@@ -18,15 +18,18 @@ import json
 import re
 import string
 from functools import cache, lru_cache
-from pathlib import Path
 
 import pytest
 import yaml
 
-SETS_DIR = Path(__file__).resolve().parents[2] / "alien_pulumi" / "permissions" / "sets" / "aws"
-TYPES = ["storage", "function", "container", "queue", "kv", "vault", "network"]
-DATA_TYPES = {"storage", "queue", "kv", "vault"}
-COMPUTE_TYPES = {"function", "container"}
+from tests.permissions.sets_data import (
+    COMPUTE_TYPES,
+    DATA_TYPES,
+    TYPES,
+    sets_dir,
+)
+
+SETS_DIR = sets_dir("aws")
 CONTROL_SETS = ("heartbeat", "management", "provision")
 PLACEHOLDERS = {
     "partition", "region", "account", "prefix", "stack", "id", "name", "runtime_identity",

@@ -20,20 +20,22 @@ import gzip
 import json
 import re
 import string
-from pathlib import Path
 
 import pytest
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SETS_DIR = PROJECT_ROOT / "alien_pulumi" / "permissions" / "sets" / "azure"
-CATALOG = (PROJECT_ROOT / ".." / "shared" / "catalogs" / "azure-built-in-roles.json.gz").resolve()
+from tests.permissions.sets_data import (
+    COMPUTE_TYPES,
+    DATA_TYPES,
+    NON_DATA_SETS,
+    SCOPES,
+    TYPES,
+    catalog,
+    sets_dir,
+)
 
-TYPES = ("storage", "function", "container", "queue", "kv", "vault", "network")
-DATA_TYPES = {"storage", "queue", "kv", "vault"}
-COMPUTE_TYPES = {"function", "container"}
-NON_DATA_SETS = ("heartbeat", "management", "provision")
-SCOPES = {"resource", "stack", "account"}
+SETS_DIR = sets_dir("azure")
+CATALOG = catalog("azure-built-in-roles.json.gz")
 PLACEHOLDERS = {
     "prefix", "stack", "id", "name", "subscription", "resource_group",
     "container", "queue", "table", "environment", "runtime_identity", "management_identity",

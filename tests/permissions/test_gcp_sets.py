@@ -9,20 +9,22 @@ from __future__ import annotations
 import gzip
 import json
 import string
-from pathlib import Path
 
 import pytest
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SETS_DIR = PROJECT_ROOT / "alien_pulumi" / "permissions" / "sets" / "gcp"
-CATALOG = (PROJECT_ROOT / ".." / "shared" / "catalogs" / "gcp-predefined-roles.json.gz").resolve()
+from tests.permissions.sets_data import (
+    COMPUTE_TYPES,
+    DATA_TYPES,
+    NON_DATA_SETS,
+    SCOPES,
+    TYPES,
+    catalog,
+    sets_dir,
+)
 
-TYPES = ("storage", "function", "container", "queue", "kv", "vault", "network")
-DATA_TYPES = {"storage", "queue", "kv", "vault"}
-COMPUTE_TYPES = {"function", "container"}
-NON_DATA_SETS = ("heartbeat", "management", "provision")
-SCOPES = {"resource", "stack", "account"}
+SETS_DIR = sets_dir("gcp")
+CATALOG = catalog("gcp-predefined-roles.json.gz")
 PLACEHOLDERS = {
     "prefix",
     "stack",

@@ -34,7 +34,7 @@ def test_library_defines_exactly_the_vocabulary(platform: Platform) -> None:
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_management_follows_lifecycle(platform: Platform) -> None:
-    spec = quickstart().build()
+    spec = quickstart()
     plan = derive_plan(spec, ctx(platform, spec))
     uses = {u.set.id: u.resource_ids for u in plan.management.uses}
     for res in spec.resources:
@@ -79,7 +79,7 @@ def test_extend_star_applies_to_every_resource_of_the_type(platform: Platform) -
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_provisioning_covers_every_resource_and_the_identities(platform: Platform) -> None:
-    spec = quickstart().build()
+    spec = quickstart()
     plan = derive_plan(spec, ctx(platform, spec))
     uses = {u.set.id: u.resource_ids for u in plan.provisioning.uses}
     for res in spec.resources:
@@ -90,7 +90,7 @@ def test_provisioning_covers_every_resource_and_the_identities(platform: Platfor
 
 @pytest.mark.parametrize("platform", PLATFORMS)
 def test_runtime_profiles_links_and_star(platform: Platform) -> None:
-    spec = quickstart().build()
+    spec = quickstart()
     plan = derive_plan(spec, ctx(platform, spec))
     assert set(plan.runtime) == {"app"}
     app = plan.runtime["app"]
@@ -130,7 +130,7 @@ def test_setup_only_grants_never_reach_management() -> None:
 
 
 def test_templates_are_filled_with_the_context() -> None:
-    spec = quickstart().build()
+    spec = quickstart()
     context = alien.DeploymentContext.create("aws", spec.name, prefix="acme-myapp", region="eu-west-1",
                                               account_id="210987654321")
     plan = derive_plan(spec, context)

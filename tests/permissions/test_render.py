@@ -13,7 +13,7 @@ from tests.conftest import quickstart
 
 
 def plan_for(platform: str, spec: alien.StackSpec | None = None, **ctx: str) -> alien.permissions.PermissionPlan:
-    spec = spec or quickstart().build()
+    spec = spec or quickstart()
     return derive_plan(spec, alien.DeploymentContext.create(platform, spec.name, **ctx))
 
 

@@ -14,7 +14,7 @@ from tests.conftest import quickstart
 
 
 def deployed_data() -> dict[str, Any]:
-    return quickstart().build().model_dump(mode="json")
+    return quickstart().model_dump(mode="json")
 
 
 def edited(rid: str | None = None, drop: str | None = None, add: dict[str, Any] | None = None,
@@ -40,24 +40,24 @@ def edited(rid: str | None = None, drop: str | None = None, add: dict[str, Any] 
 
 def messages(new: alien.StackSpec, code: Code, platform: str = "aws", base: alien.StackSpec | None = None,
              **kwargs: Any) -> list[str]:
-    report = preflight(new, from_spec(base or quickstart().build()), Platform(platform), **kwargs)
+    report = preflight(new, from_spec(base or quickstart()), Platform(platform), **kwargs)
     return [f.message for f in report.findings if f.code is code]
 
 
 def test_identical_stacks_have_no_findings() -> None:
-    report = preflight(quickstart().build(), from_spec(quickstart().build()))
+    report = preflight(quickstart(), from_spec(quickstart()))
     assert report.findings == () and not report.blocked
 
 
 def test_frozen_changed_blocks_unless_allowed() -> None:
     new = edited("data", versioning=False)
-    report = preflight(new, from_spec(quickstart().build()), Platform.AWS)
+    report = preflight(new, from_spec(quickstart()), Platform.AWS)
     (finding,) = report.findings
     assert finding.code is Code.FROZEN_CHANGED and finding.blocks and finding.needs_setup
     assert (finding.resource, finding.field, finding.old, finding.new) == ("data", "versioning", True, False)
     assert finding.message == ("data.versioning: True -> False: frozen resource changed (allow with "
                                "--allow-frozen-changes; the admin's next setup applies it)")
-    allowed = preflight(new, from_spec(quickstart().build()), Platform.AWS, allow_frozen_changes=True)
+    allowed = preflight(new, from_spec(quickstart()), Platform.AWS, allow_frozen_changes=True)
     (pending,) = allowed.findings
     assert not allowed.blocked and allowed.pending_setup == [pending]
     assert pending.message == "data.versioning: True -> False: frozen resource changed; pending setup (the release " \
@@ -107,12 +107,12 @@ def test_live_removed_needs_provision_or_extend() -> None:
 def test_live_changed_is_applied_by_the_release() -> None:
     assert messages(edited("api", memory_mb=1024), Code.LIVE_CHANGED) == [
         "api.memory_mb: 512 -> 1024: the release applies it"]
-    assert not preflight(edited("api", memory_mb=1024), from_spec(quickstart().build())).blocked
+    assert not preflight(edited("api", memory_mb=1024), from_spec(quickstart())).blocked
 
 
 def test_management_permissions_changed_lists_added_and_removed_per_cloud() -> None:
     new = edited("jobs", lifecycle="live")  # a live queue brings queue/management
-    report = preflight(new, from_spec(quickstart().build()), Platform.GCP)
+    report = preflight(new, from_spec(quickstart()), Platform.GCP)
     (finding,) = [f for f in report.findings if f.code is Code.MANAGEMENT_PERMISSIONS_CHANGED]
     assert finding.blocks and finding.needs_setup and finding.platform == "gcp"
     added = finding.added["gcp"]
@@ -124,7 +124,7 @@ def test_management_permissions_changed_lists_added_and_removed_per_cloud() -> N
 
 def test_removed_permissions_are_pending_not_blocking() -> None:
     base = edited("jobs", lifecycle="live")
-    report = preflight(quickstart().build(), from_spec(base), Platform.AWS)
+    report = preflight(quickstart(), from_spec(base), Platform.AWS)
     perm = [f for f in report.findings if f.code is Code.MANAGEMENT_PERMISSIONS_CHANGED]
     if perm:  # AWS queue management may add nothing beyond heartbeat
         assert not perm[0].blocks and perm[0].needs_setup and perm[0] in report.pending_setup
@@ -132,7 +132,7 @@ def test_removed_permissions_are_pending_not_blocking() -> None:
 
 def test_profile_permissions_changed() -> None:
     new = edited(profiles={"app": {"data": ["storage/data-read"], "secrets": ["vault/data-read"]}})
-    found = [f for f in preflight(new, from_spec(quickstart().build()), Platform.AWS).findings
+    found = [f for f in preflight(new, from_spec(quickstart()), Platform.AWS).findings
              if f.code is Code.PROFILE_PERMISSIONS_CHANGED]
     (finding,) = found
     assert finding.resource == "app"
@@ -143,7 +143,7 @@ def test_profile_permissions_changed() -> None:
 def test_platform_removed() -> None:
     data = deployed_data()
     data["platforms"] = ["aws"]
-    report = preflight(alien.parse_spec(data), from_spec(quickstart().build()))
+    report = preflight(alien.parse_spec(data), from_spec(quickstart()))
     assert [f.message for f in report.findings if f.code is Code.PLATFORM_REMOVED] == [
         "stack no longer declares gcp, where it is deployed", "stack no longer declares azure, where it is deployed"]
     assert report.platforms == (Platform.AWS,)

@@ -1,0 +1,25 @@
+"""What the per-cloud permission-set tests share: the type vocabulary (from the package, not a copy),
+where each cloud's set files are, and where the catalogs are."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alien_pulumi.model.types import COMPUTE_TYPES as COMPUTE_KINDS
+from alien_pulumi.model.types import DATA_TYPES as DATA_KINDS
+from alien_pulumi.model.types import ResourceType
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+TYPES = tuple(t.value for t in ResourceType)
+DATA_TYPES = frozenset(t.value for t in DATA_KINDS)
+COMPUTE_TYPES = frozenset(t.value for t in COMPUTE_KINDS)
+NON_DATA_SETS = ("heartbeat", "management", "provision")
+SCOPES = {"resource", "stack", "account"}
+
+
+def sets_dir(cloud: str) -> Path:
+    return PROJECT_ROOT / "alien_pulumi" / "permissions" / "sets" / cloud
+
+
+def catalog(name: str) -> Path:
+    return (PROJECT_ROOT / ".." / "shared" / "catalogs" / name).resolve()
