@@ -45,9 +45,10 @@ class Grants(AlienComponent):
         super().__init__("grants", Lifecycle.FROZEN, env, opts)
         ctx = env.ctx
         identities = env.identities
-        # Dependencies of a component resource cover its children; the Foundation's Container Apps
-        # environment and workspace are scopes too, and are not children of a resource component.
-        after = [env.foundation, identities, *env.built.values()]
+        # An assignment waits for its role, the identities, the Foundation (the Container Apps environment
+        # and workspace are scopes too) and the one resource component at its scope; not for every
+        # component, which Pulumi would expand edge by edge (quadratic in the stack's size).
+        after = [env.foundation, identities]
         self.assignments: list[azure.authorization.RoleAssignment] = []
         for entry in rendered_assignments(env):
             role = str(entry["role"])
@@ -58,6 +59,7 @@ class Grants(AlienComponent):
             identity = identities.by_name[principal]
             name = assignment_guid(env, scope, role, principal)
             condition = entry.get("condition")
+            target = env.built.get(str(entry.get("resource") or ""))
             who = principal.removeprefix(f"{ctx.prefix}-")
             self.assignments.append(azure.authorization.RoleAssignment(
                 self.child_name(f"{who}-{slug(role.split(' ', 2)[-1])}-{name[:8]}"),
@@ -68,6 +70,6 @@ class Grants(AlienComponent):
                 role_definition_id=role_definition_resource_id(ctx, identities.role_guids[role]),
                 condition=condition if condition else None,
                 condition_version=CONDITION_VERSION if condition else None,
-                opts=self.child_opts(depends_on=[identities.roles[role], *after]),
+                opts=self.child_opts(depends_on=[identities.roles[role], *after, *([target] if target else [])]),
             ))
         self.register_outputs({"assignments": len(self.assignments)})

@@ -10,8 +10,9 @@
   so the management identity holds none of their permissions and a trigger change is a setup change
   (sets/gcp/function.yaml).
 
-Children depend on the identities (accounts, roles) and on every resource component (the component's own
-depends_on is not inherited by its children).
+A binding depends on the identities (accounts, roles) and on the one resource component it is placed on
+(the rendered binding names it); depending on every component would make each binding wait on every
+resource of the stack, which Pulumi expands edge by edge (quadratic in the stack's size).
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class Grants(AlienComponent):
 
     def __init__(self, env: Env, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("grants", Lifecycle.FROZEN, env, opts)
-        self.after: list[pulumi.Resource] = [env.identities, *env.built.values()]
+        self.after: list[pulumi.Resource] = [env.identities]
         self.members: list[pulumi.CustomResource] = []
         for key, rendered in env.identities.layers.items():
             for binding in rendered["bindings"]:
@@ -99,13 +100,14 @@ class Grants(AlienComponent):
         digest = hashlib.sha256(json.dumps(binding, sort_keys=True).encode()).hexdigest()[:8]
         role = binding["role"].rsplit("/", 1)[-1].removeprefix(role_id(self.env.ctx.prefix, ""))
         extra = {"condition": binding["condition"]} if binding["condition"] else {}
+        target = self.env.built.get(binding.get("resource") or "")
         return cls(
             self.child_name(f"{key}-{role}-{digest}"),
             role=binding["role"],
             member=binding["member"],
             **scope_args,
             **extra,
-            opts=self.child_opts(depends_on=self.after),
+            opts=self.child_opts(depends_on=[*self.after, *([target] if target else [])]),
         )
 
     def _public(self, component: Function | Container) -> gcp.cloudrunv2.ServiceIamMember:
@@ -116,7 +118,7 @@ class Grants(AlienComponent):
             name=component.service.name,
             role=INVOKER,
             member="allUsers",
-            opts=self.child_opts(depends_on=self.after),
+            opts=self.child_opts(depends_on=[*self.after, component]),
         )
 
     def _trigger(self, function: Function, index: int, trigger: Trigger) -> pulumi.CustomResource:
@@ -124,7 +126,7 @@ class Grants(AlienComponent):
         name = trigger_name(function.names["name"], index)
         identity = env.identities.runtime[profile_of(res)]
         uri = function.service.uri
-        opts = self.child_opts(depends_on=self.after)
+        opts = self.child_opts(depends_on=[*self.after, function])
         part = f"trigger-{res.id}-{index}"
         if trigger.queue is not None:
             queue = env.built[trigger.queue]

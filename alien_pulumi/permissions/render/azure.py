@@ -41,8 +41,9 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
     assignments: list[dict[str, Any]] = []
     for grant, role in pairs:
         for target in grant.resources:
+            # "resource": the stack resource at that scope (None: deployment-wide), for the program's ordering.
             entry = {"role": role_name(ctx.prefix, role.key, ctx.subscription_id), "principal": principal,
-                     "scope": target, "condition": grant.condition}
+                     "scope": target, "condition": grant.condition, "resource": grant.resource_id}
             if entry not in assignments:
                 assignments.append(entry)
     out: dict[str, Any] = {

@@ -39,8 +39,10 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
     bindings: list[dict[str, Any]] = []
     for grant, role in pairs:
         for scope in grant.resources:
+            # "resource": the stack resource the binding is placed on (None: project or stack-wide), so a
+            # program can make it wait for that resource alone.
             binding = {"role": f"projects/{ctx.project}/roles/{role_id(ctx.prefix, role.key)}", "member": who,
-                       "scope": scope, "condition": grant.condition}
+                       "scope": scope, "condition": grant.condition, "resource": grant.resource_id}
             if binding not in bindings:
                 bindings.append(binding)
     out: dict[str, Any] = {
