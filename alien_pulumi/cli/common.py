@@ -12,6 +12,7 @@ from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from alien_pulumi.errors import AlienError, StackLoadError, StackValidationError
 from alien_pulumi.model.context import DeploymentContext
@@ -35,15 +36,10 @@ def handles_errors(func: F) -> F:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except StackValidationError as exc:
-            err.print(f"[red]error:[/] {exc}", markup=True, highlight=False)
-            raise typer.Exit(EXIT_INVALID) from None
-        except StackLoadError as exc:
-            err.print(f"[red]error:[/] {exc}", markup=True)
-            raise typer.Exit(EXIT_INVALID) from None
         except AlienError as exc:
-            err.print(f"[red]error:[/] {exc}", markup=True)
-            raise typer.Exit(getattr(exc, "exit_code", EXIT_USAGE)) from None
+            err.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
+            invalid = isinstance(exc, (StackValidationError, StackLoadError))
+            raise typer.Exit(EXIT_INVALID if invalid else getattr(exc, "exit_code", EXIT_USAGE)) from None
 
     return wrapper  # type: ignore[return-value]
 
