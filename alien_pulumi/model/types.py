@@ -58,24 +58,10 @@ def _freeze(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(sorted(value.items())))
 
 
-def _freeze_str_map(value: Mapping[str, str]) -> Mapping[str, str]:
-    return _freeze(value)
-
-
 FrozenStrMap = Annotated[
     dict[str, str],
-    AfterValidator(_freeze_str_map),
+    AfterValidator(_freeze),
     PlainSerializer(dict, return_type=dict),
     WithJsonSchema({"type": "object", "additionalProperties": {"type": "string"}}),
 ]
 """A read-only ``str -> str`` mapping that serialises as a JSON object with sorted keys."""
-
-
-def frozen_mapping(value_schema: dict[str, Any]) -> Any:
-    """A read-only mapping type with string keys whose values follow ``value_schema``."""
-    return Annotated[
-        dict[str, Any],
-        AfterValidator(_freeze),
-        PlainSerializer(dict, return_type=dict),
-        WithJsonSchema({"type": "object", "additionalProperties": value_schema}),
-    ]
