@@ -106,3 +106,12 @@ class ResourceComponent(AlienComponent):
 
     def env_key(self, suffix: str) -> str:
         return f"ALIEN_{self.res.id.upper().replace('-', '_')}_{suffix}"
+
+
+def components_by_kind(*classes: type[ResourceComponent]) -> dict[ResourceType, type[ResourceComponent]]:
+    """A cloud's component per resource type, keyed by each class's own ``kind``; every type is required."""
+    by_kind = {cls.kind: cls for cls in classes}
+    missing = set(ResourceType) - set(by_kind)
+    if missing:
+        raise TypeError(f"no component for {sorted(k.value for k in missing)}")
+    return by_kind

@@ -64,21 +64,23 @@ class Graph:
                 inputs=reg.inputs,
             )
             self.nodes[node.urn] = node
+        # Children by parent URN, sorted: registration order depends on async completion, output must not.
+        self.children: dict[str | None, list[Node]] = {}
+        for node in sorted(self.nodes.values(), key=lambda n: n.urn):
+            self.children.setdefault(node.parent, []).append(node)
 
     def urns(self) -> set[str]:
         return set(self.nodes)
 
     def components(self) -> list[Node]:
         """The alien components (direct children of the stack)."""
-        return [n for n in self.nodes.values() if n.parent is None and n.type.startswith("alien:")]
+        return [n for n in self.children.get(None, []) if n.type.startswith("alien:")]
 
     def descendants(self, urn: str) -> list[Node]:
         out: list[Node] = []
         frontier = [urn]
         while frontier:
-            parent = frontier.pop(0)
-            # Sorted: registration order depends on async completion, output must not.
-            children = sorted((n for n in self.nodes.values() if n.parent == parent), key=lambda n: n.urn)
+            children = self.children.get(frontier.pop(0), [])
             out.extend(children)
             frontier.extend(c.urn for c in children)
         return out

@@ -16,8 +16,6 @@ What the components (alien_pulumi/components/azure) must do for these sets to be
 from __future__ import annotations
 
 import functools
-import gzip
-import json
 import re
 import string
 
@@ -30,12 +28,11 @@ from tests.permissions.sets_data import (
     NON_DATA_SETS,
     SCOPES,
     TYPES,
-    catalog,
+    load_catalog,
     sets_dir,
 )
 
 SETS_DIR = sets_dir("azure")
-CATALOG = catalog("azure-built-in-roles.json.gz")
 PLACEHOLDERS = {
     "prefix", "stack", "id", "name", "subscription", "resource_group",
     "container", "queue", "table", "environment", "runtime_identity", "management_identity",
@@ -121,10 +118,7 @@ def _pattern(p: str) -> re.Pattern[str]:
 
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, dict]:
-    if not CATALOG.exists():
-        pytest.skip(f"Azure built-in roles catalog not found at {CATALOG} (only present in the project's workplace)")
-    with gzip.open(CATALOG, "rt") as f:
-        return json.load(f)
+    return load_catalog("azure-built-in-roles.json.gz")
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ replace it later. Permissions are checked against the predefined-roles catalog i
 
 from __future__ import annotations
 
-import gzip
-import json
 import string
 
 import pytest
@@ -19,12 +17,11 @@ from tests.permissions.sets_data import (
     NON_DATA_SETS,
     SCOPES,
     TYPES,
-    catalog,
+    load_catalog,
     sets_dir,
 )
 
 SETS_DIR = sets_dir("gcp")
-CATALOG = catalog("gcp-predefined-roles.json.gz")
 PLACEHOLDERS = {
     "prefix",
     "stack",
@@ -136,10 +133,7 @@ def _all_sets():
 
 @pytest.fixture(scope="module")
 def catalog() -> dict[str, dict]:
-    if not CATALOG.exists():
-        pytest.skip(f"GCP predefined-roles catalog not found at {CATALOG} (only present in the shared workplace)")
-    with gzip.open(CATALOG, "rt") as fh:
-        return json.load(fh)
+    return load_catalog("gcp-predefined-roles.json.gz")
 
 
 @pytest.fixture(scope="module")

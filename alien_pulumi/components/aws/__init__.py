@@ -18,8 +18,7 @@ from alien_pulumi.components.aws.network import Network
 from alien_pulumi.components.aws.queue import Queue
 from alien_pulumi.components.aws.storage import Storage
 from alien_pulumi.components.aws.vault import Vault
-from alien_pulumi.components.base import Env, ResourceComponent
-from alien_pulumi.model.types import ResourceType
+from alien_pulumi.components.base import Env, components_by_kind
 
 __all__ = ["COMPONENTS", "Container", "Foundation", "Function", "Grants", "Identities", "Kv", "Network", "Queue",
            "Storage", "Vault", "provider"]
@@ -31,12 +30,4 @@ def provider(env: Env) -> pulumi.ProviderResource:
     return aws.Provider("aws", region=env.ctx.region, allowed_account_ids=[env.ctx.account_id])
 
 
-COMPONENTS: dict[ResourceType, type[ResourceComponent]] = {
-    ResourceType.STORAGE: Storage,
-    ResourceType.FUNCTION: Function,
-    ResourceType.CONTAINER: Container,
-    ResourceType.QUEUE: Queue,
-    ResourceType.KV: Kv,
-    ResourceType.VAULT: Vault,
-    ResourceType.NETWORK: Network,
-}
+COMPONENTS = components_by_kind(Storage, Function, Container, Queue, Kv, Vault, Network)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_gcp as gcp
 
-from alien_pulumi.components.base import Env, ResourceComponent
+from alien_pulumi.components.base import Env, components_by_kind
 from alien_pulumi.components.gcp.container import Container
 from alien_pulumi.components.gcp.foundation import Foundation
 from alien_pulumi.components.gcp.function import Function
@@ -23,7 +23,6 @@ from alien_pulumi.components.gcp.network import Network
 from alien_pulumi.components.gcp.queue import Queue
 from alien_pulumi.components.gcp.storage import Storage
 from alien_pulumi.components.gcp.vault import Vault
-from alien_pulumi.model.types import ResourceType
 
 
 def provider(env: Env) -> pulumi.ProviderResource:
@@ -33,14 +32,6 @@ def provider(env: Env) -> pulumi.ProviderResource:
     return gcp.Provider("gcp", project=env.ctx.project, region=env.ctx.gcp_region)
 
 
-COMPONENTS: dict[ResourceType, type[ResourceComponent]] = {
-    ResourceType.STORAGE: Storage,
-    ResourceType.FUNCTION: Function,
-    ResourceType.CONTAINER: Container,
-    ResourceType.QUEUE: Queue,
-    ResourceType.KV: Kv,
-    ResourceType.VAULT: Vault,
-    ResourceType.NETWORK: Network,
-}
+COMPONENTS = components_by_kind(Storage, Function, Container, Queue, Kv, Vault, Network)
 
 __all__ = ["COMPONENTS", "Foundation", "Grants", "Identities", "provider"]
