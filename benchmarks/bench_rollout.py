@@ -23,10 +23,10 @@ import time
 from dataclasses import dataclass
 
 import alien_pulumi as alien
-from alien_pulumi.release.executor import Executor, InProcessExecutor, ProcessExecutor
-from alien_pulumi.release.registry import Registry
-from alien_pulumi.release.rollout import rollout
-from alien_pulumi.release.run import RunInput, RunKind
+from alien_pulumi.automation.run import RunInput, RunKind
+from alien_pulumi.fleet.executor import Executor, InProcessExecutor, ProcessExecutor
+from alien_pulumi.fleet.registry import Registry
+from alien_pulumi.fleet.rollout import rollout
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,9 @@ import pytest
 
 import alien_pulumi as alien
 
+# The fake `pulumi` CLI fixtures (fake_cli, recording) for every test folder that runs the Automation API code.
+pytest_plugins = ["tests.fake_cli.fixtures"]
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 CATALOGS = ROOT.parent / "shared" / "catalogs"

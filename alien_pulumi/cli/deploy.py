@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
 from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
     ContextFlags,
@@ -22,12 +23,11 @@ from alien_pulumi.cli.common import (
     out,
     with_context_flags,
 )
+from alien_pulumi.deploy.setup import SetupPlan, execute, plan_setup, write_record
 from alien_pulumi.errors import AutomationError
+from alien_pulumi.fleet.registry import state_dir
 from alien_pulumi.model.types import Platform
 from alien_pulumi.permissions import derive_plan, render_markdown
-from alien_pulumi.release.registry import state_dir
-from alien_pulumi.release.run import RunKind, RunResult, RunStatus
-from alien_pulumi.release.setup import SetupPlan, execute, plan_setup, write_record
 
 app = typer.Typer(
     name="alien-deploy",

@@ -13,12 +13,12 @@ from rich.table import Table
 
 from alien_pulumi.cli.common import EXIT_BLOCKED, JsonFlag, StackArg, handles_errors, load, out, print_json
 from alien_pulumi.errors import AlienError, PreflightBlockedError
+from alien_pulumi.fleet import service
+from alien_pulumi.fleet.progress import RolloutProgress, render_result
+from alien_pulumi.fleet.registry import Registry, state_dir
+from alien_pulumi.fleet.rollout import RolloutResult
 from alien_pulumi.model.loader import read_json
 from alien_pulumi.model.record import ReleaseRecord
-from alien_pulumi.release import service
-from alien_pulumi.release.progress import RolloutProgress, render_result
-from alien_pulumi.release.registry import Registry, state_dir
-from alien_pulumi.release.rollout import RolloutResult
 
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Registry, workspaces and local state.")]
 Backend = Annotated[str | None, typer.Option(help="Pulumi backend URL (default: a local file:// directory).")]

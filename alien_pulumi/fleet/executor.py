@@ -31,15 +31,15 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from alien_pulumi.automation.run import RunInput, RunResult, RunStatus
 from alien_pulumi.errors import AlienError
-from alien_pulumi.release import worker
-from alien_pulumi.release.run import RunInput, RunResult, RunStatus
+from alien_pulumi.fleet import worker
 
 OnDone = Callable[[RunResult], float | None]
 ShouldStop = Callable[[], bool]
 OnRunLine = Callable[[str, str], None]  # (deployment, line): a worker's progress line
 
-WORKER_COMMAND: tuple[str, ...] = (sys.executable, "-m", "alien_pulumi.release.worker")
+WORKER_COMMAND: tuple[str, ...] = (sys.executable, "-m", "alien_pulumi.fleet.worker")
 # The directory holding the alien_pulumi package. When it is a checkout (not site-packages, which must not go
 # ahead of the standard library) it goes on the worker's PYTHONPATH, so that the worker imports the same code
 # as this process even when the package is not installed.
@@ -179,7 +179,7 @@ class InProcessExecutor(_ThreadedExecutor):
 
 
 class ProcessExecutor(_ThreadedExecutor):
-    """One worker process per run (``python -m alien_pulumi.release.worker``): RunInput JSON on stdin, the
+    """One worker process per run (``python -m alien_pulumi.fleet.worker``): RunInput JSON on stdin, the
     RunResult JSON as the last stdout line, progress lines on stderr (forwarded to ``on_line``).
 
     A worker that crashes, is killed, times out or prints no parsable result becomes a FAILED result with a

@@ -8,18 +8,18 @@ from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 
+from alien_pulumi.automation.health import refresh_targets
+from alien_pulumi.automation.run import RunInput, RunKind, RunResult
 from alien_pulumi.errors import AlienError, PreflightBlockedError
+from alien_pulumi.fleet.executor import Executor, ProcessExecutor
+from alien_pulumi.fleet.registry import Deployment, Registry
+from alien_pulumi.fleet.rollout import OnProgress, RolloutResult, rollout
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle, Platform
 from alien_pulumi.model.validation import parse_spec
 from alien_pulumi.preflight import PreflightReport, from_record, preflight
-from alien_pulumi.release.executor import Executor, ProcessExecutor
-from alien_pulumi.release.health import refresh_targets
-from alien_pulumi.release.registry import Deployment, Registry
-from alien_pulumi.release.rollout import OnProgress, RolloutResult, rollout
-from alien_pulumi.release.run import RunInput, RunKind, RunResult
 from alien_pulumi.synth import synth
 
 CANONICAL = "alien-canonical"  # the stack name graphs are synthesized under, then renamed per deployment

@@ -14,13 +14,13 @@ from typing import Any
 
 from pulumi import automation as auto
 
+from alien_pulumi.automation.credentials import aws_environment, management_environment
+from alien_pulumi.automation.engine import OnLine
+from alien_pulumi.automation.events import EventRecorder
+from alien_pulumi.automation.health import aws_bucket_health, health_from_refresh, merge
+from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.automation.workspace import SETUP_KINDS, open_stack, pulumi_command
 from alien_pulumi.errors import AutomationError, ProgramError, StackLockedError
-from alien_pulumi.release.credentials import aws_environment, management_environment
-from alien_pulumi.release.engine import OnLine
-from alien_pulumi.release.events import EventRecorder
-from alien_pulumi.release.health import aws_bucket_health, health_from_refresh, merge
-from alien_pulumi.release.run import RunInput, RunKind, RunResult, RunStatus
-from alien_pulumi.release.workspace import SETUP_KINDS, open_stack, pulumi_command
 
 
 @contextlib.contextmanager

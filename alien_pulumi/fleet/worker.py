@@ -1,4 +1,4 @@
-"""The worker: run one deployment in this process. ``python -m alien_pulumi.release.worker`` reads a
+"""The worker: run one deployment in this process. ``python -m alien_pulumi.fleet.worker`` reads a
 RunInput (JSON) on stdin and writes its RunResult (JSON) as the last line on stdout; progress lines go to
 stderr. Every error becomes a failed RunResult with a one-line message, never a traceback."""
 
@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 import time
 
+from alien_pulumi.automation.engine import OnLine, engine_for
+from alien_pulumi.automation.run import RunInput, RunResult, RunStatus
 from alien_pulumi.errors import AlienError
-from alien_pulumi.release.engine import OnLine, engine_for
-from alien_pulumi.release.run import RunInput, RunResult, RunStatus
 
 
 def execute(run: RunInput, on_line: OnLine | None = None) -> RunResult:

@@ -1,7 +1,7 @@
 """One deployment run, self-contained: inputs in (``RunInput``), record out (``RunResult``).
 
 A run is what an executor schedules: locally one worker process per run
-(``python -m alien_pulumi.release.worker`` reads a RunInput as JSON on stdin and writes a RunResult as
+(``python -m alien_pulumi.fleet.worker`` reads a RunInput as JSON on stdin and writes a RunResult as
 JSON on stdout), or, later, a distributed engine doing the same elsewhere.
 """
 

@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 
 import alien_pulumi as alien
+from alien_pulumi.automation.pulumi_engine import PulumiEngine
+from alien_pulumi.automation.run import RunInput, RunKind, RunStatus
 from alien_pulumi.errors import ProgramError, PulumiNotFoundError, StackLockedError
-from alien_pulumi.release import worker
-from alien_pulumi.release.pulumi_engine import PulumiEngine
-from alien_pulumi.release.run import RunInput, RunKind, RunStatus
-from tests.release.conftest import HERE, FakeCli, RecordingPulumiCommand
+from alien_pulumi.fleet import worker
+from tests.fake_cli.fixtures import HERE, FakeCli, RecordingPulumiCommand
 
 BASE = "urn:pulumi:acme::alien::"
 TARGETS = [
@@ -111,7 +111,7 @@ def test_heartbeat_is_a_preview_refresh_of_resources(tmp_path: Path, fake_cli: F
         BASE + "alien:aws:Kv$aws:dynamodb/table:Table::cache-table": "cache",
     }
     run = run_input(tmp_path, RunKind.HEARTBEAT, refresh_targets=refresh)
-    monkeypatch.setattr("alien_pulumi.release.pulumi_engine.aws_bucket_health", lambda spec, ctx: {})
+    monkeypatch.setattr("alien_pulumi.automation.pulumi_engine.aws_bucket_health", lambda spec, ctx: {})
     result = engine(recording).execute(run)
     args = fake_cli.call("refresh")["args"]
     assert "--preview-only" in args and "up" not in args

@@ -13,8 +13,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from alien_pulumi.release.registry import RolloutStatus, RunState
-from alien_pulumi.release.rollout import ProgressEvent, ProgressKind, RolloutResult
+from alien_pulumi.fleet.registry import RolloutStatus, RunState
+from alien_pulumi.fleet.rollout import ProgressEvent, ProgressKind, RolloutResult
 
 STYLE = {RunState.SUCCEEDED: "green", RunState.FAILED: "red", RunState.SKIPPED: "yellow",
          RunState.RUNNING: "cyan", RunState.PENDING: "dim"}

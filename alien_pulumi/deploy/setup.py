@@ -7,13 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from alien_pulumi.automation.engine import OnLine, engine_for
+from alien_pulumi.automation.run import RunInput, RunKind, RunResult
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.permissions import derive_plan, render_all
 from alien_pulumi.preflight import PreflightReport, from_record, preflight
-from alien_pulumi.release.engine import OnLine, engine_for
-from alien_pulumi.release.run import RunInput, RunKind, RunResult
 from alien_pulumi.synth import synth
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
-from alien_pulumi.release.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
 
 OnLine = Callable[[str], None]
 
@@ -65,6 +65,6 @@ class SimulatedEngine:
 def engine_for(run: RunInput) -> Engine:
     if run.engine.startswith("simulated:"):
         return SimulatedEngine(run.engine)
-    from alien_pulumi.release.pulumi_engine import PulumiEngine  # imports the Automation API only when used
+    from alien_pulumi.automation.pulumi_engine import PulumiEngine  # imports the Automation API only when used
 
     return PulumiEngine()

@@ -12,7 +12,7 @@ from moto import mock_aws
 from moto import settings as moto_settings
 
 import alien_pulumi as alien
-from alien_pulumi.release.health import aws_bucket_health, merge
+from alien_pulumi.automation.health import aws_bucket_health, merge
 
 SPEC = alien.Stack("my-app").platforms("aws").add(alien.Storage("data", versioning=True), "frozen").build()
 CTX = alien.DeploymentContext.create("aws", "my-app", prefix="acme")

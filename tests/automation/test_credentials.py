@@ -14,14 +14,14 @@ from moto import settings as moto_settings
 from moto.server import ThreadedMotoServer
 
 import alien_pulumi as alien
-from alien_pulumi.errors import CredentialsError
-from alien_pulumi.permissions import derive_plan, render_layer
-from alien_pulumi.release.credentials import (
+from alien_pulumi.automation.credentials import (
     aws_environment,
     management_environment,
     scrubbed,
     session_name,
 )
+from alien_pulumi.errors import CredentialsError
+from alien_pulumi.permissions import derive_plan, render_layer
 
 ACCOUNT = "123456789012"
 

@@ -25,10 +25,10 @@ from typing import Any
 
 import tenacity
 
+from alien_pulumi.automation.run import RunInput, RunResult, RunStatus
 from alien_pulumi.errors import AlienError
-from alien_pulumi.model.record import ReleaseRecord
-from alien_pulumi.release.executor import Executor, ProcessExecutor
-from alien_pulumi.release.registry import (
+from alien_pulumi.fleet.executor import Executor, ProcessExecutor
+from alien_pulumi.fleet.registry import (
     FINAL,
     Registry,
     Rollout,
@@ -36,7 +36,7 @@ from alien_pulumi.release.registry import (
     RunRecord,
     RunState,
 )
-from alien_pulumi.release.run import RunInput, RunResult, RunStatus
+from alien_pulumi.model.record import ReleaseRecord
 
 DEFAULT_WAVES = "100%"
 

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 import alien_pulumi as alien
+from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
 from alien_pulumi.errors import AlienError
-from alien_pulumi.model.record import ReleaseRecord
-from alien_pulumi.release import registry as registry_module
-from alien_pulumi.release.registry import (
+from alien_pulumi.fleet import registry as registry_module
+from alien_pulumi.fleet.registry import (
     SCHEMA_VERSION,
     Registry,
     RegistryError,
@@ -22,7 +22,7 @@ from alien_pulumi.release.registry import (
     migrate,
     rollout_run_id,
 )
-from alien_pulumi.release.run import RunKind, RunResult, RunStatus
+from alien_pulumi.model.record import ReleaseRecord
 
 
 def small_spec(image: str = "i") -> alien.StackSpec:

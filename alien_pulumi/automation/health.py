@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from alien_pulumi.automation.events import EventRecorder
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.naming import resource_names
 from alien_pulumi.model.resources import StorageSpec
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform, ResourceType
-from alien_pulumi.release.events import EventRecorder
 from alien_pulumi.synth.synth import SynthResult
 
 # Resource types a heartbeat must not refresh, and why (their read needs a contents permission).

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from alien_pulumi.cli.deploy import app
 from alien_pulumi.model.record import ReleaseRecord
 from tests.conftest import ROOT
-from tests.release.conftest import FakeCli
+from tests.fake_cli.fixtures import FakeCli
 
 QUICKSTART = ROOT / "examples" / "my_app.py"
 runner = CliRunner()

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from alien_pulumi.release.registry import Registry
+from alien_pulumi.fleet.registry import Registry
 from tests.cli.helpers import run
 from tests.conftest import ROOT
-from tests.release.test_deploy_cli import deploy
+from tests.deploy.test_deploy_cli import deploy
 
 QUICKSTART = ROOT / "examples" / "my_app.py"
 FAST = "simulated:5"

@@ -18,10 +18,10 @@ import pytest
 import tenacity
 
 import alien_pulumi as alien
-from alien_pulumi.model.record import ReleaseRecord
-from alien_pulumi.release.executor import ExecutorError, InProcessExecutor, OnDone, ProcessExecutor, ShouldStop, never
-from alien_pulumi.release.registry import Registry, RolloutStatus, RunState
-from alien_pulumi.release.rollout import (
+from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.fleet.executor import ExecutorError, InProcessExecutor, OnDone, ProcessExecutor, ShouldStop, never
+from alien_pulumi.fleet.registry import Registry, RolloutStatus, RunState
+from alien_pulumi.fleet.rollout import (
     ProgressEvent,
     ProgressKind,
     RetryPolicy,
@@ -31,7 +31,7 @@ from alien_pulumi.release.rollout import (
     resume,
     rollout,
 )
-from alien_pulumi.release.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.model.record import ReleaseRecord
 
 FAST_RETRY = RetryPolicy(stop=tenacity.stop_after_attempt(5), wait=tenacity.wait_fixed(0.01))
 
@@ -210,10 +210,10 @@ def test_a_stack_still_locked_when_the_policy_gives_up_fails(reg: Registry, tmp_
 
 KILLED_ROLLOUT = textwrap.dedent("""
     import sys
-    from alien_pulumi.release.executor import InProcessExecutor, ProcessExecutor
-    from alien_pulumi.release.registry import Registry
-    from alien_pulumi.release.rollout import ProgressKind, rollout
-    from tests.release.test_rollout import inputs
+    from alien_pulumi.fleet.executor import InProcessExecutor, ProcessExecutor
+    from alien_pulumi.fleet.registry import Registry
+    from alien_pulumi.fleet.rollout import ProgressKind, rollout
+    from tests.fleet.test_rollout import inputs
 
     state, kind = sys.argv[1], sys.argv[2]
 
@@ -483,7 +483,7 @@ def test_retry_policy_follows_tenacity_strategies() -> None:
 def test_the_rich_renderer_draws_waves_failures_and_the_halt(reg: Registry, tmp_path: Path) -> None:
     from rich.console import Console
 
-    from alien_pulumi.release.progress import RolloutProgress, render_result
+    from alien_pulumi.fleet.progress import RolloutProgress, render_result
 
     console = Console(file=io.StringIO(), width=160, force_terminal=False)
     with RolloutProgress(console) as progress:

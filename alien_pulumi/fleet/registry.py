@@ -28,12 +28,12 @@ from typing import Any
 
 import platformdirs
 
+from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
 from alien_pulumi.errors import AlienError
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
-from alien_pulumi.release.run import RunKind, RunResult, RunStatus
 
 STATE_ENV = "ALIEN_PULUMI_STATE_DIR"
 DB_NAME = "registry.db"

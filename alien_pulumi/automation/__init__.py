@@ -1,0 +1,1 @@
+"""One Pulumi run against one deployment: workspace, engine, credentials, events, health."""

@@ -1,0 +1,1 @@
+"""One deployment's lifecycle: the customer's setup and the record it hands to the vendor."""

@@ -1,0 +1,1 @@
+"""Many deployments: the registry, rollouts, executors and the worker process."""
