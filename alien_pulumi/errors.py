@@ -42,7 +42,19 @@ class StackLoadError(AlienError):
 
 
 class ContextError(AlienError):
-    """The deployment context (prefix, account, project, ...) is incomplete or malformed."""
+    """The deployment context (prefix, account, project, ...) is incomplete or malformed: one problem per
+    field, each named as the user gave it (flag, config key or bundle key). Exit code 2."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | str) -> None:
+        self.problems = tuple(problems) if not isinstance(problems, str) else ()
+        if isinstance(problems, str):
+            super().__init__(problems)
+            return
+        lines = "\n".join(f"  - {p.field}: {p.message}" for p in self.problems)
+        count = len(self.problems)
+        super().__init__(f"invalid deployment context ({count} problem{'s' * (count != 1)}):\n{lines}")
 
 
 class PermissionDataError(AlienError):

@@ -71,7 +71,7 @@ def main() -> None:
     for cloud in args.clouds.split(","):
         for n in sizes:
             spec = stack_of(n)
-            ctx = alien.DeploymentContext.create(cloud, spec.name)
+            ctx = alien.DeploymentContext.example_context(cloud, spec.name)
             synth(spec, ctx)  # warm: imports and caches are per process, not per stack
             total = seconds(lambda: synth(spec, ctx))  # noqa: B023 (used at once)
             program = provisioning_program(spec, ctx)

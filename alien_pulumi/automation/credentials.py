@@ -101,7 +101,7 @@ def azure_environment(ctx: DeploymentContext, management: Mapping[str, str], env
         "ARM_OIDC_TOKEN": token,
         "ARM_CLIENT_ID": management["client_id"],
         "ARM_TENANT_ID": management["tenant_id"],
-        "ARM_SUBSCRIPTION_ID": ctx.subscription_id,
+        "ARM_SUBSCRIPTION_ID": ctx.scope_id,
     }
 
 

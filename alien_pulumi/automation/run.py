@@ -44,7 +44,10 @@ class RunInput(BaseModel):
     targets: list[str] = Field(default_factory=list, description="URNs for --target (release/preview).")
     refresh_targets: dict[str, str] = Field(default_factory=dict,
                                             description="Heartbeat: URN -> resource id of what it refreshes.")
-    backend_url: str | None = None
+    backend_url: str | None = Field(default=None, description="The deployment's backend (s3://, gs://, azblob://, "
+                                    "https://api.pulumi.com); None only for offline and example runs (file://).")
+    secrets_provider: str | None = Field(default=None, description="awskms://, gcpkms://, azurekeyvault://; None: "
+                                         "a local passphrase (offline and example runs only).")
     state_dir: str = Field(description="Where workspaces live (one per deployment).")
     management: dict[str, str] = Field(default_factory=dict,
                                        description="Management identity: role_arn / service_account / client_id...")
@@ -66,3 +69,4 @@ class RunResult(BaseModel):
     health: dict[str, Any] = Field(default_factory=dict, description="Heartbeat: resource id -> health.")
     error: str | None = None
     seconds: float = 0.0
+    versions: dict[str, str] = Field(default_factory=dict, description="Pulumi CLI, SDK and provider versions.")

@@ -98,7 +98,9 @@ def open_stack(run: RunInput, env: dict[str, str], command: auto.PulumiCommand) 
     directory = write_program(run)
     root = Path(run.state_dir)
     backend = run.backend_url or default_backend(root)
-    env = {**env, PASSPHRASE_ENV: passphrase(root), "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    env = {**env, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    if run.secrets_provider in (None, "passphrase"):  # a passphrase kept beside the local state
+        env[PASSPHRASE_ENV] = passphrase(root)
     settings = project_settings(run, backend)
     stack = auto.create_or_select_stack(
         stack_name=run.context.prefix,
@@ -107,7 +109,7 @@ def open_stack(run: RunInput, env: dict[str, str], command: auto.PulumiCommand) 
             work_dir=str(directory),
             pulumi_command=command,
             env_vars=env,
-            secrets_provider="passphrase",
+            secrets_provider=run.secrets_provider or "passphrase",
             project_settings=settings,
         ),
     )

@@ -24,9 +24,16 @@ from alien_pulumi.model.types import Platform
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BLOCKED = 0, 1, 2, 3
+# Exit codes, the same for every command (README "Exit codes"): 4 is a failed run, 5 a declined confirmation.
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BLOCKED, EXIT_FAILED, EXIT_DECLINED = 0, 1, 2, 3, 4, 5
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class UsageError(AlienError):
+    """A command was given a wrong combination of arguments (exit 2)."""
+
+    exit_code = EXIT_USAGE
 
 
 def handles_errors(func: F) -> F:
@@ -62,7 +69,8 @@ def print_json(data: Any) -> None:
 
 # Deployment-context flags, shared by every command that renders for one deployment.
 Prefix = Annotated[str | None, typer.Option(help="Physical-name prefix (default: the stack name).")]
-Region = Annotated[str | None, typer.Option(help="AWS region.")]
+Region = Annotated[str | None, typer.Option(help="AWS region, GCP region or Azure location.")]
+Partition = Annotated[str | None, typer.Option(help="AWS partition (default: the region's).")]
 AccountId = Annotated[str | None, typer.Option("--account-id", help="AWS account id.")]
 Project = Annotated[str | None, typer.Option(help="GCP project id.")]
 SubscriptionId = Annotated[str | None, typer.Option("--subscription-id", help="Azure subscription id.")]
@@ -72,16 +80,19 @@ VendorPrincipal = Annotated[
     typer.Option("--vendor-principal", help="AWS role ARN, GCP service-account email or Azure OIDC subject."),
 ]
 ExternalId = Annotated[str | None, typer.Option("--external-id", help="AWS sts:ExternalId for the trust policy.")]
+VendorIssuer = Annotated[str | None, typer.Option("--vendor-oidc-issuer", help="Azure: the vendor's OIDC issuer URL.")]
 
 
 CONTEXT_FLAGS: dict[str, Any] = {
     "prefix": Prefix,
     "region": Region,
+    "partition": Partition,
     "account_id": AccountId,
     "project": Project,
     "subscription_id": SubscriptionId,
     "resource_group": ResourceGroup,
     "vendor_principal": VendorPrincipal,
+    "vendor_oidc_issuer": VendorIssuer,
     "external_id": ExternalId,
 }
 ContextFlags = Mapping[str, str | None]
@@ -103,9 +114,29 @@ def with_context_flags(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def context_for(spec: StackSpec, platform: Platform, flags: ContextFlags | None = None) -> DeploymentContext:
-    """The deployment context of one command: the stack must declare the platform."""
+def check_platform(spec: StackSpec, platform: Platform) -> None:
     if platform not in spec.platforms:
         declared = ", ".join(p.value for p in spec.platforms)
         raise StackLoadError(f"stack '{spec.name}' does not declare platform {platform.value} (declared: {declared})")
-    return DeploymentContext.create(platform, spec.name, **dict(flags or {}))
+
+
+def context_for(spec: StackSpec, platform: Platform, flags: ContextFlags | None = None, *,
+                offline: bool = False) -> DeploymentContext:
+    """The deployment context of one command: the stack must declare the platform. A real run refuses any
+    missing or malformed flag; an ``offline`` command fills what is missing with example values."""
+    check_platform(spec, platform)
+    return DeploymentContext.from_fields(platform, spec.name, dict(flags or {}), naming="flag", example=offline)
+
+
+EXAMPLE_NOTE = "example context: values not given are examples, not a customer's (give every context flag)"
+
+
+def example_banner(example: bool) -> str:
+    """The same note at the top of a markdown document."""
+    return f"> **{EXAMPLE_NOTE}**\n\n" if example else ""
+
+
+def note_example(example: bool) -> None:
+    """The human line of an offline command that used example values (JSON says ``example_context``)."""
+    if example:
+        out.print(f"[yellow]{EXAMPLE_NOTE}[/]")

@@ -14,18 +14,24 @@ from rich.table import Table
 from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
 from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
+    EXIT_DECLINED,
     ContextFlags,
-    PlatformOpt,
     StackArg,
+    UsageError,
+    check_platform,
     context_for,
+    example_banner,
     handles_errors,
     load,
     out,
     with_context_flags,
 )
+from alien_pulumi.deploy.bundle import SetupBundle
 from alien_pulumi.deploy.setup import SetupPlan, execute, plan_setup, write_record
 from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import state_dir
+from alien_pulumi.model.context import DeploymentContext, field_name
+from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
 from alien_pulumi.permissions import derive_plan, render_markdown
 
@@ -49,11 +55,36 @@ WHAT_THE_VENDOR_NEEDS = {
 }
 
 
-def _plan(stack: Path, platform: Platform, flags: ContextFlags, backend: str | None,
-          state: Path | None, allow_frozen: bool, engine: str) -> SetupPlan:
+BundleOpt = Annotated[Path | None, typer.Option("--bundle", exists=True, dir_okay=False,
+                                                help="The setup bundle from the vendor (flags override it).")]
+MaybePlatform = Annotated[Platform | None, typer.Option("--platform", "-p", case_sensitive=False,
+                                                        help="Target cloud (default: the bundle's).")]
+
+
+def setup_context(stack: Path, bundle_file: Path | None, platform: Platform | None, flags: ContextFlags
+                  ) -> tuple[StackSpec, DeploymentContext, SetupBundle | None]:
+    """The real context of setup: the bundle's facts, each flag given overriding it (shown), or flags alone."""
     spec = load(stack)
-    ctx = context_for(spec, platform, flags)
-    plan = plan_setup(spec, ctx, state_dir(state), backend, allow_frozen, engine)
+    if bundle_file is None:
+        if platform is None:
+            raise UsageError("give the vendor's setup bundle (--bundle FILE) or the platform (-p) and every "
+                             "context flag")
+        return spec, context_for(spec, platform, flags), None
+    bundle = SetupBundle.read(bundle_file)
+    if platform is not None and platform is not bundle.platform:
+        raise UsageError(f"the bundle is for {bundle.platform.value}, not {platform.value}")
+    check_platform(spec, bundle.platform)
+    ctx = bundle.to_context(spec.name, flags)
+    for field, (was, now) in bundle.overridden(flags).items():
+        out.print(f"[yellow]{field_name(field, 'flag')} overrides the bundle:[/] {was} -> {now}")
+    return spec, ctx, bundle
+
+
+def _plan(stack: Path, bundle_file: Path | None, platform: Platform | None, flags: ContextFlags,
+          backend: str | None, state: Path | None, allow_frozen: bool, engine: str) -> SetupPlan:
+    spec, ctx, bundle = setup_context(stack, bundle_file, platform, flags)
+    plan = plan_setup(spec, ctx, state_dir(state), backend or (bundle.backend if bundle else None), allow_frozen,
+                      engine, deployment=bundle.deployment if bundle else None)
     if plan.report is not None and plan.report.findings:
         for finding in plan.report.findings:
             out.print(f"[{'red' if finding.blocks else 'yellow'}]{finding.code.value}[/] {finding.message}")
@@ -79,16 +110,16 @@ def _summary(title: str, result: RunResult) -> None:
 @handles_errors
 @with_context_flags
 def up(
-    stack: StackArg, platform: PlatformOpt, backend: Backend = None, state: StateDir = None,
-    allow_frozen_changes: AllowFrozen = False, yes: Yes = False, engine: Engine = "pulumi", *,
-    context_flags: ContextFlags,
+    stack: StackArg, bundle: BundleOpt = None, platform: MaybePlatform = None, backend: Backend = None,
+    state: StateDir = None, allow_frozen_changes: AllowFrozen = False, yes: Yes = False, engine: Engine = "pulumi",
+    *, context_flags: ContextFlags,
 ) -> None:
     """Run setup: preview, confirm, apply; then print what the vendor needs and write the release record."""
-    plan = _plan(stack, platform, context_flags, backend, state, allow_frozen_changes, engine)
+    plan = _plan(stack, bundle, platform, context_flags, backend, state, allow_frozen_changes, engine)
     _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
     if not yes and not typer.confirm("Apply these changes with your credentials?", default=False):
         out.print("nothing applied")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_DECLINED)
     result = execute(plan.run, RunKind.SETUP, _progress)
     _summary("setup", result)
     record = write_record(plan, result)
@@ -96,7 +127,7 @@ def up(
     table = Table(title="what the vendor needs (send them the release record)")
     table.add_column("key")
     table.add_column("value")
-    for key in WHAT_THE_VENDOR_NEEDS[platform]:
+    for key in WHAT_THE_VENDOR_NEEDS[plan.run.context.platform]:
         table.add_row(key, str(identity.get(key, "-")))
     table.add_row("release record", str(plan.record_path))
     out.print(table)
@@ -106,22 +137,30 @@ def up(
 @handles_errors
 @with_context_flags
 def preview(
-    stack: StackArg, platform: PlatformOpt, backend: Backend = None, state: StateDir = None,
-    allow_frozen_changes: AllowFrozen = False, engine: Engine = "pulumi", *, context_flags: ContextFlags,
+    stack: StackArg, bundle: BundleOpt = None, platform: MaybePlatform = None, backend: Backend = None,
+    state: StateDir = None, allow_frozen_changes: AllowFrozen = False, engine: Engine = "pulumi", *,
+    context_flags: ContextFlags,
 ) -> None:
     """Preview setup: what would be created or changed, nothing applied."""
-    plan = _plan(stack, platform, context_flags, backend, state, allow_frozen_changes, engine)
+    plan = _plan(stack, bundle, platform, context_flags, backend, state, allow_frozen_changes, engine)
     _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
 
 
 @app.command()
 @handles_errors
 @with_context_flags
-def permissions(stack: StackArg, platform: PlatformOpt, *, context_flags: ContextFlags) -> None:
-    """The permissions document to review before setup: every layer, who holds it, what it allows."""
-    spec = load(stack)
-    ctx = context_for(spec, platform, context_flags)
-    sys.stdout.write(render_markdown(derive_plan(spec, ctx)))
+def permissions(stack: StackArg, bundle: BundleOpt = None, platform: MaybePlatform = None, *,
+                context_flags: ContextFlags) -> None:
+    """The permissions document to review before setup: every layer, who holds it, what it allows. With the
+    bundle, the deployment's own; without it, an example context fills what the flags do not give."""
+    if bundle is not None:
+        spec, ctx, _ = setup_context(stack, bundle, platform, context_flags)
+    else:
+        spec = load(stack)
+        if platform is None:
+            raise UsageError("give the vendor's setup bundle (--bundle FILE) or the platform (-p)")
+        ctx = context_for(spec, platform, context_flags, offline=True)
+    sys.stdout.write(example_banner(ctx.example) + render_markdown(derive_plan(spec, ctx)))
 
 
 def main() -> None:

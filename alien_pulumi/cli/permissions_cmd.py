@@ -12,12 +12,13 @@ from alien_pulumi.cli.common import (
     ContextFlags,
     PlatformOpt,
     StackArg,
+    UsageError,
     context_for,
+    example_banner,
     load,
     print_json,
     with_context_flags,
 )
-from alien_pulumi.errors import AlienError
 from alien_pulumi.permissions import derive_plan, render_layer, render_markdown
 
 
@@ -30,10 +31,6 @@ class LayerName(str, Enum):
 class Format(str, Enum):
     json = "json"
     markdown = "markdown"
-
-
-class UsageError(AlienError):
-    exit_code = 2
 
 
 LayerOpt = Annotated[LayerName | None, typer.Option("--layer", "-l", help="Layer (default: all, markdown only).")]
@@ -53,13 +50,13 @@ def permissions(
 ) -> None:
     """Render the provisioning, management or runtime permissions of a stack for one cloud."""
     spec = load(stack)
-    ctx = context_for(spec, platform, context_flags)
+    ctx = context_for(spec, platform, context_flags, offline=True)
     plan = derive_plan(spec, ctx)
     if profile is not None and profile not in plan.runtime:
         known = ", ".join(plan.runtime) or "none"
         raise UsageError(f"stack '{spec.name}' has no runtime profile {profile!r} (profiles: {known})")
     if fmt is Format.markdown:
-        sys.stdout.write(render_markdown(plan, [layer.value] if layer else None, profile))
+        sys.stdout.write(example_banner(ctx.example) + render_markdown(plan, [layer.value] if layer else None, profile))
         return
     if layer is None:
         raise UsageError("--layer is required with --format json")
@@ -68,4 +65,4 @@ def permissions(
             if len(plan.runtime) != 1:
                 raise UsageError(f"--profile is required: profiles are {', '.join(plan.runtime)}")
             profile = next(iter(plan.runtime))
-    print_json(render_layer(plan, layer.value, profile))
+    print_json({**render_layer(plan, layer.value, profile), "example_context": ctx.example})

@@ -11,14 +11,27 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from alien_pulumi.cli.common import EXIT_BLOCKED, JsonFlag, StackArg, handles_errors, load, out, print_json
-from alien_pulumi.errors import AlienError, PreflightBlockedError
+from alien_pulumi.cli.common import (
+    EXIT_BLOCKED,
+    EXIT_DECLINED,
+    ContextFlags,
+    JsonFlag,
+    PlatformOpt,
+    StackArg,
+    UsageError,
+    handles_errors,
+    load,
+    out,
+    print_json,
+    with_context_flags,
+)
+from alien_pulumi.deploy import handoff
+from alien_pulumi.deploy.bundle import SetupBundle, new_bundle
+from alien_pulumi.errors import PreflightBlockedError
 from alien_pulumi.fleet import service
 from alien_pulumi.fleet.progress import RolloutProgress, render_result
-from alien_pulumi.fleet.registry import Registry, state_dir
+from alien_pulumi.fleet.registry import Deployment, Registry, state_dir
 from alien_pulumi.fleet.rollout import RolloutResult
-from alien_pulumi.model.loader import read_json
-from alien_pulumi.model.record import ReleaseRecord
 
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Registry, workspaces and local state.")]
 Backend = Annotated[str | None, typer.Option(help="Pulumi backend URL (default: a local file:// directory).")]
@@ -27,12 +40,9 @@ ReleaseId = Annotated[str | None, typer.Option("--release-id", help="Release id 
 AllowFrozen = Annotated[bool, typer.Option("--allow-frozen-changes",
                                            help="Let frozen changes pass; they stay pending setup.")]
 DeploymentName = Annotated[str, typer.Option("--deployment", "-d", help="Deployment name in the registry.")]
+Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 
 deployments_app = typer.Typer(help="The registry of customer deployments.", no_args_is_help=True)
-
-
-class UsageError(AlienError):
-    exit_code = 2
 
 
 def _registry(state: Path | None) -> tuple[Registry, Path]:
@@ -44,16 +54,108 @@ def _release_id(given: str | None) -> str:
     return given or datetime.now(timezone.utc).strftime("r%Y%m%dT%H%M%SZ")
 
 
+@deployments_app.command("new")
+@handles_errors
+@with_context_flags
+def deployments_new(
+    name: Annotated[str, typer.Argument(help="The deployment's name in the registry (default prefix).")],
+    platform: PlatformOpt,
+    out_file: Annotated[Path | None, typer.Option("--out", dir_okay=False,
+                                                  help="Write the setup bundle here (default <name>.bundle.json).")
+                        ] = None,
+    backend: Annotated[str | None, typer.Option(help="A backend you run instead of the customer's state store "
+                                                     "(e.g. https://api.pulumi.com).")] = None,
+    state: StateDir = None, json_out: JsonFlag = False, *, context_flags: ContextFlags,
+) -> None:
+    """Register a deployment (awaiting setup) and write the setup bundle for the customer's admin."""
+    bundle, ctx = new_bundle(name, platform, context_flags, backend=backend)
+    registry, _ = _registry(state)
+    registered = registry.register_deployment(name, ctx, bundle.model_dump(mode="json"))
+    bundle = SetupBundle.model_validate(registered.bundle)  # the registered one: re-registering keeps its id
+    path = out_file or Path(f"{name}.bundle.json")
+    bundle.write(path)
+    if json_out:
+        print_json({**_deployment_json(registered), "bundle_file": str(path)})
+        return
+    out.print(f"deployment {name} ({platform.value} {ctx.scope_id}, region {ctx.region}, prefix {ctx.prefix}) "
+              f"registered, awaiting setup")
+    out.print(f"setup bundle: {path} (give it to the customer's admin: alien-deploy up STACK --bundle {path.name})")
+
+
 @deployments_app.command("add")
 @handles_errors
 def deployments_add(
     record: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The setup's release record JSON.")],
-    state: StateDir = None,
+    state: StateDir = None, json_out: JsonFlag = False,
 ) -> None:
-    """Register a customer deployment from the release record its admin's setup wrote."""
+    """Import the setup record the admin's setup wrote into its registered deployment."""
     registry, _ = _registry(state)
-    added = registry.add_deployment(ReleaseRecord.from_data(read_json(record), str(record)))
-    out.print(f"deployment {added.name} ({added.platform.value}, prefix {added.context.prefix}) registered")
+    added = registry.add_deployment(handoff.import_record(record), registered=True)
+    if json_out:
+        print_json(_deployment_json(added))
+        return
+    out.print(f"deployment {added.name} ({added.platform.value}, prefix {added.context.prefix}) imported: "
+              f"release {added.record.release if added.record else '-'}")
+
+
+@deployments_app.command("show")
+@handles_errors
+def deployments_show(name: Annotated[str, typer.Argument(help="Deployment name.")], state: StateDir = None,
+                     json_out: JsonFlag = False) -> None:
+    """One deployment: state, facts, management identity, backend, deployed release."""
+    registry, _ = _registry(state)
+    data = _deployment_json(registry.get_deployment(name))
+    if json_out:
+        print_json(data)
+        return
+    table = Table(title=f"deployment {name}", show_header=False)
+    table.add_column("key")
+    table.add_column("value")
+    for key, value in data.items():
+        if isinstance(value, dict):
+            for sub, item in value.items():
+                table.add_row(f"{key}.{sub}", str(item))
+        else:
+            table.add_row(key, str(value if value is not None else "-"))
+    out.print(table)
+
+
+@deployments_app.command("remove")
+@handles_errors
+def deployments_remove(name: Annotated[str, typer.Argument(help="Deployment name.")], yes: Yes = False,
+                       state: StateDir = None, json_out: JsonFlag = False) -> None:
+    """Forget a deployment (its cloud resources stay; releases to it stop). Asks unless --yes."""
+    registry, _ = _registry(state)
+    registry.get_deployment(name)
+    if not yes and not typer.confirm(f"Remove deployment {name} from the registry?", default=False, err=True):
+        declined(json_out, f"deployment {name} kept")
+    registry.remove_deployment(name)
+    if json_out:
+        print_json({"removed": name})
+    else:
+        out.print(f"deployment {name} removed from the registry")
+
+
+def declined(json_out: bool, message: str) -> None:
+    """A declined confirmation: its own exit code, and one JSON document with --json."""
+    if json_out:
+        print_json({"error": {"code": "DECLINED", "message": message, "exit_code": EXIT_DECLINED}})
+    else:
+        out.print(message)
+    raise typer.Exit(EXIT_DECLINED)
+
+
+def _deployment_json(dep: Deployment) -> dict[str, object]:
+    record = dep.record
+    return {
+        "name": dep.name, "platform": dep.platform.value, "state": dep.state.value,
+        "context": dep.context.facts(),
+        "management": dep.management,
+        "backend": record.backend if record else (dep.bundle or {}).get("backend"),
+        "secrets_provider": record.secrets_provider if record else None,
+        "release": record.release if record else None,
+        "updated_at": dep.updated_at,
+    }
 
 
 @deployments_app.command("list")

@@ -13,6 +13,7 @@ from alien_pulumi.cli.common import (
     StackArg,
     context_for,
     load,
+    note_example,
     out,
     print_json,
     with_context_flags,
@@ -69,11 +70,12 @@ def synth_command(stack: StackArg, platform: PlatformOpt, json_out: JsonFlag = F
                   context_flags: ContextFlags) -> None:
     """Run both programs offline under Pulumi mocks and show what each would declare."""
     spec = load(stack)
-    ctx = context_for(spec, platform, context_flags)
+    ctx = context_for(spec, platform, context_flags, offline=True)
     result = synth(spec, ctx)
     if json_out:
-        print_json(result.to_json())
+        print_json({**result.to_json(), "example_context": ctx.example})
         return
+    note_example(ctx.example)
     out.print(render_tree(result))
     out.print(f"\n[bold]management targets[/] ({len(result.targets)} URNs, --target each, no --target-dependents):")
     for urn in result.targets:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from alien_pulumi.automation.engine import OnLine, engine_for
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult
+from alien_pulumi.automation.workspace import default_backend
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
@@ -24,21 +25,29 @@ class SetupPlan:
     record_path: Path
 
 
-def record_path(state: Path, ctx: DeploymentContext) -> Path:
-    return state / "records" / f"{ctx.prefix}.json"
+def record_path(state: Path, deployment: str) -> Path:
+    return state / "records" / f"{deployment}.json"
+
+
+def backend_of(run: RunInput) -> str:
+    return run.backend_url or default_backend(Path(run.state_dir))
 
 
 def plan_setup(spec: StackSpec, ctx: DeploymentContext, state: Path, backend: str | None,
-               allow_frozen_changes: bool, engine: str = "pulumi") -> SetupPlan:
-    path = record_path(state, ctx)
+               allow_frozen_changes: bool, engine: str = "pulumi", *, deployment: str | None = None,
+               secrets_provider: str | None = None) -> SetupPlan:
+    """``deployment``: the name the vendor registered (the bundle's), default the prefix."""
+    deployment = deployment or ctx.prefix
+    path = record_path(state, deployment)
     report = None
     if path.exists():
         previous = ReleaseRecord.model_validate_json(path.read_text())
         report = preflight(spec, from_record(previous), ctx.platform, allow_frozen_changes)
     targets = synth(spec, ctx).targets  # live URNs: progress lines mark them
     release = "setup-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    run = RunInput(run_id=release, kind=RunKind.SETUP_PREVIEW, deployment=ctx.prefix, release=release, spec=spec,
-                   context=ctx, targets=targets, backend_url=backend, state_dir=str(state), engine=engine)
+    run = RunInput(run_id=release, kind=RunKind.SETUP_PREVIEW, deployment=deployment, release=release,
+                   spec=spec, context=ctx, targets=targets, backend_url=backend, secrets_provider=secrets_provider,
+                   state_dir=str(state), engine=engine)
     return SetupPlan(run, report, path)
 
 
@@ -61,6 +70,9 @@ def write_record(plan: SetupPlan, result: RunResult) -> ReleaseRecord:
         outputs=result.outputs,
         operations=result.summary,
         pending_setup=[],
+        backend=backend_of(run),
+        secrets_provider=run.secrets_provider or "passphrase",
+        versions=result.versions,
     )
     plan.record_path.parent.mkdir(parents=True, exist_ok=True)
     plan.record_path.write_text(record.model_dump_json(indent=2))

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+from pydantic import ValidationError
 
 from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
 from alien_pulumi.errors import AlienError
@@ -99,6 +100,27 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
            SELECT id, attempt, status, finished_at, 0, error FROM runs
            WHERE finished_at IS NOT NULL AND attempt > 0 AND status IN ('succeeded', 'failed')""",
     ),
+    (  # 3: registration before setup (the bundle), and one deployment per platform + account + prefix
+        "ALTER TABLE deployments ADD COLUMN target TEXT",  # <platform>:<account/project/subscription>:<prefix>
+        "ALTER TABLE deployments ADD COLUMN bundle TEXT",  # the SetupBundle JSON handed to the admin
+        """UPDATE deployments SET target = platform || ':' || CASE platform
+               WHEN 'aws' THEN json_extract(context, '$.account_id')
+               WHEN 'gcp' THEN json_extract(context, '$.project')
+               ELSE json_extract(context, '$.subscription_id') END || ':' || json_extract(context, '$.prefix')""",
+        "CREATE UNIQUE INDEX deployments_by_target ON deployments(target)",
+        # Contexts have one region field for every cloud and only their own cloud's fields now.
+        *(f"""UPDATE deployments SET {column} = json_remove(json_set({column}, '{path}region',
+                  COALESCE(json_extract({column}, '{path}{region}'), json_extract({column}, '{path}region'))),
+                  {", ".join(f"'{path}{k}'" for k in drop)})
+              WHERE platform = '{platform}' AND {column} IS NOT NULL"""
+          for column, path in (("context", "$."), ("record", "$.context."))
+          for platform, region, drop in (
+              ("aws", "region", ("gcp_region", "location", "project", "subscription_id", "vendor_oidc_issuer")),
+              ("gcp", "gcp_region", ("gcp_region", "location", "account_id", "partition", "subscription_id",
+                                     "resource_group", "vendor_oidc_issuer", "external_id")),
+              ("azure", "location", ("gcp_region", "location", "account_id", "partition", "project",
+                                     "external_id")))),
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -109,6 +131,11 @@ class RegistryError(AlienError):
 
 class RegistryVersionError(RegistryError):
     """The registry was written by a newer alien-pulumi: this version must not touch it."""
+
+
+class DeploymentState(str, Enum):
+    AWAITING_SETUP = "awaiting-setup"  # registered, bundle handed out, no setup record yet
+    DEPLOYED = "deployed"
 
 
 class RunState(str, Enum):
@@ -136,6 +163,11 @@ class Deployment:
     management: dict[str, str]
     record: ReleaseRecord | None
     updated_at: str
+    bundle: dict[str, Any] | None = None  # the setup bundle of a registered deployment
+
+    @property
+    def state(self) -> DeploymentState:
+        return DeploymentState.DEPLOYED if self.record is not None else DeploymentState.AWAITING_SETUP
 
 
 @dataclass(frozen=True)
@@ -303,21 +335,64 @@ class Registry:
 
     # Deployments ---------------------------------------------------------------------------------------
 
-    def add_deployment(self, record: ReleaseRecord, management: Mapping[str, str] | None = None) -> Deployment:
-        """Register (or update) a deployment from its setup's release record: name, platform, context, and
-        the management identity from ``outputs["management_identity"]`` unless given (a record without one
-        keeps the identity already registered)."""
-        identity = dict(management) if management is not None else management_from(record)
+    def register_deployment(self, name: str, context: DeploymentContext, bundle: Mapping[str, Any]) -> Deployment:
+        """Register a deployment before setup (awaiting setup, with its bundle). The same name with another
+        target, or the target under another name, is refused; the same registration again returns the one
+        registered (its bundle, external id included, unchanged)."""
         with self._tx() as conn:
+            existing = conn.execute("SELECT context FROM deployments WHERE name = ?", (name,)).fetchone()
+            if existing is not None:
+                registered = DeploymentContext.model_validate_json(existing[0])
+                changed = _mismatch(registered, context, ignore=("external_id",))
+                if changed:
+                    raise RegistryError(f"deployment {name!r} is already registered with other facts ({changed}): "
+                                        "remove it first (alien-pulumi deployments remove) or choose another name")
+            else:
+                self._refuse_taken(conn, name, context)
+                conn.execute(
+                    "INSERT INTO deployments (name, platform, context, management, record, updated_at, target, bundle) "
+                    "VALUES (?, ?, ?, '{}', NULL, ?, ?, ?)",
+                    (name, context.platform.value, context.model_dump_json(), now(), context.target,
+                     json.dumps(dict(bundle), sort_keys=True)))
+        return self.get_deployment(name)
+
+    def _refuse_taken(self, conn: sqlite3.Connection, name: str, context: DeploymentContext) -> None:
+        row = conn.execute("SELECT name FROM deployments WHERE target = ? AND name != ?",
+                           (context.target, name)).fetchone()
+        if row is not None:
+            raise RegistryError(f"{context.platform.value} {context.scope_id} with prefix {context.prefix!r} is "
+                                f"already the deployment {row[0]!r}: one prefix per account, project or "
+                                "subscription")
+
+    def add_deployment(self, record: ReleaseRecord, management: Mapping[str, str] | None = None, *,
+                       registered: bool = False) -> Deployment:
+        """Import a setup's release record: name, platform, context, and the management identity from
+        ``outputs["management_identity"]`` unless given (a record without one keeps the identity already
+        registered). A record for a registered deployment must match its registration (platform, account,
+        prefix, region, vendor trust); another deployment's target is refused. ``registered``: refuse a
+        record of a deployment that was never registered."""
+        identity = dict(management) if management is not None else management_from(record)
+        ctx = record.context
+        with self._tx() as conn:
+            existing = conn.execute("SELECT context FROM deployments WHERE name = ?", (record.deployment,)).fetchone()
+            if existing is None and registered:
+                raise RegistryError(f"no deployment named {record.deployment!r} is registered: register it first "
+                                    "(alien-pulumi deployments new) and give its admin the setup bundle")
+            if existing is not None:
+                changed = _mismatch(DeploymentContext.model_validate_json(existing[0]), ctx)
+                if changed:
+                    raise RegistryError(f"the record of {record.deployment!r} does not match its registration "
+                                        f"({changed}); nothing was imported")
+            self._refuse_taken(conn, record.deployment, ctx)
             conn.execute(
-                """INSERT INTO deployments (name, platform, context, management, record, updated_at)
-                   VALUES (?, ?, ?, ?, ?, ?)
+                """INSERT INTO deployments (name, platform, context, management, record, updated_at, target)
+                   VALUES (?, ?, ?, ?, ?, ?, ?)
                    ON CONFLICT(name) DO UPDATE SET platform = excluded.platform, context = excluded.context,
                        management = CASE WHEN excluded.management = '{}'
                        THEN deployments.management ELSE excluded.management END,
-                       record = excluded.record, updated_at = excluded.updated_at""",
-                (record.deployment, record.context.platform.value, record.context.model_dump_json(),
-                 json.dumps(identity, sort_keys=True), record.model_dump_json(), now()))
+                       record = excluded.record, updated_at = excluded.updated_at, target = excluded.target""",
+                (record.deployment, ctx.platform.value, ctx.model_dump_json(),
+                 json.dumps(identity, sort_keys=True), record.model_dump_json(), now(), ctx.target))
         return self.get_deployment(record.deployment)
 
     def get_deployment(self, name: str) -> Deployment:
@@ -542,14 +617,32 @@ class Registry:
         return {r["deployment"]: Heartbeat(r["deployment"], r["checked_at"], json.loads(r["health"])) for r in rows}
 
 
+def _mismatch(registered: DeploymentContext, given: DeploymentContext, ignore: tuple[str, ...] = ()) -> str:
+    """The facts that differ between two contexts of one deployment (its stack name aside), as text."""
+    mine, theirs = registered.facts(), given.facts()
+    if registered.platform is not given.platform:
+        return f"platform: {registered.platform.value} registered, {given.platform.value} given"
+    keys = sorted((set(mine) | set(theirs)) - set(ignore))
+    return "; ".join(f"{k}: {mine.get(k, '-')} registered, {theirs.get(k, '-')} given"
+                     for k in keys if mine.get(k) != theirs.get(k))
+
+
 def rollout_run_id(rollout_id: str, deployment: str) -> str:
     return f"{rollout_id}:{deployment}"
 
 
 def _deployment(row: sqlite3.Row) -> Deployment:
-    record = ReleaseRecord.model_validate_json(row["record"]) if row["record"] else None
-    return Deployment(row["name"], Platform(row["platform"]), DeploymentContext.model_validate_json(row["context"]),
-                      json.loads(row["management"]), record, row["updated_at"])
+    try:
+        record = ReleaseRecord.model_validate_json(row["record"]) if row["record"] else None
+        context = DeploymentContext.model_validate_json(row["context"])
+    except ValidationError as exc:
+        # Written before contexts were checked (example values filled in): its facts must be registered anew.
+        raise RegistryError(f"deployment {row['name']!r} was registered without complete facts "
+                            f"({exc.errors()[0]['msg']}): remove it and register it again "
+                            "(alien-pulumi deployments new)") from None
+    return Deployment(row["name"], Platform(row["platform"]), context,
+                      json.loads(row["management"]), record, row["updated_at"],
+                      json.loads(row["bundle"]) if row["bundle"] else None)
 
 
 def _rollout(row: sqlite3.Row) -> Rollout:

@@ -34,7 +34,7 @@ def _graph(spec_json: str, platform: Platform) -> tuple[list[str], dict[str, str
     """Targets and heartbeat refresh targets of a spec on a platform. URNs differ between deployments only
     in the stack name, so one synth serves every deployment of a platform."""
     spec = parse_spec(StackSpec.model_validate_json(spec_json).model_dump(mode="json"))
-    result = synth(spec, DeploymentContext.create(platform, spec.name, prefix=CANONICAL))
+    result = synth(spec, DeploymentContext.example_context(platform, spec.name, prefix=CANONICAL))
     return result.targets, refresh_targets(result)
 
 
@@ -44,8 +44,10 @@ def _rename(urn: str, stack: str) -> str:
 
 def run_input(spec: StackSpec, deployment: Deployment, kind: RunKind, release_id: str, state: Path,
               backend: str | None = None, engine: str = "pulumi") -> RunInput:
+    """The run on the deployment's own state: the backend and secrets provider its setup record names."""
     targets, refresh = _graph(spec.to_json(indent=None), deployment.platform)
     stack = deployment.context.prefix
+    record = deployed_record(deployment)
     return RunInput(
         run_id=f"{release_id}-{deployment.name}-{kind.value}",
         kind=kind,
@@ -55,7 +57,8 @@ def run_input(spec: StackSpec, deployment: Deployment, kind: RunKind, release_id
         context=deployment.context,
         targets=[_rename(u, stack) for u in targets],
         refresh_targets={_rename(u, stack): rid for u, rid in refresh.items()} if kind is RunKind.HEARTBEAT else {},
-        backend_url=backend,
+        backend_url=backend or record.backend,
+        secrets_provider=record.secrets_provider,
         state_dir=str(state),
         management=deployment.management,
         engine=engine,

@@ -1,87 +1,288 @@
-"""The deployment context: where one customer's deployment of a stack lives, and who the vendor is."""
+"""The deployment context: where one customer's deployment of a stack lives, and who the vendor is.
+
+A real context is complete and well formed, checked per cloud (``DeploymentContext.create``): a missing or
+malformed field is a ``ContextError`` that names every such field by the flag, config key or bundle key the
+user types. Example values exist only for offline commands (``DeploymentContext.example``); a context built
+with them says so (``example``), and nothing that touches a cloud accepts it.
+"""
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from collections.abc import Callable, Mapping
+from functools import cache
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from alien_pulumi.errors import ContextError
+from alien_pulumi.errors import ContextError, Problem
 from alien_pulumi.model.naming import deployment_names, identity_name
 from alien_pulumi.model.types import Platform
 
 PREFIX = re.compile(r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")
+Naming = Literal["flag", "config", "field"]
 
-_DEFAULT_PRINCIPAL = {
-    Platform.AWS: "arn:aws:iam::111122223333:role/alien-release",
-    Platform.GCP: "alien-release@vendor-release.iam.gserviceaccount.com",
-    Platform.AZURE: "system:serviceaccount:alien:release",
+# Field -> (CLI flag, Pulumi config key of the root program). Errors name what the user typed.
+FIELDS: dict[str, tuple[str, str]] = {
+    "prefix": ("--prefix", "alien:prefix"),
+    "region": ("--region", "alien:region"),
+    "account_id": ("--account-id", "alien:accountId"),
+    "partition": ("--partition", "alien:partition"),
+    "project": ("--project", "alien:project"),
+    "subscription_id": ("--subscription-id", "alien:subscriptionId"),
+    "resource_group": ("--resource-group", "alien:resourceGroup"),
+    "vendor_principal": ("--vendor-principal", "alien:vendorPrincipal"),
+    "vendor_oidc_issuer": ("--vendor-oidc-issuer", "alien:vendorOidcIssuer"),
+    "external_id": ("--external-id", "alien:externalId"),
+}
+
+# What each cloud needs, and what it means (the text of a "missing" error).
+REQUIRED: dict[Platform, dict[str, str]] = {
+    Platform.AWS: {
+        "account_id": "the customer's 12-digit AWS account id",
+        "region": "the AWS region every resource and permission uses",
+        "vendor_principal": "the vendor's IAM role ARN that may assume the management role",
+        "external_id": "the sts:ExternalId the vendor generated for this deployment (at least 32 characters)",
+    },
+    Platform.GCP: {
+        "project": "the customer's GCP project id",
+        "region": "the GCP region every resource and permission uses",
+        "vendor_principal": "the vendor's service-account email that may impersonate the management identity",
+    },
+    Platform.AZURE: {
+        "subscription_id": "the customer's Azure subscription id (a GUID)",
+        "region": "the Azure location every resource uses",
+        "vendor_oidc_issuer": "the vendor's OIDC issuer URL (https) the federated credential trusts",
+        "vendor_principal": "the subject of the vendor's OIDC tokens the federated credential trusts",
+    },
+}
+# Fields a cloud uses besides the required ones (anything else given for that cloud is refused).
+OPTIONAL: dict[Platform, tuple[str, ...]] = {
+    Platform.AWS: ("partition",),
+    Platform.GCP: (),
+    Platform.AZURE: ("resource_group",),
+}
+
+# Example values for offline commands only (synth, permissions, diff, preflight): never a real run.
+EXAMPLE: dict[Platform, dict[str, str]] = {
+    Platform.AWS: {
+        "account_id": "123456789012",
+        "region": "us-east-1",
+        "vendor_principal": "arn:aws:iam::111122223333:role/alien-release",
+        "external_id": "example-external-id-offline-only-0000",
+    },
+    Platform.GCP: {
+        "project": "acme-customer-prod",
+        "region": "us-central1",
+        "vendor_principal": "alien-release@vendor-release.iam.gserviceaccount.com",
+    },
+    Platform.AZURE: {
+        "subscription_id": "00000000-0000-0000-0000-000000000000",
+        "region": "eastus",
+        "vendor_oidc_issuer": "https://oidc.vendor.example.com",
+        "vendor_principal": "system:serviceaccount:alien:release",
+    },
+}
+
+_GCP_PROJECT = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
+_GCP_REGION = re.compile(r"^[a-z]+-[a-z]+[0-9]+$")
+_GCP_SA = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]@[a-z][a-z0-9-]{4,28}[a-z0-9]\.iam\.gserviceaccount\.com$")
+_AZURE_LOCATION = re.compile(r"^[a-z][a-z0-9]{2,40}$")
+_GUID = re.compile(r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$")
+_RG = re.compile(r"^[-\w._()]{1,89}[-\w_()]$")
+_ROLE_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+_EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{32,1224}$")
+_ISSUER = re.compile(r"^https://[^\s/?#]+(/[^\s?#]*)?$")
+_SUBJECT = re.compile(r"^\S{1,600}$")
+
+
+@cache
+def aws_partitions() -> dict[str, re.Pattern[str]]:
+    """AWS partitions and their region patterns, from the endpoint data botocore ships (not a hand list)."""
+    import botocore.loaders
+
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    return {p["partition"]: re.compile(p["regionRegex"]) for p in data["partitions"]}
+
+
+def partition_of(region: str) -> str | None:
+    return next((name for name, regex in aws_partitions().items() if regex.match(region)), None)
+
+
+def _check_region(platform: Platform, values: Mapping[str, str]) -> str | None:
+    region = values["region"]
+    if platform is Platform.AWS:
+        partition = values.get("partition") or partition_of(region)
+        if partition is None or not aws_partitions()[partition].match(region):
+            where = f"of partition {partition}" if values.get("partition") else "of any AWS partition"
+            return f"{region!r} is not an AWS region {where} (e.g. us-east-1, eu-west-1)"
+        return None
+    if platform is Platform.GCP:
+        return None if _GCP_REGION.match(region) else f"{region!r} is not a GCP region (e.g. us-central1, europe-west4)"
+    return None if _AZURE_LOCATION.match(region) else \
+        f"{region!r} is not an Azure location name (lowercase, e.g. eastus, westeurope)"
+
+
+def _check_principal(platform: Platform, values: Mapping[str, str]) -> str | None:
+    principal = values["vendor_principal"]
+    if platform is Platform.AWS:
+        match = _ROLE_ARN.match(principal)
+        if not match:
+            return f"{principal!r} is not an IAM role ARN (arn:aws:iam::<account>:role/<name>); never '*'"
+        partition = values.get("partition") or partition_of(values.get("region", "")) or "aws"
+        if match["partition"] != partition:
+            return f"the role is in partition {match['partition']}, the deployment in {partition}"
+        return None
+    if platform is Platform.GCP:
+        return None if _GCP_SA.match(principal) else \
+            f"{principal!r} is not a service-account email (<name>@<project>.iam.gserviceaccount.com)"
+    return None if _SUBJECT.match(principal) and principal != "*" else \
+        f"{principal!r} is not an OIDC subject (1-600 characters, no spaces, not '*')"
+
+
+_CHECKS: dict[str, Callable[[Platform, Mapping[str, str]], str | None]] = {
+    "prefix": lambda _p, v: None if PREFIX.match(v["prefix"]) else
+    f"{v['prefix']!r} must be 1-24 characters of a-z, 0-9 and '-', starting with a letter",
+    "region": _check_region,
+    "account_id": lambda _p, v: None if re.fullmatch(r"\d{12}", v["account_id"]) else
+    f"{v['account_id']!r} is not a 12-digit AWS account id",
+    "partition": lambda _p, v: None if v["partition"] in aws_partitions() else
+    f"{v['partition']!r} is not an AWS partition ({', '.join(aws_partitions())})",
+    "project": lambda _p, v: None if _GCP_PROJECT.match(v["project"]) else
+    f"{v['project']!r} is not a GCP project id (6-30 characters of a-z, 0-9 and '-')",
+    "subscription_id": lambda _p, v: None if _GUID.match(v["subscription_id"]) else
+    f"{v['subscription_id']!r} is not a subscription id (a lowercase GUID)",
+    "resource_group": lambda _p, v: None if _RG.match(v["resource_group"]) else
+    f"{v['resource_group']!r} is not a resource group name",
+    "vendor_principal": _check_principal,
+    "vendor_oidc_issuer": lambda _p, v: None if _ISSUER.match(v["vendor_oidc_issuer"]) else
+    f"{v['vendor_oidc_issuer']!r} is not an https issuer URL",
+    "external_id": lambda _p, v: None if _EXTERNAL_ID.match(v["external_id"]) else
+    "the external id must be 32-1224 characters of letters, digits and +=,.@:/-_ (generate it with "
+    "`alien-pulumi deployments new`)",
 }
 
 
-class DeploymentContext(BaseModel):
-    """One deployment: platform, prefix, the account/project/subscription, and the vendor's principal.
+def field_name(field: str, naming: Naming) -> str:
+    if naming == "field" or field not in FIELDS:
+        return field
+    return FIELDS[field][0 if naming == "flag" else 1]
 
-    Defaults describe a demonstration deployment so that everything offline works without flags.
-    """
+
+def context_problems(platform: Platform, values: Mapping[str, Any], naming: Naming = "field",
+                     example: bool = False) -> list[Problem]:
+    """Every problem of a context's fields on ``platform``: missing (unless ``example``), malformed,
+    or belonging to another cloud. One problem per field."""
+    given = {k: str(v) for k, v in values.items() if v is not None}
+    problems = []
+    allowed = {"prefix", *REQUIRED[platform], *OPTIONAL[platform]}
+    for field, what in REQUIRED[platform].items():
+        if field not in given and not example:
+            problems.append(Problem("context", field_name(field, naming), f"missing: {what}", "MISSING"))
+    for field in given:
+        if field not in allowed:
+            problems.append(Problem("context", field_name(field, naming),
+                                    f"not used on {platform.value}: remove it", "NOT_USED"))
+        elif (message := _CHECKS[field](platform, given)) is not None:
+            problems.append(Problem("context", field_name(field, naming), message, "MALFORMED"))
+    return problems
+
+
+class DeploymentContext(BaseModel):
+    """One deployment: platform, prefix, region, the account/project/subscription, and the vendor's trust."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     platform: Platform
     prefix: str = Field(description="Prefix of every physical name, e.g. acme-myapp (1-24 chars).")
     stack: str = Field(description="Stack name (tags and labels carry it).")
-    region: str = Field("us-east-1", description="AWS region.")
-    account_id: str = Field("123456789012", pattern=r"^\d{12}$", description="AWS account id.")
-    partition: str = Field("aws", pattern=r"^aws(-cn|-us-gov)?$")
-    project: str = Field("acme-customer-prod", pattern=r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$",
-                         description="GCP project id.")
-    gcp_region: str = Field("us-central1", description="GCP region.")
-    subscription_id: str = Field("00000000-0000-0000-0000-000000000000",
-                                 pattern=r"^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$",
-                                 description="Azure subscription id.")
-    resource_group: str | None = Field(None, description="Azure resource group (default <prefix>-rg).")
-    location: str = Field("eastus", description="Azure location.")
-    vendor_principal: str | None = Field(
-        None,
-        description="The vendor's release identity: AWS role ARN, GCP service account email, or the Azure "
-        "federated credential subject.",
-    )
-    vendor_oidc_issuer: str = Field("https://oidc.vendor.example.com", description="Azure: the vendor's OIDC issuer.")
-    external_id: str | None = Field(None, min_length=2, max_length=1224, description="AWS sts:ExternalId.")
+    region: str = Field(description="AWS region, GCP region or Azure location of the deployment.")
+    account_id: str | None = Field(default=None, description="AWS account id.")
+    partition: str | None = Field(default=None, description="AWS partition (derived from the region when not given).")
+    project: str | None = Field(default=None, description="GCP project id.")
+    subscription_id: str | None = Field(default=None, description="Azure subscription id.")
+    resource_group: str | None = Field(default=None, description="Azure resource group (default <prefix>-rg).")
+    vendor_principal: str = Field(description="The vendor's release identity: AWS role ARN, GCP service account "
+                                  "email, or the subject of the vendor's Azure OIDC tokens.")
+    vendor_oidc_issuer: str | None = Field(default=None, description="Azure: the vendor's OIDC issuer.")
+    external_id: str | None = Field(default=None, description="AWS sts:ExternalId of the trust policy.")
+    example: bool = Field(default=False, description="Example values were filled in: offline use only.")
 
-    @field_validator("prefix")
-    @classmethod
-    def _prefix(cls, value: str) -> str:
-        if not PREFIX.match(value):
-            raise ValueError(f"{value!r} must match {PREFIX.pattern}")
-        return value
+    @model_validator(mode="after")
+    def _valid(self) -> DeploymentContext:
+        problems = context_problems(self.platform, self._facts(), example=self.example)
+        if problems:
+            raise ValueError("; ".join(map(str, problems)))
+        return self
+
+    def _facts(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in FIELDS if getattr(self, k) is not None}
 
     @classmethod
     def create(cls, platform: Platform | str, stack: str, **fields: Any) -> DeploymentContext:
-        """Build a context, dropping ``None`` fields so defaults apply; errors become ``ContextError``."""
+        """A real context from keyword fields (see ``from_fields``)."""
+        return cls.from_fields(platform, stack, fields)
+
+    @classmethod
+    def from_fields(cls, platform: Platform | str, stack: str, fields: Mapping[str, Any], *,
+                    naming: Naming = "field", example: bool = False) -> DeploymentContext:
+        """A real context: every field the cloud needs, well formed, or a ``ContextError`` naming each
+        missing or malformed one (as ``naming`` says: flag, config key or field). With ``example``,
+        missing fields take example values and the context is marked as an example."""
+        platform = Platform(platform)
         values = {k: v for k, v in fields.items() if v is not None}
         # The default prefix is the stack name, cut to the prefix's 24 characters and its ending rule.
         values.setdefault("prefix", stack[:24].rstrip("-"))
-        try:
-            return cls(platform=Platform(platform), stack=stack, **values)
-        except ValidationError as exc:
-            details = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            raise ContextError(f"invalid deployment context: {details}") from None
-        except ValueError as exc:
-            raise ContextError(f"invalid deployment context: {exc}") from None
+        problems = context_problems(platform, values, naming, example)
+        if problems:
+            raise ContextError(problems)
+        filled = {k: v for k, v in EXAMPLE[platform].items() if k not in values} if example else {}
+        if platform is Platform.AWS:
+            region = values.get("region") or filled["region"]
+            values.setdefault("partition", partition_of(region))
+        return cls(platform=platform, stack=stack, example=bool(filled), **values, **filled)
+
+    @classmethod
+    def example_context(cls, platform: Platform | str, stack: str, **fields: Any) -> DeploymentContext:
+        """An offline context: given fields are still checked; missing ones take example values."""
+        return cls.from_fields(platform, stack, fields, example=True)
+
+    @property
+    def scope_id(self) -> str:
+        """The account, project or subscription the deployment lives in."""
+        value = {Platform.AWS: self.account_id, Platform.GCP: self.project,
+                 Platform.AZURE: self.subscription_id}[self.platform]
+        assert value is not None  # required by validation
+        return value
+
+    @property
+    def target(self) -> str:
+        """What makes a deployment unique: platform, account/project/subscription, prefix."""
+        return f"{self.platform.value}:{self.scope_id}:{self.prefix}"
+
+    @property
+    def gcp_region(self) -> str:
+        return self.region
+
+    @property
+    def location(self) -> str:
+        return self.region
 
     @property
     def principal(self) -> str:
-        return self.vendor_principal or _DEFAULT_PRINCIPAL[self.platform]
+        return self.vendor_principal
 
     @property
     def external(self) -> str:
-        return self.external_id or f"alien-{self.prefix}"
+        return self.external_id or ""
 
     @property
     def rg(self) -> str:
         return self.resource_group or deployment_names(Platform.AZURE, self.prefix)["resource_group"]
+
+    def facts(self) -> dict[str, str]:
+        """The customer's and the vendor's facts (no stack, no example flag): what a record must match."""
+        return {k: str(v) for k, v in self._facts().items()}
 
     def identity(self, role: str) -> str:
         """Physical name of an identity (``management`` or ``rt-<profile>``); GCP: the SA email."""
@@ -92,16 +293,17 @@ class DeploymentContext(BaseModel):
 
     def template_values(self) -> dict[str, str]:
         """Placeholders every permission template may use (besides the per-resource names)."""
-        return {
+        values = {
             **deployment_names(self.platform, self.prefix),
             "prefix": self.prefix,
             "stack": self.stack,
-            "partition": self.partition,
-            "region": self.gcp_region if self.platform is Platform.GCP else self.region,
-            "account": self.account_id,
-            "project": self.project,
-            "subscription": self.subscription_id,
-            "resource_group": self.rg,
-            "location": self.location,
+            "region": self.region,
             "management_identity": self.identity("management"),
         }
+        if self.platform is Platform.AWS:
+            values.update(partition=str(self.partition), account=str(self.account_id))
+        elif self.platform is Platform.GCP:
+            values.update(project=str(self.project))
+        else:
+            values.update(subscription=str(self.subscription_id), resource_group=self.rg, location=self.region)
+        return values

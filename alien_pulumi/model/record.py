@@ -14,7 +14,7 @@ from alien_pulumi.errors import StackLoadError
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.spec import StackSpec
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2  # 2: backend, secrets provider, versions; one region field in the context
 
 
 class ReleaseRecord(BaseModel):
@@ -34,6 +34,10 @@ class ReleaseRecord(BaseModel):
     outputs: dict[str, Any] = Field(default_factory=dict, description="Stack outputs (management identity...).")
     operations: dict[str, int] = Field(default_factory=dict, description="Resource operations by kind.")
     pending_setup: list[str] = Field(default_factory=list, description="Changes only the admin's setup applies.")
+    backend: str | None = Field(default=None, description="The Pulumi backend URL the deployment's state is in.")
+    secrets_provider: str | None = Field(default=None, description="The stack's secrets provider (awskms://, gcpkms://...).")
+    versions: dict[str, str] = Field(default_factory=dict,
+                                     description="Pulumi CLI, SDK and provider versions the run used.")
 
     @classmethod
     def from_data(cls, data: Any, where: str) -> ReleaseRecord:

@@ -24,7 +24,7 @@ class Deployed:
 
 
 def from_spec(spec: StackSpec, contexts: dict[Platform, DeploymentContext] | None = None) -> Deployed:
-    contexts = contexts or {p: DeploymentContext.create(p, spec.name) for p in spec.platforms}
+    contexts = contexts or {p: DeploymentContext.example_context(p, spec.name) for p in spec.platforms}
     return Deployed(spec, contexts, {p: render_all(derive_plan(spec, c)) for p, c in contexts.items()})
 
 

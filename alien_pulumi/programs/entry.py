@@ -8,30 +8,19 @@ from pathlib import Path
 import pulumi
 
 from alien_pulumi.components.base import ProgramKind
-from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.errors import ContextError
+from alien_pulumi.model.context import FIELDS, DeploymentContext
 from alien_pulumi.model.loader import load_stack
 from alien_pulumi.programs.build import PROJECT, build
 
 # Pulumi config key (camelCase, as Pulumi config keys are written) -> DeploymentContext field.
-CONTEXT_KEYS = {
-    "prefix": "prefix",
-    "region": "region",
-    "accountId": "account_id",
-    "partition": "partition",
-    "project": "project",
-    "gcpRegion": "gcp_region",
-    "subscriptionId": "subscription_id",
-    "resourceGroup": "resource_group",
-    "location": "location",
-    "vendorPrincipal": "vendor_principal",
-    "vendorOidcIssuer": "vendor_oidc_issuer",
-    "externalId": "external_id",
-}
+CONTEXT_KEYS = {config.split(":", 1)[1]: field for field, (_flag, config) in FIELDS.items()}
 
 
 def context_from_config(config: pulumi.Config, stack_name: str) -> DeploymentContext:
+    """The real context from config; every missing or malformed key is named (``alien:accountId``...)."""
     fields = {name: config.get(key) for key, name in CONTEXT_KEYS.items()}
-    return DeploymentContext.create(config.require("platform"), stack_name, **fields)
+    return DeploymentContext.from_fields(config.require("platform"), stack_name, fields, naming="config")
 
 
 def run(kind: ProgramKind) -> None:
@@ -42,4 +31,8 @@ def run(kind: ProgramKind) -> None:
     if not path.is_absolute():
         path = Path(pulumi.get_root_directory()) / path
     spec = load_stack(path)
-    build(spec, context_from_config(config, spec.name), kind)
+    try:
+        ctx = context_from_config(config, spec.name)
+    except ContextError as exc:
+        raise pulumi.RunError(f"{exc}\nset each with `pulumi config set <key> <value>`") from None
+    build(spec, ctx, kind)

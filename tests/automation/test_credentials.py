@@ -38,6 +38,10 @@ def moto_iam_enforced(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         server.stop()
 
 
+EXTERNAL_ID = "ext-7f3a-0123456789abcdef0123456789abc"
+VENDOR_ROLE = f"arn:aws:iam::{ACCOUNT}:role/vendor-release"  # the vendor's release role (moto: one account)
+
+
 def user_keys(name: str, policy: dict[str, Any] | None) -> dict[str, str]:
     from moto.iam.models import iam_backends
 
@@ -50,8 +54,8 @@ def user_keys(name: str, policy: dict[str, Any] | None) -> dict[str, str]:
 
 
 def context() -> alien.DeploymentContext:
-    return alien.DeploymentContext.create("aws", "my-app", prefix="acme", external_id="ext-7f3a",
-                                          vendor_principal=f"arn:aws:iam::{ACCOUNT}:user/vendor")
+    return alien.DeploymentContext.example_context("aws", "my-app", prefix="acme", external_id=EXTERNAL_ID,
+                                                   vendor_principal=VENDOR_ROLE)
 
 
 def test_assume_role_with_external_id_through_boto3(moto_iam_enforced: str) -> None:
@@ -61,7 +65,11 @@ def test_assume_role_with_external_id_through_boto3(moto_iam_enforced: str) -> N
     vendor = user_keys("vendor", {"Version": "2012-10-17",
                                   "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]})
     iam = boto3.client("iam", region_name="us-east-1", endpoint_url=moto_iam_enforced, **vendor)
-    iam.create_role(RoleName="acme-management", AssumeRolePolicyDocument=json.dumps(trust))
+    # moto checks the trust policy's principal against the caller but cannot authorise an assumed-role
+    # session to assume further, so the vendor is a user here: the rendered trust with that principal.
+    moto_trust = json.loads(json.dumps(trust))
+    moto_trust["Statement"][0]["Principal"] = {"AWS": f"arn:aws:iam::{ACCOUNT}:user/vendor"}
+    iam.create_role(RoleName="acme-management", AssumeRolePolicyDocument=json.dumps(moto_trust))
     sts = boto3.client("sts", region_name="us-east-1", endpoint_url=moto_iam_enforced, **vendor)
     env = aws_environment(ctx, {}, "2026.11.1", "acme", sts_client=sts)
     assert env["AWS_ACCESS_KEY_ID"] != vendor["aws_access_key_id"] and env["AWS_SESSION_TOKEN"]
@@ -71,7 +79,8 @@ def test_assume_role_with_external_id_through_boto3(moto_iam_enforced: str) -> N
                        aws_session_token=env["AWS_SESSION_TOKEN"]).get_caller_identity()
     assert who["Arn"].endswith(":assumed-role/acme-management/alien-2026.11.1-acme")
     # moto does not evaluate trust policies: the external id condition is checked on the document
-    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-7f3a"}}
+    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
+    assert trust["Statement"][0]["Principal"] == {"AWS": VENDOR_ROLE}
 
 
 def test_a_refused_assume_role_is_one_clear_error(moto_iam_enforced: str) -> None:
@@ -117,7 +126,7 @@ def test_scrubbing_keeps_pulumi_and_system_variables() -> None:
 
 
 def test_gcp_management_environment_impersonates() -> None:
-    ctx = alien.DeploymentContext.create("gcp", "my-app", prefix="acme", project="acme-prod-1")
+    ctx = alien.DeploymentContext.example_context("gcp", "my-app", prefix="acme", project="acme-prod-1")
     env = management_environment(ctx, {}, "r1", "acme", environ=CALLER)
     assert env["GOOGLE_IMPERSONATE_SERVICE_ACCOUNT"] == "acme-mgmt@acme-prod-1.iam.gserviceaccount.com"
     assert env["GOOGLE_APPLICATION_CREDENTIALS"] == "/vendor.json"  # the vendor's own, to impersonate with
@@ -125,7 +134,7 @@ def test_gcp_management_environment_impersonates() -> None:
 
 
 def test_azure_management_environment_uses_the_oidc_token() -> None:
-    ctx = alien.DeploymentContext.create("azure", "my-app", prefix="acme")
+    ctx = alien.DeploymentContext.example_context("azure", "my-app", prefix="acme")
     management = {"client_id": "cid", "tenant_id": "tid"}
     env = management_environment(ctx, management, "r1", "acme", environ={**CALLER, "ALIEN_AZURE_OIDC_TOKEN": "jwt"})
     assert {k: env[k] for k in ("ARM_USE_OIDC", "ARM_OIDC_TOKEN", "ARM_CLIENT_ID", "ARM_TENANT_ID")} == {

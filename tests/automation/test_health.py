@@ -15,7 +15,7 @@ import alien_pulumi as alien
 from alien_pulumi.automation.health import aws_bucket_health, merge
 
 SPEC = alien.Stack("my-app").platforms("aws").add(alien.Storage("data", versioning=True), "frozen").build()
-CTX = alien.DeploymentContext.create("aws", "my-app", prefix="acme")
+CTX = alien.DeploymentContext.example_context("aws", "my-app", prefix="acme")
 
 
 @pytest.fixture

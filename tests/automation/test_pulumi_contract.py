@@ -33,7 +33,7 @@ def fake_sts(ctx: Any, management: Any, release: str, deployment: str) -> dict[s
 
 def run_input(tmp_path: Path, kind: RunKind, **extra: Any) -> RunInput:
     spec = alien.load_stack(Path(__file__).parents[2] / "examples" / "my_app.py")
-    ctx = alien.DeploymentContext.create("aws", spec.name, prefix="acme")
+    ctx = alien.DeploymentContext.example_context("aws", spec.name, prefix="acme")
     return RunInput(run_id="run-1", kind=kind, deployment="acme", release="r42", spec=spec, context=ctx,
                     targets=TARGETS, state_dir=str(tmp_path / "state"), **extra)
 

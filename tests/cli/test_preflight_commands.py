@@ -25,7 +25,7 @@ def changed(tmp_path: Path) -> Path:
 
 
 def record_for(spec: alien.StackSpec, tmp_path: Path, platform: str = "aws", prefix: str = "acme") -> Path:
-    ctx = alien.DeploymentContext.create(platform, spec.name, prefix=prefix)
+    ctx = alien.DeploymentContext.example_context(platform, spec.name, prefix=prefix)
     record = ReleaseRecord(release="r1", deployment="acme", program="provision", context=ctx, spec=spec,
                            digest=spec.digest(), frozen_digest=spec.frozen_digest(),
                            permissions=render_all(derive_plan(spec, ctx)))

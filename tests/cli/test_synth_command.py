@@ -17,7 +17,8 @@ def test_json_shape(platform: str) -> None:
     result = run("synth", QUICKSTART, "--platform", platform, "--prefix", "acme", "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"stack", "platform", "prefix", "resources", "targets", "permissions"}
+    assert set(data) == {"stack", "platform", "prefix", "resources", "targets", "permissions", "example_context"}
+    assert data["example_context"] is True
     assert (data["stack"], data["platform"], data["prefix"]) == ("my-app", platform, "acme")
     by_id = {r["id"]: r for r in data["resources"]}
     assert {"data", "jobs", "cache", "secrets", "net", "api", "web", "foundation", "identities", "grants"} <= set(by_id)

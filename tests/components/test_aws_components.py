@@ -69,7 +69,7 @@ def containers_without_network(lifecycle: Lifecycle = Lifecycle.LIVE) -> StackSp
 
 
 def ctx_for(spec: StackSpec) -> DeploymentContext:
-    return DeploymentContext.create("aws", spec.name)
+    return DeploymentContext.example_context("aws", spec.name)
 
 
 @cache
@@ -200,7 +200,8 @@ def test_runtime_identities_carry_their_profile_and_run_the_compute() -> None:
 
 def test_management_outputs() -> None:
     result = synthesized(ResourceType.KV, Lifecycle.FROZEN)
-    assert result.context.external == f"alien-{result.context.prefix}"
+    # offline: the example external id, marked as an example (a real context needs the vendor's own)
+    assert result.context.example and len(result.context.external) >= 32
 
 
 # ------------------------------------------------------------------ names and tags
@@ -246,7 +247,7 @@ def test_long_names_fit_aws_limits() -> None:
             .add(alien.Function("another-long-resource-id-of-32c", image="i:1"), "live")
             .build())
     prefix = "acme-corporation-prodapp1"[:24]
-    result = synth(spec, DeploymentContext.create("aws", "s", prefix=prefix))
+    result = synth(spec, DeploymentContext.example_context("aws", "s", prefix=prefix))
     bucket = one(result, "aws:s3/bucket:Bucket").inputs["bucket"]
     function = one(result, "aws:lambda/function:Function").inputs["name"]
     assert len(bucket) <= 63 and len(function) <= 64

@@ -59,7 +59,7 @@ def full_stack(lifecycle: str, prefix_ids: bool = False) -> alien.StackSpec:
 
 
 def ctx_for(spec: alien.StackSpec, prefix: str = PREFIX) -> alien.DeploymentContext:
-    return alien.DeploymentContext.create("azure", spec.name, prefix=prefix, location="westeurope")
+    return alien.DeploymentContext.example_context("azure", spec.name, prefix=prefix, region="westeurope")
 
 
 @cache
@@ -629,6 +629,6 @@ def test_deployment_wide_components_are_the_contract_classes() -> None:
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_every_example_synthesizes_on_azure(example: Any) -> None:
     spec = alien.load_stack(example)
-    result = synth(spec, alien.DeploymentContext.create("azure", spec.name))
+    result = synth(spec, alien.DeploymentContext.example_context("azure", spec.name))
     live = {r.id for r in spec.resources if r.lifecycle is alien.Lifecycle.LIVE}
     assert {u.rsplit("::", 1)[1] for u in result.targets if u.count("$") == 0} == live

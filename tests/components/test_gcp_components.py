@@ -99,13 +99,13 @@ def every(lifecycle: str, *, extend: bool = False) -> alien.StackSpec:
 @cache
 def synthesized(lifecycle: str) -> SynthResult:
     spec = every(lifecycle)
-    return synth(spec, alien.DeploymentContext.create("gcp", spec.name))
+    return synth(spec, alien.DeploymentContext.example_context("gcp", spec.name))
 
 
 @cache
 def synthesized_one(kind: str, lifecycle: str) -> SynthResult:
     spec = single(kind, lifecycle)
-    return synth(spec, alien.DeploymentContext.create("gcp", spec.name, prefix="acme-one"))
+    return synth(spec, alien.DeploymentContext.example_context("gcp", spec.name, prefix="acme-one"))
 
 
 def nodes(result: SynthResult, type_: str) -> list[Node]:
@@ -189,7 +189,7 @@ def test_live_targets_are_the_resource_components_only() -> None:
 @pytest.mark.parametrize("extend", [False, True])
 def test_management_identity_roles_and_bindings_equal_the_rendered_layer(extend: bool) -> None:
     spec = every("live", extend=extend)
-    ctx = alien.DeploymentContext.create("gcp", spec.name)
+    ctx = alien.DeploymentContext.example_context("gcp", spec.name)
     result = synth(spec, ctx)
     rendered = render_layer(result.plan, "management")
     email = ctx.identity("management")
@@ -250,7 +250,7 @@ def test_each_runtime_identity_carries_its_profile_and_runs_its_compute() -> Non
 
 def test_management_outputs_name_the_service_account() -> None:
     spec = every("frozen")
-    ctx = alien.DeploymentContext.create("gcp", spec.name)
+    ctx = alien.DeploymentContext.example_context("gcp", spec.name)
     seen: dict[str, str] = {}
 
     def program() -> None:
@@ -289,7 +289,7 @@ def test_physical_names_come_from_naming_and_fit() -> None:
 def test_long_names_are_fitted_by_naming() -> None:
     long_id = "a" * 32
     spec = alien.Stack("s").platforms("gcp").add(alien.Function(long_id, image="x/y:1"), "frozen").build()
-    ctx = alien.DeploymentContext.create("gcp", "s", prefix="p" * 24)
+    ctx = alien.DeploymentContext.example_context("gcp", "s", prefix="p" * 24)
     result = synth(spec, ctx)
     name = node(result, f"{long_id}-service").inputs["name"]
     assert name == resource_names(Platform.GCP, ResourceType.FUNCTION, ctx.prefix, long_id)["name"]

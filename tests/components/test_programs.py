@@ -47,7 +47,7 @@ def every_type_stack(lifecycle: str) -> alien.StackSpec:
 @cache
 def synthesized(platform: str, lifecycle: str) -> SynthResult:
     spec = every_type_stack(lifecycle)
-    return synth(spec, alien.DeploymentContext.create(platform, spec.name))
+    return synth(spec, alien.DeploymentContext.example_context(platform, spec.name))
 
 
 @pytest.mark.parametrize("lifecycle", LIFECYCLES)
@@ -137,7 +137,7 @@ def test_engine_urns_follow_the_parent_type_chain() -> None:
 def test_every_example_synthesizes_on_every_declared_platform(example: object) -> None:
     spec = alien.load_stack(example)  # type: ignore[arg-type]
     for platform in spec.platforms:
-        result = synth(spec, alien.DeploymentContext.create(platform, spec.name))
+        result = synth(spec, alien.DeploymentContext.example_context(platform, spec.name))
         live = {r.id for r in spec.resources if r.lifecycle is alien.Lifecycle.LIVE}
         target_components = {u.rsplit("::", 1)[1] for u in result.targets if u.count("$") == 0}
         assert target_components == live
@@ -150,7 +150,7 @@ def test_a_program_imports_only_its_cloud_sdk(platform: str) -> None:
         "import sys, alien_pulumi as alien\n"
         "from alien_pulumi.synth import synth\n"
         "spec = alien.load_stack(sys.argv[1])\n"
-        f"synth(spec, alien.DeploymentContext.create('{platform}', spec.name))\n"
+        f"synth(spec, alien.DeploymentContext.example_context('{platform}', spec.name))\n"
         "print([m for m in ('pulumi_aws', 'pulumi_gcp', 'pulumi_azure_native') if m in sys.modules])\n"
     )
     out = subprocess.run([sys.executable, "-c", code, str(ROOT / "examples" / "my_app.py")], capture_output=True,
@@ -160,7 +160,9 @@ def test_a_program_imports_only_its_cloud_sdk(platform: str) -> None:
 
 @pytest.mark.parametrize("kind", ["provision", "manage"])
 def test_program_entry_points_read_pulumi_config(kind: str) -> None:
-    config = {"alien:stack": str(ROOT / "examples" / "my_app.py"), "alien:platform": "gcp", "alien:prefix": "acme"}
+    config = {"alien:stack": str(ROOT / "examples" / "my_app.py"), "alien:platform": "gcp", "alien:prefix": "acme",
+              "alien:project": "acme-prod-4711", "alien:region": "europe-west4",
+              "alien:vendorPrincipal": "alien-release@vendor-release.iam.gserviceaccount.com"}
 
     def program() -> None:
         pulumi.runtime.set_all_config(config)
@@ -168,7 +170,26 @@ def test_program_entry_points_read_pulumi_config(kind: str) -> None:
 
     graph = Graph(run_program(program, PROJECT, "acme"), PROJECT, "acme")
     spec = alien.load_stack(ROOT / "examples" / "my_app.py")
-    expected = synth(spec, alien.DeploymentContext.create("gcp", spec.name, prefix="acme"))
+    expected = synth(spec, alien.DeploymentContext.create(
+        "gcp", spec.name, prefix="acme", project="acme-prod-4711", region="europe-west4",
+        vendor_principal="alien-release@vendor-release.iam.gserviceaccount.com"))
     assert graph.urns() == expected.provision.urns()
     nodes = expected.provision.nodes if kind == "provision" else expected.manage.nodes
     assert {u: n.options for u, n in graph.nodes.items()} == {u: n.options for u, n in nodes.items()}
+
+
+def test_the_root_program_refuses_missing_context_naming_each_config_key() -> None:
+    """Plain `pulumi up` of the root Pulumi.yaml: no example value ever fills a missing key."""
+    config = {"alien:stack": str(ROOT / "examples" / "my_app.py"), "alien:platform": "aws",
+              "alien:accountId": "12", "alien:vendorPrincipal": "*"}
+
+    def program() -> None:
+        pulumi.runtime.set_all_config(config)
+        runpy.run_path(str(ROOT / "programs" / "provision" / "__main__.py"))
+
+    with pytest.raises(pulumi.RunError) as info:
+        run_program(program, PROJECT, "acme")
+    message = str(info.value)
+    for key in ("alien:region: missing", "alien:externalId: missing", "alien:accountId: '12' is not",
+                "alien:vendorPrincipal: '*' is not an IAM role ARN"):
+        assert key in message

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from alien_pulumi.cli.deploy import app
 from alien_pulumi.model.record import ReleaseRecord
 from tests.conftest import ROOT
+from tests.deploy.lifecycle import CUSTOMER, register, set_up
 from tests.fake_cli.fixtures import FakeCli
 
 QUICKSTART = ROOT / "examples" / "my_app.py"
@@ -22,27 +23,28 @@ def deploy(*args: str, stdin: str | None = None) -> object:
 
 
 def test_up_writes_the_release_record(tmp_path: Path) -> None:
-    result = deploy("up", str(QUICKSTART), "-p", "aws", "--prefix", "acme", "--yes", "--engine", "simulated:1",
-                    "--state-dir", str(tmp_path))
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    result = set_up(tmp_path, register(tmp_path, "acme"))
+    assert result.exit_code == 0, result.output
     record = ReleaseRecord.model_validate_json((tmp_path / "records" / "acme.json").read_text())
     assert record.program == "provision" and record.deployment == "acme"
     assert record.digest == record.spec.digest() and record.context.prefix == "acme"
+    assert record.context.account_id == "210987654321" and not record.context.example
     assert set(record.permissions) == {"provisioning", "management", "runtime"}
     assert record.targets and all("::alien:aws:" in t for t in record.targets)
     assert "what the vendor needs" in result.stdout  # type: ignore[attr-defined]
 
 
 def test_up_asks_before_applying(tmp_path: Path) -> None:
-    result = deploy("up", str(QUICKSTART), "-p", "gcp", "--engine", "simulated:1", "--state-dir", str(tmp_path),
-                    stdin="n\n")
-    assert result.exit_code == 1  # type: ignore[attr-defined]
+    result = deploy("up", str(QUICKSTART), "-p", "gcp", *CUSTOMER["gcp"], "--engine", "simulated:1",
+                    "--state-dir", str(tmp_path), stdin="n\n")
+    assert result.exit_code == 5  # type: ignore[attr-defined]
     assert "nothing applied" in result.stdout  # type: ignore[attr-defined]
     assert not (tmp_path / "records").exists()
 
 
 def test_second_setup_preflights_frozen_changes(tmp_path: Path) -> None:
-    common = ["-p", "aws", "--engine", "simulated:1", "--state-dir", str(tmp_path), "--yes"]
+    common = ["-p", "aws", *CUSTOMER["aws"], "--external-id", "x" * 32, "--engine", "simulated:1",
+              "--state-dir", str(tmp_path), "--yes"]
     assert deploy("up", str(QUICKSTART), *common).exit_code == 0  # type: ignore[attr-defined]
     changed = tmp_path / "stack.py"
     changed.write_text(QUICKSTART.read_text().replace("versioning=True", "versioning=False"))
@@ -56,7 +58,8 @@ def test_second_setup_preflights_frozen_changes(tmp_path: Path) -> None:
 
 
 def test_preview_runs_the_provisioning_program_as_the_admin(tmp_path: Path, fake_cli: FakeCli) -> None:
-    result = deploy("preview", str(QUICKSTART), "-p", "aws", "--prefix", "acme", "--state-dir", str(tmp_path))
+    result = deploy("preview", str(QUICKSTART), "--bundle", str(register(tmp_path, "acme")), "--state-dir",
+                    str(tmp_path))
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     call = fake_cli.call("preview")
     assert "--target" not in call["args"]
@@ -73,8 +76,47 @@ def test_permissions_document(tmp_path: Path) -> None:
 
 
 def test_missing_cli_is_one_line(tmp_path: Path, monkeypatch: object) -> None:
+    bundle = register(tmp_path, "acme")
     monkeypatch.setenv("PATH", str(tmp_path))  # type: ignore[attr-defined]
-    result = deploy("preview", str(QUICKSTART), "-p", "aws", "--state-dir", str(tmp_path))
+    result = deploy("preview", str(QUICKSTART), "--bundle", str(bundle), "--state-dir", str(tmp_path))
     assert result.exit_code == 4  # type: ignore[attr-defined]
     assert result.stderr.strip().splitlines() == [  # type: ignore[attr-defined]
         "error: the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and run again"]
+
+
+def test_real_setup_refuses_missing_and_malformed_context_writing_nothing(tmp_path: Path) -> None:
+    result = deploy("up", str(QUICKSTART), "-p", "azure", "--region", "West Europe", "--vendor-oidc-issuer",
+                    "http://issuer", "--engine", "simulated:1", "--state-dir", str(tmp_path), "--yes")
+    assert result.exit_code == 2  # type: ignore[attr-defined]
+    assert result.stderr.splitlines() == [  # type: ignore[attr-defined]
+        "error: invalid deployment context (4 problems):",
+        "  - --subscription-id: missing: the customer's Azure subscription id (a GUID)",
+        "  - --vendor-principal: missing: the subject of the vendor's OIDC tokens the federated credential trusts",
+        "  - --region: 'West Europe' is not an Azure location name (lowercase, e.g. eastus, westeurope)",
+        "  - --vendor-oidc-issuer: 'http://issuer' is not an https issuer URL",
+    ]
+    assert not (tmp_path / "records").exists() and not (tmp_path / "workspaces").exists()
+
+
+def test_a_flag_overrides_the_bundle_and_the_plan_says_so(tmp_path: Path) -> None:
+    result = set_up(tmp_path, register(tmp_path, "acme"), "--region", "eu-central-1")
+    assert result.exit_code == 0, result.output
+    assert "--region overrides the bundle: eu-west-1 -> eu-central-1" in result.stdout
+    record = ReleaseRecord.model_validate_json((tmp_path / "records" / "acme.json").read_text())
+    assert record.context.region == "eu-central-1"
+
+
+def test_a_bundle_for_another_cloud_or_a_broken_one_is_refused(tmp_path: Path) -> None:
+    bundle = register(tmp_path, "acme")
+    other = deploy("preview", str(QUICKSTART), "--bundle", str(bundle), "-p", "gcp", "--state-dir", str(tmp_path))
+    assert other.exit_code == 2 and "the bundle is for aws, not gcp" in other.stderr  # type: ignore[attr-defined]
+    data = json.loads(bundle.read_text())
+    data["context"]["external_id"] = "short"
+    bundle.write_text(json.dumps(data))
+    broken = deploy("preview", str(QUICKSTART), "--bundle", str(bundle), "--state-dir", str(tmp_path))
+    assert broken.exit_code == 2  # type: ignore[attr-defined]
+    assert "acme.bundle.json: context.external_id: the external id must be 32-1224" in broken.stderr  # type: ignore
+    data["bundle_version"] = 99
+    bundle.write_text(json.dumps(data))
+    newer = deploy("preview", str(QUICKSTART), "--bundle", str(bundle), "--state-dir", str(tmp_path))
+    assert "bundle version 99 is newer" in newer.stderr  # type: ignore[attr-defined]

@@ -33,7 +33,7 @@ def record(name: str, platform: str = "aws", release: str = "setup-1", managemen
     spec = small_spec()
     outputs = {} if management is None else {"management_identity": management}
     return ReleaseRecord(release=release, deployment=name, program="provision",
-                         context=alien.DeploymentContext.create(platform, "s", prefix=name), spec=spec,
+                         context=alien.DeploymentContext.example_context(platform, "s", prefix=name), spec=spec,
                          digest=spec.digest(), frozen_digest=spec.frozen_digest(), permissions={}, outputs=outputs)
 
 

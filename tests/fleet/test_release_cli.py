@@ -11,7 +11,7 @@ import pytest
 from alien_pulumi.fleet.registry import Registry
 from tests.cli.helpers import run
 from tests.conftest import ROOT
-from tests.deploy.test_deploy_cli import deploy
+from tests.deploy.lifecycle import deployed
 
 QUICKSTART = ROOT / "examples" / "my_app.py"
 FAST = "simulated:5"
@@ -21,10 +21,7 @@ FAST = "simulated:5"
 def fleet(tmp_path: Path) -> Path:
     """Three AWS deployments set up by their admins and registered with the vendor."""
     for prefix in ("acme", "beta", "gamma"):
-        assert deploy("up", str(QUICKSTART), "-p", "aws", "--prefix", prefix, "--yes", "--engine", FAST,
-                      "--state-dir", str(tmp_path)).exit_code == 0  # type: ignore[attr-defined]
-        added = run("deployments", "add", str(tmp_path / "records" / f"{prefix}.json"), "--state-dir", str(tmp_path))
-        assert added.exit_code == 0, added.output
+        deployed(tmp_path, prefix, engine=FAST)
     return tmp_path
 
 

@@ -43,7 +43,7 @@ def spec() -> alien.StackSpec:
 def inputs(count: int, state: Path, engine: str = "simulated:10", release: str = "v1") -> dict[str, RunInput]:
     stack = spec()
     return {f"d{i}": RunInput(run_id="planned", kind=RunKind.RELEASE, deployment=f"d{i}", release=release,
-                              spec=stack, context=alien.DeploymentContext.create("aws", "s", prefix=f"d{i}"),
+                              spec=stack, context=alien.DeploymentContext.example_context("aws", "s", prefix=f"d{i}"),
                               state_dir=str(state), engine=engine, targets=["urn:f"])
             for i in range(count)}
 

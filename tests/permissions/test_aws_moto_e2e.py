@@ -34,7 +34,7 @@ def management_policies() -> list[dict]:
     from alien_pulumi.permissions.render import render_layer
 
     spec = Stack(PREFIX).platforms("aws").add(Storage("data"), "frozen").add(Queue("jobs"), "frozen").build()
-    ctx = DeploymentContext.create("aws", PREFIX, account_id=ACCOUNT, region=REGION)
+    ctx = DeploymentContext.example_context("aws", PREFIX, account_id=ACCOUNT, region=REGION)
     policies = render_layer(derive_plan(spec, ctx), "management")["policies"]
     for doc in policies:
         for st in doc["Statement"]:

@@ -435,7 +435,7 @@ def test_setup_only_grants_never_reach_management():
     spec = (Stack("acme-myapp").platforms("aws")
             .add(Storage("data"), "live").add(Function("api", image="i:1"), "live")
             .permissions(management={"extend": {"*": ["storage/provision"]}}).build())
-    plan = derive_plan(spec, DeploymentContext.create("aws", "acme-myapp"))
+    plan = derive_plan(spec, DeploymentContext.example_context("aws", "acme-myapp"))
     setup_only = {a for t in SETS.values() for s in t["sets"].values() for g in s.get("grants") or []
                   if g.get("setup_only") for a in g["actions"]}
     assert "s3:ListBucket" in setup_only

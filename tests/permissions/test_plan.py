@@ -14,7 +14,7 @@ PLATFORMS = list(Platform)
 
 
 def ctx(platform: Platform, spec: alien.StackSpec) -> alien.DeploymentContext:
-    return alien.DeploymentContext.create(platform, spec.name, prefix="acme-myapp")
+    return alien.DeploymentContext.example_context(platform, spec.name, prefix="acme-myapp")
 
 
 @pytest.mark.parametrize("platform", PLATFORMS)
@@ -110,7 +110,7 @@ def test_default_profile_for_compute_without_one() -> None:
         .add(alien.Vault("v"), "frozen").add(alien.Function("f", image="i", links=["v"]), "live")
         .build()
     )
-    plan = derive_plan(spec, alien.DeploymentContext.create("aws", "s"))
+    plan = derive_plan(spec, alien.DeploymentContext.example_context("aws", "s"))
     assert set(plan.runtime) == {"default"}
     uses = {u.set.id: u.resource_ids for u in plan.runtime["default"].uses}
     assert uses["vault/data-read"] == ("v",) and "vault/data-write" not in uses
@@ -121,7 +121,7 @@ def test_setup_only_grants_never_reach_management() -> None:
         alien.Stack("s").platforms("aws").add(alien.Storage("b"), "live")
         .permissions(management={"extend": {"*": ["storage/provision"]}}).build()
     )
-    plan = derive_plan(spec, alien.DeploymentContext.create("aws", "s"))
+    plan = derive_plan(spec, alien.DeploymentContext.example_context("aws", "s"))
     setup_only = [g for g in library(Platform.AWS)["storage/provision"].grants if g.setup_only]
     assert setup_only, "AWS storage/provision has the admin's HeadBucket grant"
     only_setup = {a for g in setup_only for a in g.actions}
@@ -131,7 +131,7 @@ def test_setup_only_grants_never_reach_management() -> None:
 
 def test_templates_are_filled_with_the_context() -> None:
     spec = quickstart()
-    context = alien.DeploymentContext.create("aws", spec.name, prefix="acme-myapp", region="eu-west-1",
+    context = alien.DeploymentContext.example_context("aws", spec.name, prefix="acme-myapp", region="eu-west-1",
                                               account_id="210987654321")
     plan = derive_plan(spec, context)
     resources = {r for g in plan.management.grants for r in g.resources}

@@ -27,7 +27,7 @@ def data_only_actions(platform: Platform) -> set[str]:
 def plan_of(data: dict[str, Any], platform: Platform) -> alien.permissions.PermissionPlan:
     data = {**data, "platforms": [platform.value]}
     spec = alien.parse_spec(data)
-    return derive_plan(spec, alien.DeploymentContext.create(platform, spec.name))
+    return derive_plan(spec, alien.DeploymentContext.example_context(platform, spec.name))
 
 
 @pytest.mark.parametrize("platform", list(Platform))

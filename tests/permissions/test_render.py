@@ -11,10 +11,11 @@ from alien_pulumi.permissions import derive_plan, render_all, render_layer, rend
 from alien_pulumi.permissions.render.aws import POLICY_LIMIT
 from tests.conftest import quickstart
 
+EXT = "ext-123-0123456789abcdef0123456789"
 
 def plan_for(platform: str, spec: alien.StackSpec | None = None, **ctx: str) -> alien.permissions.PermissionPlan:
     spec = spec or quickstart()
-    return derive_plan(spec, alien.DeploymentContext.create(platform, spec.name, **ctx))
+    return derive_plan(spec, alien.DeploymentContext.example_context(platform, spec.name, **ctx))
 
 
 def big_stack(n: int) -> alien.StackSpec:
@@ -26,12 +27,12 @@ def big_stack(n: int) -> alien.StackSpec:
 
 
 def test_aws_management_shape_and_trust() -> None:
-    plan = plan_for("aws", vendor_principal="arn:aws:iam::999988887777:role/release", external_id="ext-123")
+    plan = plan_for("aws", vendor_principal="arn:aws:iam::999988887777:role/release", external_id=EXT)
     out = render_layer(plan, "management")
     assert set(out) == {"policies", "trust_policy"}
     trust = out["trust_policy"]["Statement"][0]
     assert trust["Principal"] == {"AWS": "arn:aws:iam::999988887777:role/release"}
-    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": "ext-123"}}
+    assert trust["Condition"] == {"StringEquals": {"sts:ExternalId": EXT}}
     statements = [s for doc in out["policies"] for s in doc["Statement"]]
     assert len({s["Sid"] for s in statements}) == len(statements)
     actions = {a for s in statements for a in s["Action"]}

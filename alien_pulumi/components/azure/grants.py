@@ -33,7 +33,7 @@ def rendered_assignments(env: Env) -> list[dict[str, object]]:
 
 
 def assignment_guid(env: Env, scope: str, role: str, principal: str) -> str:
-    return guid("role-assignment", env.ctx.subscription_id, scope, role, principal)
+    return guid("role-assignment", env.ctx.scope_id, scope, role, principal)
 
 
 class Grants(AlienComponent):

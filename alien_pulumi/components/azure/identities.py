@@ -30,7 +30,7 @@ FEDERATED_CREDENTIAL = "alien-vendor"
 
 def role_guid(env: Env, role_name: str) -> str:
     """The GUID name of a custom role: stable per subscription, resource group and role name."""
-    return guid("role-definition", env.ctx.subscription_id, env.ctx.rg, role_name)
+    return guid("role-definition", env.ctx.scope_id, env.ctx.rg, role_name)
 
 
 def slug(text: str) -> str:
@@ -128,7 +128,7 @@ class Identities(AlienComponent):
             "tenant_id": self.management.tenant_id,
             "principal_id": self.management.principal_id,
             "identity_id": self.management.id,
-            "subscription_id": ctx.subscription_id,
+            "subscription_id": ctx.scope_id,
             "resource_group": ctx.rg,
             "federated_credential_subject": ctx.principal,
         }

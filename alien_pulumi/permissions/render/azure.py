@@ -13,7 +13,7 @@ TOKEN_AUDIENCE = "api://AzureADTokenExchange"
 
 def rg_scope(plan: PermissionPlan) -> str:
     ctx = plan.context
-    return f"/subscriptions/{ctx.subscription_id}/resourceGroups/{ctx.rg}"
+    return f"/subscriptions/{ctx.scope_id}/resourceGroups/{ctx.rg}"
 
 
 def role_name(prefix: str, key: str, subscription: str) -> str:
@@ -42,7 +42,7 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
     for grant, role in pairs:
         for target in grant.resources:
             # "resource": the stack resource at that scope (None: deployment-wide), for the program's ordering.
-            entry = {"role": role_name(ctx.prefix, role.key, ctx.subscription_id), "principal": principal,
+            entry = {"role": role_name(ctx.prefix, role.key, ctx.scope_id), "principal": principal,
                      "scope": target, "condition": grant.condition, "resource": grant.resource_id}
             if entry not in assignments:
                 assignments.append(entry)
@@ -52,7 +52,7 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
             layer.actions(), layer.data_actions(), scope,
         ),
         "role_definitions": [
-            _definition(role_name(ctx.prefix, role.key, ctx.subscription_id), role.description, set(role.actions),
+            _definition(role_name(ctx.prefix, role.key, ctx.scope_id), role.description, set(role.actions),
                         set(role.data_actions), scope)
             for role in distinct_roles(pairs)
         ],
