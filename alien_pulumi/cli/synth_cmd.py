@@ -23,6 +23,9 @@ from alien_pulumi.synth import SynthResult, synth
 from alien_pulumi.synth.graph import Options
 
 MARK = {Lifecycle.FROZEN: "[bold cyan]❄ frozen[/]", Lifecycle.LIVE: "[bold green]● live[/]"}
+LEGEND = ("[dim]legend:[/] ❄ frozen: created at setup, releases only monitor it · ● live: releases update it · "
+          "[dim]setup[/] / [dim]release[/]: each child's options in the provisioning / management program: "
+          "protect, retain (retain on delete), ignore=* (ignore every change)")
 
 
 def _options(opts: Options) -> str:
@@ -76,7 +79,8 @@ def synth_command(stack: StackArg, platform: PlatformOpt, json_out: JsonFlag = F
         print_json({**result.to_json(), "example_context": ctx.example})
         return
     note_example(ctx.example)
-    out.print(render_tree(result))
+    out.print(LEGEND)
+    out.print(render_tree(result), soft_wrap=False)  # long lines wrap at the terminal's width, never cut
     out.print(f"\n[bold]management targets[/] ({len(result.targets)} URNs, --target each, no --target-dependents):")
     for urn in result.targets:
         out.print(f"  {urn}")

@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi.runtime import rpc
+
 from alien_pulumi.errors import AlienError
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.spec import StackSpec
@@ -15,6 +17,19 @@ from alien_pulumi.permissions.render import render_all
 from alien_pulumi.programs.build import PROJECT, management_program, provisioning_program
 from alien_pulumi.synth.graph import Graph, Node, component_lifecycle, management_targets
 from alien_pulumi.synth.mocks import run_program
+
+SECRET = "[secret]"
+
+
+def masked(value: Any) -> Any:
+    """Inputs as JSON, every secret value replaced: synth output goes to CI logs and PR comments."""
+    if rpc.is_rpc_secret(value):
+        return SECRET
+    if isinstance(value, dict):
+        return {k: masked(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [masked(v) for v in value]
+    return value
 
 
 class SynthError(AlienError):
@@ -53,6 +68,7 @@ class SynthResult:
                         "urn": child.urn,
                         "provision": child.options.to_json(),
                         "manage": self.manage.nodes[child.urn].options.to_json(),
+                        "inputs": masked(child.inputs),
                     }
                     for child in children
                 ],
@@ -61,6 +77,9 @@ class SynthResult:
             "stack": self.spec.name,
             "platform": self.context.platform.value,
             "prefix": self.context.prefix,
+            "region": self.context.region,
+            "providers": [{"type": n.type, "name": n.name, "inputs": masked(n.inputs)}
+                          for n in self.provision.nodes.values() if n.type.startswith("pulumi:providers:")],
             "resources": resources,
             "targets": self.targets,
             "permissions": render_all(self.plan),
