@@ -168,7 +168,8 @@ def test_file_shape(kind):
         for inc in entry.get("includes", []):
             assert inc in doc["sets"], f"{kind}/{set_name} includes unknown {inc}"
         for grant in entry.get("grants") or []:
-            assert set(grant) <= {"description", "scope", "actions", "resources", "condition", "setup_only"}, grant
+            assert set(grant) <= {"description", "scope", "actions", "resources", "condition", "setup_only", "when",
+                                  "exposes"}, grant
             assert grant["description"].strip()
             assert grant["scope"] in SCOPES
             assert grant["actions"], grant
