@@ -19,7 +19,8 @@ _TRUST = {
     Platform.AWS: "The role trusts only the vendor's principal `{principal}`, and only with the external id "
                   "`{external}` (`sts:ExternalId`); sessions last at most one hour.",
     Platform.GCP: "Only the vendor's service account `{principal}` may impersonate it "
-                  "(`roles/iam.serviceAccountTokenCreator` on this service account, nothing else).",
+                  "(a custom role holding only `iam.serviceAccounts.getAccessToken`, bound on this service account "
+                  "alone: no signBlob, signJwt, OIDC identity tokens or delegation).",
     Platform.AZURE: "A federated identity credential trusts tokens from the vendor's OIDC issuer `{issuer}` "
                     "for the subject `{principal}` only; no secret or certificate exists.",
 }
