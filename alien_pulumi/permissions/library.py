@@ -8,7 +8,8 @@ A set is ``<type>/<name>`` with grants per cloud; ``includes`` pulls in other se
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
 from typing import Any, Literal
@@ -20,7 +21,8 @@ from alien_pulumi.model.types import SET_NAMES, Platform, ResourceType
 
 Scope = Literal["resource", "stack", "account"]
 IDENTITY = "identity"  # the pseudo-type of the setup-owned identities (provision set only)
-_GRANT_KEYS = {"description", "scope", "actions", "data_actions", "resources", "condition", "setup_only"}
+_GRANT_KEYS = {"description", "scope", "actions", "data_actions", "resources", "condition", "setup_only", "when",
+               "exposes"}
 
 
 @dataclass(frozen=True, eq=True)
@@ -36,6 +38,11 @@ class Grant:
     # Needed by the admin's setup run only (e.g. s3:ListBucket for the bucket's HeadBucket): never part
     # of the management layer, even when the set reaches it through management.extend.
     setup_only: bool = False
+    # Bound on a resource only when this field of its spec is true (``nat``: the router exists only then).
+    when: str | None = None
+    # An account-wide grant (no resource-level permission exists): what it lets the holder see beyond the
+    # stack. The customer's document lists it.
+    exposes: str | None = None
 
     def placeholders(self) -> set[str]:
         texts = [*self.resources, yaml.safe_dump(self.condition)] if self.condition else list(self.resources)
@@ -55,6 +62,9 @@ class PermissionSet:
     # Management sets: the spec fields of a live resource this set can apply (None: every field).
     # A change to another field is a setup change (preflight reports LIVE_CHANGE_NEEDS_SETUP).
     updates: frozenset[str] | None = None
+    # Why an action outside the cloud's independent read-only classification is here (the file's
+    # ``justifications``, by action); the customer's document shows each one the layer holds.
+    justifications: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -86,7 +96,23 @@ def _grant(raw: Any, where: str) -> Grant:
         resources=tuple(raw.get("resources") or ()),
         condition=raw.get("condition"),
         setup_only=bool(raw.get("setup_only", False)),
+        when=raw.get("when"),
+        exposes=raw.get("exposes"),
     )
+
+
+def _justifications(raw: Any, own: Mapping[str, tuple[Grant, ...]], where: str) -> dict[str, str]:
+    """``justifications: {action: why}``; a reason for an action no set of the file holds is stale data."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                            for k, v in raw.items()):
+        raise PermissionDataError(f"{where}: justifications map an action to a written reason; got {raw!r}")
+    held = {a for grants in own.values() for g in grants for a in (*g.actions, *g.data_actions)}
+    stale = sorted(set(raw) - held)
+    if stale:
+        raise PermissionDataError(f"{where}: justifications for actions no set holds: {stale}")
+    return {k: " ".join(v.split()) for k, v in raw.items()}
 
 
 def _load_file(platform: Platform, type_name: str) -> dict[str, PermissionSet]:
@@ -101,6 +127,7 @@ def _load_file(platform: Platform, type_name: str) -> dict[str, PermissionSet]:
     raw_sets: dict[str, Any] = data.get("sets") or {}
     own = {name: tuple(_grant(g, f"{where} {name}") for g in (body.get("grants") or ()))
            for name, body in raw_sets.items()}
+    justifications = _justifications(data.get("justifications"), own, where)
 
     def expand(name: str, seen: tuple[str, ...]) -> list[Grant]:
         if name in seen:
@@ -122,6 +149,7 @@ def _load_file(platform: Platform, type_name: str) -> dict[str, PermissionSet]:
             grants=tuple(expand(name, ())),
             includes=tuple(body.get("includes") or ()),
             updates=frozenset(body["updates"]) if "updates" in body else None,
+            justifications=justifications,
         )
         for name, body in raw_sets.items()
     }

@@ -45,6 +45,7 @@ class BoundGrant:
     data_actions: tuple[str, ...]
     resources: tuple[str, ...]
     condition: Any = None
+    exposes: str | None = None
 
 
 @dataclass(frozen=True)
@@ -137,10 +138,22 @@ class _Binder:
                     for filled in _fill_each(template, values, self.every_runtime, pset, grant)
                 ),
                 condition=_fill(grant.condition, values, pset, grant),
+                exposes=grant.exposes,
             )
             for grant in pset.grants
-            if setup or not grant.setup_only
+            if (setup or not grant.setup_only) and _applies(grant, pset, res)
         ]
+
+
+def _applies(grant: Grant, pset: PermissionSet, res: ResourceSpec | None) -> bool:
+    """A ``when`` grant is bound only on a resource whose spec field is true (what it covers exists then)."""
+    if grant.when is None:
+        return True
+    if res is None or grant.when not in type(res).model_fields:
+        raise PermissionDataError(f"{pset.platform.value} {pset.id}: grant {grant.description!r} is bound "
+                                  f"'when: {grant.when}', which is not a field of "
+                                  f"{res.kind.value if res else 'the stack'}")
+    return bool(getattr(res, grant.when))
 
 
 def _fill_each(template: str, values: dict[str, str], runtime_identities: list[str], pset: PermissionSet,

@@ -542,14 +542,14 @@ def test_sizing_pairs(memory: int, cpu: float, expected: tuple[float, str]) -> N
 # Read and (for a live child) update action of every child type; None = setup-only by design (see the sets).
 OPERATIONS: dict[str, tuple[str, str | None]] = {
     "azure-native:storage:StorageAccount": ("Microsoft.Storage/storageAccounts/read", None),
-    "azure-native:storage:BlobContainer": ("Microsoft.Storage/storageAccounts/blobServices/containers/read",
-                                           "Microsoft.Storage/storageAccounts/blobServices/containers/write"),
+    # No field a release may change (storage `updates`: versioning, retention_days) is the container's.
+    "azure-native:storage:BlobContainer": ("Microsoft.Storage/storageAccounts/blobServices/containers/read", None),
     "azure-native:storage:BlobServiceProperties": ("Microsoft.Storage/storageAccounts/blobServices/read",
                                                    "Microsoft.Storage/storageAccounts/blobServices/write"),
     "azure-native:storage:ManagementPolicy": ("Microsoft.Storage/storageAccounts/managementPolicies/read",
                                               "Microsoft.Storage/storageAccounts/managementPolicies/write"),
-    "azure-native:storage:Table": ("Microsoft.Storage/storageAccounts/tableServices/tables/read",
-                                   "Microsoft.Storage/storageAccounts/tableServices/tables/write"),
+    # kv `updates: []` on Azure: nothing a release applies, so no write.
+    "azure-native:storage:Table": ("Microsoft.Storage/storageAccounts/tableServices/tables/read", None),
     "azure-native:servicebus:Namespace": ("Microsoft.ServiceBus/namespaces/read", None),
     "azure-native:servicebus:Queue": ("Microsoft.ServiceBus/namespaces/queues/read",
                                       "Microsoft.ServiceBus/namespaces/queues/write"),
@@ -581,6 +581,8 @@ def test_heartbeat_reads_and_management_updates_every_child() -> None:
             assert read in heartbeat, (kind, child.type)
             if write is not None:
                 assert write in management, (kind, child.type)
+            else:
+                assert read.removesuffix("/read") + "/write" not in management, (kind, child.type, "setup-only")
             assert not sets[f"{kind}/heartbeat"].data_actions() and not sets[f"{kind}/management"].data_actions()
         if kind in ("function", "container"):
             # The app's PUT links the environment and the runtime identity.
@@ -589,7 +591,9 @@ def test_heartbeat_reads_and_management_updates_every_child() -> None:
     for child in children(result, "foundation"):
         if child.type in FOUNDATION_READS:
             for kind in ("function", "container"):
-                assert FOUNDATION_READS[child.type] in sets[f"{kind}/heartbeat"].actions()
+                # The Foundation is never refreshed by a heartbeat: its reads are the admin's read-back only.
+                assert FOUNDATION_READS[child.type] not in sets[f"{kind}/management"].actions()
+                assert FOUNDATION_READS[child.type] in sets[f"{kind}/provision"].actions()
                 assert "Microsoft.OperationalInsights/workspaces/sharedKeys/action" not in sets[
                     f"{kind}/management"].actions()
 

@@ -222,9 +222,13 @@ def test_every_custom_role_is_rendered_unique_and_fits() -> None:
     rendered_roles = {r["id"]: r for layer in ("management",) for r in render_layer(result.plan, layer)["roles"]}
     for profile in result.plan.runtime:
         rendered_roles.update({r["id"]: r for r in render_layer(result.plan, "runtime", profile)["roles"]})
+    impersonation = render_layer(result.plan, "management")["impersonation"]["custom_role"]
+    rendered_roles[impersonation["id"]] = impersonation
     created = [n.inputs["roleId"] for n in nodes(result, ROLE)]
     assert len(created) == len(set(created))
     assert set(created) == {rid for rid, r in rendered_roles.items() if r["permissions"]}
+    (imp,) = [n for n in nodes(result, ROLE) if n.inputs["roleId"] == impersonation["id"]]
+    assert imp.inputs["permissions"] == ["iam.serviceAccounts.getAccessToken"]
     for role in nodes(result, ROLE):
         assert 3 <= len(role.inputs["roleId"]) <= 64 and role.inputs["stage"] == "GA"
         assert len(role.inputs["title"]) <= 100 and len(role.inputs["description"]) <= 256

@@ -249,7 +249,8 @@ def test_grant_shape_and_placeholders(type_, set_name):
     s = SETS[type_]["sets"][set_name]
     assert s["description"].strip() and "\n" not in s["description"].strip()
     for g in s.get("grants", []):
-        assert set(g) <= {"description", "scope", "actions", "resources", "condition", "setup_only"}, g
+        assert set(g) <= {"description", "scope", "actions", "resources", "condition", "setup_only", "when",
+                          "exposes"}, g
         if "setup_only" in g:
             assert g["setup_only"] is True and set_name == "provision", "setup_only is for provision grants"
         assert g["scope"] in {"resource", "stack", "account"}

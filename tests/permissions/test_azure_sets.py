@@ -39,7 +39,8 @@ PLACEHOLDERS = {
 }
 # Placeholders that name one resource (a `scope: resource` grant must use one of them).
 RESOURCE_KEYS = {"name", "container", "queue", "table", "runtime_identity", "management_identity"}
-GRANT_KEYS = {"description", "scope", "actions", "data_actions", "resources", "condition"}
+GRANT_KEYS = {"description", "scope", "actions", "data_actions", "resources", "condition", "when", "exposes",
+              "setup_only"}
 SAMPLE = {
     "prefix": "acme-app", "stack": "my-app", "id": "data", "name": "acmeappdata",
     "subscription": "00000000-0000-0000-0000-000000000000", "resource_group": "acme-app-rg",
@@ -408,11 +409,13 @@ def test_account_scope_is_not_used():
 def test_compute_sets_cover_what_the_components_create():
     """What alien_pulumi/components/azure creates for compute (see the files' headers): a Container App per
     function and container, a Container Apps job per function (always, so its grants bind to a resource),
-    and the Foundation's environment, workspace and diagnostic setting. Heartbeat reads all of them,
+    and the Foundation's environment, workspace and diagnostic setting. Heartbeat reads the app and job,
     management updates the app (and job) only, provision creates and deletes them; the workspace's shared
     key appears only as the admin's linked-access check of the diagnostic setting."""
-    reads = {
-        "Microsoft.App/containerApps/read",
+    reads = {"Microsoft.App/containerApps/read"}
+    # The environment, workspace and diagnostic setting are the Foundation's: never refreshed by a heartbeat
+    # (health refreshes the stack's resource components only), so their reads are the admin's read-back.
+    foundation_reads = {
         "Microsoft.App/managedEnvironments/read",
         "Microsoft.OperationalInsights/workspaces/read",
         "Microsoft.Insights/diagnosticSettings/read",
@@ -428,6 +431,8 @@ def test_compute_sets_cover_what_the_components_create():
     for kind in sorted(COMPUTE_TYPES):
         doc = FILES[kind]
         assert reads <= _actions(_expand(doc, "heartbeat")), kind
+        assert not foundation_reads & _actions(_expand(doc, "management")), kind
+        assert foundation_reads <= _actions(_expand(doc, "provision")), kind
         assert creates <= _actions(_expand(doc, "provision")), kind
         management = _actions(_expand(doc, "management"))
         logs = ("microsoft.insights/", "microsoft.operationalinsights/")

@@ -168,7 +168,8 @@ def test_file_shape(kind):
         for inc in entry.get("includes", []):
             assert inc in doc["sets"], f"{kind}/{set_name} includes unknown {inc}"
         for grant in entry.get("grants") or []:
-            assert set(grant) <= {"description", "scope", "actions", "resources", "condition", "setup_only"}, grant
+            assert set(grant) <= {"description", "scope", "actions", "resources", "condition", "setup_only", "when",
+                                  "exposes"}, grant
             assert grant["description"].strip()
             assert grant["scope"] in SCOPES
             assert grant["actions"], grant
@@ -403,3 +404,14 @@ def test_heartbeat_and_management_read_no_iam_policy(kind):
     for set_name in ("heartbeat", "management"):
         found = {a for a in _actions(_expand(FILES[kind], set_name)) if a.endswith(("getIamPolicy", "setIamPolicy"))}
         assert not found, (kind, set_name, found)
+
+
+def test_impersonation_role_is_get_access_token_only(known_permissions, catalog):
+    """The vendor's impersonation: a custom role with exactly getAccessToken, a real permission, and less than the
+    predefined token creator role (which also signs blobs and JWTs and mints OIDC tokens)."""
+    from alien_pulumi.permissions.render.gcp import IMPERSONATION_PERMISSIONS
+
+    assert IMPERSONATION_PERMISSIONS == ("iam.serviceAccounts.getAccessToken",)
+    assert set(IMPERSONATION_PERMISSIONS) <= known_permissions
+    creator = set(catalog["roles/iam.serviceAccountTokenCreator"]["permissions"])
+    assert set(IMPERSONATION_PERMISSIONS) < creator and "iam.serviceAccounts.signBlob" in creator

@@ -68,7 +68,11 @@ def test_gcp_shape() -> None:
     roles = {r["name"]: set(r["permissions"]) for r in out["roles"]}
     assert all(b["role"] in roles for b in out["bindings"])
     assert out["impersonation"]["member"] == "serviceAccount:release@vendor.iam.gserviceaccount.com"
-    assert out["impersonation"]["role"] == "roles/iam.serviceAccountTokenCreator"
+    # impersonation: a custom role with getAccessToken only, bound on the management account (issue 12)
+    imp = out["impersonation"]
+    assert imp["custom_role"]["permissions"] == ["iam.serviceAccounts.getAccessToken"]
+    assert imp["role"] == imp["custom_role"]["name"] and imp["role"].startswith("projects/acme-prod-1/roles/")
+    assert imp["scope"] == "projects/acme-prod-1/serviceAccounts/my-app-mgmt@acme-prod-1.iam.gserviceaccount.com"
     bucket = [b for b in out["bindings"] if b["scope"] == "//storage.googleapis.com/projects/_/buckets/my-app-data"]
     assert bucket and all("storage.objects.get" not in roles[b["role"]] for b in bucket)
 

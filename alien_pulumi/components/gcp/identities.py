@@ -59,14 +59,26 @@ class Identities(AlienComponent):
 
         self.roles = self._roles()
 
-        # The vendor's principal may mint tokens for the management account, nothing else (DESIGN.md §3).
+        # The vendor's principal may get access tokens of the management account, nothing else (DESIGN.md §3):
+        # a custom role with iam.serviceAccounts.getAccessToken only, bound on that account.
         impersonation = self.layers[MANAGEMENT]["impersonation"]
+        role = impersonation["custom_role"]
+        self.impersonation_role = gcp.projects.IAMCustomRole(
+            self.child_name("impersonation-role"),
+            project=ctx.project,
+            role_id=role["id"],
+            title=role["title"],
+            description=role["description"],
+            permissions=role["permissions"],
+            stage="GA",
+            opts=self.child_opts(),
+        )
         self.impersonation = gcp.serviceaccount.IAMMember(
             self.child_name("impersonation"),
             service_account_id=impersonation["scope"],
             role=impersonation["role"],
             member=impersonation["member"],
-            opts=self.child_opts(depends_on=[self.management]),
+            opts=self.child_opts(depends_on=[self.management, self.impersonation_role]),
         )
         self.register_outputs({
             "management": self.management_email,

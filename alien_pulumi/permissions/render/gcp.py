@@ -8,7 +8,10 @@ from typing import Any
 from alien_pulumi.permissions.plan import Layer, PermissionPlan
 from alien_pulumi.permissions.render.roles import distinct_roles, grant_roles
 
-TOKEN_CREATOR = "roles/iam.serviceAccountTokenCreator"
+# A release needs an access token of the management account, nothing else: not roles/iam.serviceAccountTokenCreator,
+# which also signs blobs and JWTs, mints OIDC identity tokens and allows delegation chains.
+IMPERSONATION_PERMISSIONS = ("iam.serviceAccounts.getAccessToken",)
+IMPERSONATION_KEY = "impersonation"
 
 
 def role_id(prefix: str, key: str) -> str:
@@ -51,8 +54,16 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
         "roles": roles,
     }
     if layer.name == "management":
+        rid = role_id(ctx.prefix, IMPERSONATION_KEY)
         out["impersonation"] = {
-            "role": TOKEN_CREATOR,
+            "role": f"projects/{ctx.project}/roles/{rid}",
+            "custom_role": {
+                "id": rid,
+                "name": f"projects/{ctx.project}/roles/{rid}",
+                "title": f"alien {ctx.prefix} impersonation",
+                "description": "The vendor's release service obtains access tokens of the management account.",
+                "permissions": list(IMPERSONATION_PERMISSIONS),
+            },
             "member": f"serviceAccount:{ctx.principal}",
             "scope": f"projects/{ctx.project}/serviceAccounts/{layer.identity}",
             "condition": None,

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from alien_pulumi.model.types import Lifecycle, Platform
-from alien_pulumi.permissions.plan import Layer, PermissionPlan
+from alien_pulumi.model.types import COMPUTE_TYPES, Lifecycle, Platform
+from alien_pulumi.permissions.plan import Layer, PermissionPlan, profile_of
 from alien_pulumi.permissions.render import render_layer
 
 _IDENTITY_KIND = {
@@ -19,7 +19,8 @@ _TRUST = {
     Platform.AWS: "The role trusts only the vendor's principal `{principal}`, and only with the external id "
                   "`{external}` (`sts:ExternalId`); sessions last at most one hour.",
     Platform.GCP: "Only the vendor's service account `{principal}` may impersonate it "
-                  "(`roles/iam.serviceAccountTokenCreator` on this service account, nothing else).",
+                  "(a custom role holding only `iam.serviceAccounts.getAccessToken`, bound on this service account "
+                  "alone: no signBlob, signJwt, OIDC identity tokens or delegation).",
     Platform.AZURE: "A federated identity credential trusts tokens from the vendor's OIDC issuer `{issuer}` "
                     "for the subject `{principal}` only; no secret or certificate exists.",
 }
@@ -48,6 +49,77 @@ def _layer_section(plan: PermissionPlan, layer: Layer, title: str, profile: str 
     return lines
 
 
+def _justified_section(layer: Layer) -> list[str]:
+    """Every action of the layer outside its cloud's read-only metadata classification, with the set file's
+    reason (the set tests fail on any such action without one)."""
+    reasons: dict[tuple[str, str], str] = {}
+    for use in layer.uses:
+        held = use.set.actions() | use.set.data_actions()
+        for action, why in use.set.justifications.items():
+            if action in held:
+                reasons.setdefault((action, use.set.type), why)
+    lines = ["### Beyond read-only metadata", "",
+             "Every other action of this layer is a read the cloud's own metadata-only classification lists (AWS: "
+             "SecurityAudit / ViewOnlyAccess; GCP: viewer and metadata-viewer roles without their content "
+             "permissions; Azure: control-plane `*/read`). These are not, and why each is here:", ""]
+    lines += [f"- `{action}` ({kind}): {why}" for (action, kind), why in sorted(reasons.items())] or ["- none"]
+    return [*lines, ""]
+
+
+def _account_wide_section(layer: Layer) -> list[str]:
+    """Grants the cloud offers only account- or project-wide, with what they let the holder see beyond the stack."""
+    wide = [g for g in layer.grants if g.scope == "account"]
+    lines = ["### Account-wide", "",
+             "These actions have no resource-level permission in the cloud, so they reach beyond this stack:", ""]
+    seen: set[tuple[str, ...]] = set()
+    for grant in wide:
+        key = (grant.set_id, *grant.actions)
+        if key in seen:
+            continue
+        seen.add(key)
+        actions = ", ".join(f"`{a}`" for a in grant.actions)
+        lines.append(f"- {actions} (*{grant.set_id}*): {grant.description} **Exposes:** "
+                     f"{grant.exposes or 'see the grant description'}")
+    if not wide:
+        lines.append("- none")
+    return [*lines, ""]
+
+
+def _reach_section(plan: PermissionPlan) -> list[str]:
+    """The vendor's code runs in live compute with that compute's runtime profile: its effective reach is the
+    union of those profiles (DESIGN.md §2)."""
+    live = [r for r in plan.spec.resources if r.kind in COMPUTE_TYPES and r.lifecycle is Lifecycle.LIVE]
+    lines = ["### What the vendor can reach through code it deploys", "",
+             "A release puts the vendor's code in each live compute resource, where it runs with that resource's "
+             "runtime profile. Everything those profiles may do, the vendor's code may do:", ""]
+    if not live:
+        return [*lines, "- nothing: the stack has no live compute, so no vendor code runs in your account.", ""]
+    lines += ["| live compute | runs as profile | identity |", "|---|---|---|"]
+    profiles = sorted({profile_of(r) for r in live})
+    for res in live:
+        lines.append(f"| `{res.id}` | `{profile_of(res)}` | `{plan.runtime[profile_of(res)].identity}` |")
+    lines += ["", "The union of those profiles:", ""]
+    for profile in profiles:
+        for grant in plan.runtime[profile].grants:
+            actions = ", ".join(f"`{a}`" for a in (*grant.actions, *grant.data_actions))
+            on = ", ".join(f"`{r}`" for r in grant.resources)
+            lines.append(f"- profile `{profile}`, *{grant.set_id}*: {actions} on {on}")
+    lines += ["", _HAND_OFF[plan.context.platform], ""]
+    return lines
+
+
+_HAND_OFF = {
+    Platform.AWS: "Each live compute is handed only its own runtime role: `iam:PassRole` is bound per compute to "
+                  "that role's ARN and the one service that runs it (`iam:PassedToService`).",
+    Platform.GCP: "Each live compute is handed only its own runtime service account: `iam.serviceAccounts.actAs` is "
+                  "bound on that account alone. GCP cannot tie actAs to the Cloud Run service that uses it, so "
+                  "computes sharing one profile can be given each other's account, which is the same account.",
+    Platform.AZURE: "Each live compute is handed only its own runtime identity: `userAssignedIdentities/assign/action` "
+                    "is assigned on that identity alone. Azure cannot tie the assignment to the app that uses it, so "
+                    "computes sharing one profile share that identity.",
+}
+
+
 def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profile: str | None = None) -> str:
     spec, ctx = plan.spec, plan.context
     wanted = layers or ["provisioning", "management", "runtime"]
@@ -69,6 +141,9 @@ def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profi
         lines += ["The vendor never holds these permissions; they are what your admin's setup run needs.", ""]
     if "management" in wanted:
         lines += _layer_section(plan, plan.management, "2. Management — the vendor's release service")
+        lines += _justified_section(plan.management)
+        lines += _account_wide_section(plan.management)
+        lines += _reach_section(plan)
         lines += ["### Trust relationship", "",
                   _TRUST[ctx.platform].format(principal=ctx.principal, external=ctx.external,
                                               issuer=ctx.vendor_oidc_issuer), ""]
@@ -79,16 +154,18 @@ def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profi
     lines += [
         "## What the vendor can never do",
         "",
-        "- Read or write your data: no object, message, item or secret-value permission is in the management "
-        "layer, for frozen and live resources alike, and a stack cannot add one (`data-*` sets in "
-        "`management.extend` are rejected).",
+        "- Read or write your data *as the management identity*: no object, message, item or secret-value "
+        "permission is in the management layer, for frozen and live resources alike, and a stack cannot add one "
+        "(`data-*` sets in `management.extend` are rejected). Code the vendor deploys to live compute reaches "
+        "what that compute's runtime profile allows: see \"What the vendor can reach through code it deploys\".",
         "- Change a frozen resource: it holds only read permissions on it, and its management program ignores "
         "every change to it.",
         "- Create or delete resources, unless the stack lists a `provision` set in `management.extend` "
         "(shown in the table above when it does).",
         "- Change its own permissions: the management identity and its policies are created by your setup and "
         "are not in its own permissions; a release that needs more needs your admin to run setup again.",
-        "- Act as anything but the stack's runtime identities when it updates live compute.",
+        "- Hand a live compute any identity but its own runtime identity; giving a compute another profile is a "
+        "setup change.",
         "",
     ]
     return "\n".join(lines)
