@@ -29,6 +29,8 @@ from tests.permissions.sets_data import (
     sets_dir,
 )
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
+
 SETS_DIR = sets_dir("aws")
 CONTROL_SETS = ("heartbeat", "management", "provision")
 PLACEHOLDERS = {
@@ -433,7 +435,7 @@ def test_setup_only_grants_never_reach_management():
     from alien_pulumi.permissions.plan import derive_plan
 
     spec = (Stack("acme-myapp").platforms("aws")
-            .add(Storage("data"), "live").add(Function("api", image="i:1"), "live")
+            .add(Storage("data"), "live").add(Function("api", image=f"{ECR}/i:1"), "live")
             .permissions(management={"extend": {"*": ["storage/provision"]}}).build())
     plan = derive_plan(spec, DeploymentContext.create("aws", "acme-myapp"))
     setup_only = {a for t in SETS.values() for s in t["sets"].values() for g in s.get("grants") or []
