@@ -23,10 +23,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import Enum
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from alien_pulumi.model.naming import NameRule
 from alien_pulumi.model.types import Platform, ResourceType
+
+if TYPE_CHECKING:  # spec and context import this module (the spec holds a RegistrySpec)
+    from alien_pulumi.model.context import DeploymentContext
+    from alien_pulumi.model.spec import StackSpec
 
 DOCKER_HUB = "docker.io"
 _HOST_PART = re.compile(r"^[a-zA-Z0-9.-]+(:[0-9]+)?$")
@@ -189,3 +195,78 @@ def pull(platform: Platform, kind: ResourceType, image: str, registry: RegistryS
 def registry_of(stack_images: RegistrySpec | None, own: RegistrySpec | None) -> RegistrySpec | None:
     """A resource's own registry wins over the stack's."""
     return own if own is not None else stack_images
+
+
+# The mirrors a deployment creates are named after its prefix, so the registry sets bind `{prefix}-*`.
+# ECR repository prefixes: 2-30 of [a-z0-9._-] (aliases are at most 4 characters, so a 24-character deployment
+# prefix still fits whole); Artifact Registry repository ids: 1-63 of [a-z0-9-].
+_MIRROR_RULE = {Platform.AWS: NameRule(30, "a-z0-9._-", 2, "ECR repository prefix"),
+                Platform.GCP: NameRule(63, "a-z0-9-", 1, "Artifact Registry repository")}
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """A cache rule (AWS) or remote repository (GCP) of one deployment: its name and the upstream host."""
+
+    name: str
+    upstream: str
+
+
+def mirror_name(platform: Platform, prefix: str, pull_: Pull) -> str:
+    return _MIRROR_RULE[platform].fit(f"{prefix}-{pull_.mirror}")
+
+
+def compute_pulls(spec: StackSpec, platform: Platform) -> dict[str, Pull]:
+    """How ``platform`` pulls every compute resource's image, by resource id (the spec is valid)."""
+    from alien_pulumi.model.resources import ComputeSpec  # resources import this module
+
+    out: dict[str, Pull] = {}
+    for res in spec.resources:
+        if isinstance(res, ComputeSpec):
+            out[res.id] = pull(platform, res.kind, res.image, registry_of(spec.images, res.images))
+    return out
+
+
+def mirrors(spec: StackSpec, platform: Platform, prefix: str) -> list[Mirror]:
+    """The mirrors a deployment of ``spec`` needs, sorted by name (both programs build the same list)."""
+    found = {mirror_name(platform, prefix, p): p.source.host
+             for p in compute_pulls(spec, platform).values() if p.route is not Route.DIRECT}
+    return [Mirror(name, found[name]) for name in sorted(found)]
+
+
+def customer_image(pull_: Pull, ctx: DeploymentContext) -> str:
+    """The reference the customer's compute runs: the vendor's own when direct, else the mirror's copy."""
+    src = pull_.source
+    if pull_.route is Route.CACHE:
+        domain = "amazonaws.com.cn" if ctx.partition == "aws-cn" else "amazonaws.com"
+        return f"{ctx.account_id}.dkr.ecr.{ctx.region}.{domain}/{mirror_name(pull_.platform, ctx.prefix, pull_)}" \
+               f"/{src.path}{src.suffix}"
+    if pull_.route is Route.REMOTE:
+        return f"{ctx.gcp_region}-docker.pkg.dev/{ctx.project}/{mirror_name(pull_.platform, ctx.prefix, pull_)}" \
+               f"/{src.path}{src.suffix}"
+    return str(src)
+
+
+def ecr_repository_arn(pull_: Pull, ctx: DeploymentContext) -> str:
+    """The ECR repository an AWS compute pulls from: the cache's copy in the customer's account, or the vendor's."""
+    src = pull_.source
+    if pull_.route is Route.CACHE:
+        return (f"arn:{ctx.partition}:ecr:{ctx.region}:{ctx.account_id}:repository/"
+                f"{mirror_name(Platform.AWS, ctx.prefix, pull_)}/{src.path}")
+    match = ECR_HOST.match(src.host)
+    assert match is not None, f"{src} is not an ECR image"
+    return f"arn:{ctx.partition}:ecr:{match['region']}:{match['account']}:repository/{src.path}"
+
+
+def runtime_mirror(spec: StackSpec, resource_id: str, platform: Platform) -> bool:
+    """Whether the compute's runtime identity itself pulls through a mirror (AWS cache rules: ECS pulls as the
+    task execution role; Cloud Run's service agent needs no grant of the stack)."""
+    return compute_pulls(spec, platform)[resource_id].route is Route.CACHE
+
+
+def image_values(spec: StackSpec, resource_id: str, ctx: DeploymentContext) -> dict[str, str]:
+    """Permission template values of a compute's image: ``{image_repository}``, the ECR repository an AWS compute
+    pulls (empty elsewhere: the other clouds pull with a service agent, not the runtime identity)."""
+    if ctx.platform is not Platform.AWS:
+        return {}
+    return {"image_repository": ecr_repository_arn(compute_pulls(spec, Platform.AWS)[resource_id], ctx)}
