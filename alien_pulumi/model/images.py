@@ -69,6 +69,11 @@ class ImageRef:
         return (f":{self.tag}" if self.tag else "") + (f"@{self.digest}" if self.digest else "")
 
     @property
+    def pinned_suffix(self) -> str:
+        """What compute pulls: the digest alone once pinned (Lambda and Cloud Run refuse ``:tag@digest``)."""
+        return f"@{self.digest}" if self.digest else self.suffix
+
+    @property
     def reference(self) -> str:
         """What the registry API names the manifest by: the digest when pinned, else the tag."""
         return self.digest or self.tag or "latest"
@@ -240,11 +245,11 @@ def customer_image(pull_: Pull, ctx: DeploymentContext) -> str:
     if pull_.route is Route.CACHE:
         domain = "amazonaws.com.cn" if ctx.partition == "aws-cn" else "amazonaws.com"
         return f"{ctx.account_id}.dkr.ecr.{ctx.region}.{domain}/{mirror_name(pull_.platform, ctx.prefix, pull_)}" \
-               f"/{src.path}{src.suffix}"
+               f"/{src.path}{src.pinned_suffix}"
     if pull_.route is Route.REMOTE:
         return f"{ctx.gcp_region}-docker.pkg.dev/{ctx.project}/{mirror_name(pull_.platform, ctx.prefix, pull_)}" \
-               f"/{src.path}{src.suffix}"
-    return str(src)
+               f"/{src.path}{src.pinned_suffix}"
+    return f"{src.host}/{src.path}{src.pinned_suffix}"
 
 
 def ecr_repository_arn(pull_: Pull, ctx: DeploymentContext) -> str:

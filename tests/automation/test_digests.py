@@ -82,3 +82,65 @@ def test_private_registry_with_the_vendors_docker_login(private: LocalRegistry, 
         Resolver(credentials=wrong).digest(ref)
     config = docker_config(tmp_path / "docker", private.host, "vendor-ci", "s3cret-token")
     assert Resolver(credentials=docker_credentials(config)).digest(ref) == digest
+
+
+STACK = '''import alien_pulumi as alien
+
+stack = (alien.Stack("pinned", images=alien.Registry("{host}/acme")).platforms("azure")
+         .add(alien.Container("web", image="web:{tag}"), "live").build())
+'''
+
+
+def released(tmp_path: Path, host: str, tag: str) -> tuple[int, str, str]:
+    """Set up an Azure deployment (simulated engine), register it and release the stack with ``tag``."""
+    from alien_pulumi.cli.deploy import app as deploy_app
+    from tests.cli.helpers import run, runner
+
+    setup = tmp_path / "setup.py"
+    setup.write_text(STACK.format(host=host, tag="1.0.0"))
+    if not (tmp_path / "records" / "cust.json").exists():
+        up = runner.invoke(deploy_app, ["up", str(setup), "-p", "azure", "--prefix", "cust", "--yes", "--engine",
+                                        "simulated:1", "--state-dir", str(tmp_path)], catch_exceptions=False)
+        assert up.exit_code == 0, up.output
+        added = run("deployments", "add", str(tmp_path / "records" / "cust.json"), "--state-dir", str(tmp_path))
+        assert added.exit_code == 0, added.output
+    release = tmp_path / f"release-{tag}.py"
+    release.write_text(STACK.format(host=host, tag=tag))
+    result = run("release", str(release), "-d", "cust", "--release-id", f"r-{tag}", "--engine", "simulated:1",
+                 "--state-dir", str(tmp_path))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_release_deploys_and_records_the_digest(anonymous: LocalRegistry, tmp_path: Path) -> None:
+    from alien_pulumi.fleet.registry import Registry
+
+    digest = anonymous.push("acme/web", "2.0.0", b"web-two")
+    code, _, stderr = released(tmp_path, anonymous.host, "2.0.0")
+    assert code == 0, stderr
+    assert f"web.image: web:2.0.0 -> {digest}" in stderr
+    record = Registry(tmp_path).get_deployment("cust").record
+    assert record is not None and record.release == "r-2.0.0"
+    assert record.spec.resource("web").image == f"web:2.0.0@{digest}"  # type: ignore[attr-defined]
+
+
+def test_release_of_a_missing_tag_deploys_nothing(anonymous: LocalRegistry, tmp_path: Path) -> None:
+    from alien_pulumi.fleet.registry import Registry
+
+    anonymous.push("acme/web", "1.0.0", b"web-one")
+    code, _, stderr = released(tmp_path, anonymous.host, "7.7.7")
+    assert code == 2 and "acme/web:7.7.7: no such tag" in stderr
+    registry = Registry(tmp_path)
+    assert not registry.has_release("r-7.7.7") and registry.runs(deployment="cust") == []
+    assert registry.get_deployment("cust").record.release != "r-7.7.7"  # type: ignore[union-attr]
+
+
+def test_release_against_an_unreachable_registry_does_not_start(anonymous: LocalRegistry, tmp_path: Path) -> None:
+    from alien_pulumi.fleet.registry import Registry
+
+    anonymous.push("acme/web", "1.0.0", b"web-one")
+    released(tmp_path, anonymous.host, "1.0.0")  # the deployment exists, set up from the reachable registry
+    gone = f"127.0.0.1:{free_port()}"
+    (tmp_path / "records").mkdir(exist_ok=True)
+    code, _, stderr = released(tmp_path, gone, "1.0.1")
+    assert code == 2 and f"registry {gone} is unreachable" in stderr
+    assert not Registry(tmp_path).has_release("r-1.0.1")
