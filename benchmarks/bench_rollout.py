@@ -51,7 +51,8 @@ class Figure:
 
 
 def inputs(n: int, state: str, latency_ms: float) -> dict[str, RunInput]:
-    spec = alien.Stack("bench").platforms("aws").add(alien.Function("f", image="i"), "live").build()
+    image = "111122223333.dkr.ecr.us-east-1.amazonaws.com/i"  # AWS runs ECR images only
+    spec = alien.Stack("bench").platforms("aws").add(alien.Function("f", image=image), "live").build()
     return {f"c{i:05d}": RunInput(run_id="planned", kind=RunKind.RELEASE, deployment=f"c{i:05d}", release="v1",
                                   spec=spec,
                                   context=alien.DeploymentContext.example_context("aws", "bench", prefix=f"c{i}"),

@@ -7,13 +7,18 @@ sync functions without the admin, so the stack opts the management identity into
 
 import alien_pulumi as alien
 
+# Images: the vendor publishes to ghcr.io (Cloud Run mirrors it through a remote repository, Container Apps
+# pulls it directly) and replicates to its own ECR for AWS (Lambda runs only ECR images; ECS pulls them
+# cross-account). `alien-pulumi registry-access` prints what the vendor allows on both for each deployment.
+IMAGES = alien.Registry("ghcr.io/acme", aws="111122223333.dkr.ecr.us-east-1.amazonaws.com/acme")
+
 credentials = alien.Vault("credentials")
 staging = alien.Storage("staging", retention_days=14)
 cursor = alien.Kv("cursor")
 
 cdc = alien.Container(
     "cdc",
-    image="ghcr.io/acme/connector-cdc:1.0.7",
+    image="connector-cdc:1.0.7",
     cpu=0.25,
     memory_mb=512,
     port=8080,
@@ -24,7 +29,7 @@ cdc = alien.Container(
 )
 sync = alien.Function(
     "sync",
-    image="ghcr.io/acme/connector-sync:2.3.1",
+    image="connector-sync:2.3.1",
     memory_mb=512,
     timeout_s=600,
     triggers=[alien.on_schedule("*/15 * * * *")],
@@ -33,7 +38,7 @@ sync = alien.Function(
 )
 
 stack = (
-    alien.Stack("data-connector")
+    alien.Stack("data-connector", images=IMAGES)
     .platforms("aws", "gcp")
     .add(credentials, "frozen")
     .add(staging, "frozen")

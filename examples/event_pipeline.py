@@ -6,13 +6,18 @@ monitored only. The two functions get new code every release, so they are live.
 
 import alien_pulumi as alien
 
+# Images: the vendor publishes to ghcr.io (Cloud Run mirrors it through a remote repository, Container Apps
+# pulls it directly) and replicates to its own ECR for AWS (Lambda runs only ECR images; ECS pulls them
+# cross-account). `alien-pulumi registry-access` prints what the vendor allows on both for each deployment.
+IMAGES = alien.Registry("ghcr.io/acme", aws="111122223333.dkr.ecr.us-east-1.amazonaws.com/acme")
+
 events = alien.Queue("events", visibility_timeout_s=120, message_retention_s=604_800)
 archive = alien.Storage("archive", versioning=True, retention_days=365)
 index = alien.Kv("index")
 
 ingest = alien.Function(
     "ingest",
-    image="ghcr.io/acme/pipeline-ingest:3.2.0",
+    image="pipeline-ingest:3.2.0",
     memory_mb=256,
     timeout_s=10,
     public=True,
@@ -22,7 +27,7 @@ ingest = alien.Function(
 )
 worker = alien.Function(
     "worker",
-    image="ghcr.io/acme/pipeline-worker:3.2.0",
+    image="pipeline-worker:3.2.0",
     memory_mb=1024,
     timeout_s=300,
     triggers=[alien.on_queue(events, batch_size=10)],
@@ -31,7 +36,7 @@ worker = alien.Function(
 )
 compactor = alien.Function(
     "compactor",
-    image="ghcr.io/acme/pipeline-compactor:3.2.0",
+    image="pipeline-compactor:3.2.0",
     memory_mb=2048,
     timeout_s=900,
     triggers=[alien.on_schedule("0 3 * * *")],
@@ -40,7 +45,7 @@ compactor = alien.Function(
 )
 
 stack = (
-    alien.Stack("event-pipeline")
+    alien.Stack("event-pipeline", images=IMAGES)
     .platforms("aws", "gcp", "azure")
     .add(events, "frozen")
     .add(archive, "frozen")

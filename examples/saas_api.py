@@ -6,6 +6,11 @@ the customer's documents and the vault with their credentials never change after
 
 import alien_pulumi as alien
 
+# Images: the vendor publishes to ghcr.io (Cloud Run mirrors it through a remote repository, Container Apps
+# pulls it directly) and replicates to its own ECR for AWS (Lambda runs only ECR images; ECS pulls them
+# cross-account). `alien-pulumi registry-access` prints what the vendor allows on both for each deployment.
+IMAGES = alien.Registry("ghcr.io/acme", aws="111122223333.dkr.ecr.us-east-1.amazonaws.com/acme")
+
 net = alien.Network("net", cidr="10.40.0.0/16", zones=2, nat=True)
 documents = alien.Storage("documents", versioning=True)
 secrets = alien.Vault("secrets")
@@ -13,7 +18,7 @@ sessions = alien.Kv("sessions")
 
 api = alien.Container(
     "api",
-    image="ghcr.io/acme/saas-api:5.14.0",
+    image="saas-api:5.14.0",
     cpu=1,
     memory_mb=2048,
     port=8080,
@@ -27,7 +32,7 @@ api = alien.Container(
 )
 worker = alien.Container(
     "worker",
-    image="ghcr.io/acme/saas-worker:5.14.0",
+    image="saas-worker:5.14.0",
     cpu=0.5,
     memory_mb=1024,
     port=9090,
@@ -38,7 +43,7 @@ worker = alien.Container(
 )
 
 stack = (
-    alien.Stack("saas-api")
+    alien.Stack("saas-api", images=IMAGES)
     .platforms("aws", "gcp", "azure")
     .add(net, "frozen")
     .add(documents, "frozen")

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 from alien_pulumi.model.types import COMPUTE_TYPES, DATA_TYPES, SET_NAMES, ResourceType
 
 ids = st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True)
-images = st.from_regex(r"ghcr\.io/[a-z]{2,8}/[a-z]{2,8}:[0-9]\.[0-9]", fullmatch=True)
+images = st.from_regex(r"111122223333\.dkr\.ecr\.us-east-1\.amazonaws\.com/"
+    r"[a-z]{2,8}/[a-z]{2,8}:[0-9]\.[0-9]", fullmatch=True)
 env = st.dictionaries(st.from_regex(r"[A-Z][A-Z0-9_]{0,6}", fullmatch=True), st.text(max_size=8), max_size=3)
 
 FIELDS: dict[ResourceType, dict[str, st.SearchStrategy[Any]]] = {

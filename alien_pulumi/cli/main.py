@@ -8,6 +8,7 @@ from rich.table import Table
 from alien_pulumi.cli.common import JsonFlag, StackArg, handles_errors, load, out, print_json
 from alien_pulumi.cli.permissions_cmd import permissions
 from alien_pulumi.cli.preflight_cmd import diff_command, preflight_command
+from alien_pulumi.cli.registry_access_cmd import registry_access_command
 from alien_pulumi.cli.release_cmd import (
     deployments_app,
     heartbeat_command,
@@ -101,6 +102,7 @@ app.command("release")(handles_errors(release_command))
 app.command("preview")(handles_errors(preview_command))
 app.command("heartbeat")(handles_errors(heartbeat_command))
 app.command("rollout")(handles_errors(rollout_command))
+app.command("registry-access")(handles_errors(registry_access_command))
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from alien_pulumi.automation.digests import Resolver, pin_images
 from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
     EXIT_DECLINED,
@@ -19,6 +20,7 @@ from alien_pulumi.cli.common import (
     PlatformOpt,
     StackArg,
     UsageError,
+    err,
     handles_errors,
     load,
     out,
@@ -32,6 +34,7 @@ from alien_pulumi.fleet import service
 from alien_pulumi.fleet.progress import RolloutProgress, render_result
 from alien_pulumi.fleet.registry import Deployment, Registry, state_dir
 from alien_pulumi.fleet.rollout import RolloutResult
+from alien_pulumi.model.spec import StackSpec
 
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Registry, workspaces and local state.")]
 Backend = Annotated[str | None, typer.Option(help="Pulumi backend URL (default: a local file:// directory).")]
@@ -41,6 +44,8 @@ AllowFrozen = Annotated[bool, typer.Option("--allow-frozen-changes",
                                            help="Let frozen changes pass; they stay pending setup.")]
 DeploymentName = Annotated[str, typer.Option("--deployment", "-d", help="Deployment name in the registry.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
+NoResolve = Annotated[bool, typer.Option("--no-resolve", help="Deploy image tags as written (offline runs): "
+                                                           "no digest is resolved or recorded.")]
 
 deployments_app = typer.Typer(help="The registry of customer deployments.", no_args_is_help=True)
 
@@ -48,6 +53,18 @@ deployments_app = typer.Typer(help="The registry of customer deployments.", no_a
 def _registry(state: Path | None) -> tuple[Registry, Path]:
     root = state_dir(state)
     return Registry(root), root
+
+
+def _pinned(spec: StackSpec, registry: Registry, names: list[str], no_resolve: bool) -> StackSpec:
+    """The release's spec with its live images pinned to digests (before any run starts: a tag that does not
+    resolve stops the release here)."""
+    if no_resolve:
+        return spec
+    platforms = sorted({registry.get_deployment(name).platform for name in names}, key=lambda p: p.value)
+    pinned, changes = pin_images(spec, platforms, Resolver())
+    for change in changes:
+        err.print(f"image {change}")
+    return pinned
 
 
 def _release_id(given: str | None) -> str:
@@ -197,11 +214,12 @@ def _finish(result: RolloutResult, json_out: bool) -> None:
 def release_command(
     stack: StackArg, deployment: DeploymentName, release_id: ReleaseId = None,
     allow_frozen_changes: AllowFrozen = False, state: StateDir = None, backend: Backend = None,
-    engine: Engine = "pulumi", json_out: JsonFlag = False,
+    engine: Engine = "pulumi", json_out: JsonFlag = False, no_resolve: NoResolve = False,
 ) -> None:
-    """Release to one deployment: preflight, management credentials, targeted management run, record."""
+    """Release to one deployment: image digests, preflight, management credentials, targeted management run,
+    record."""
     registry, root = _registry(state)
-    spec = load(stack)
+    spec = _pinned(load(stack), registry, [deployment], no_resolve)
     try:
         result = service.release(registry, spec, [deployment], _release_id(release_id), root, parallel=1,
                                  allow_frozen_changes=allow_frozen_changes, backend=backend, engine=engine)
@@ -214,10 +232,12 @@ def release_command(
 def preview_command(
     stack: StackArg, deployment: DeploymentName, allow_frozen_changes: AllowFrozen = False,
     state: StateDir = None, backend: Backend = None, engine: Engine = "pulumi", json_out: JsonFlag = False,
+    no_resolve: NoResolve = False,
 ) -> None:
     """The release as a preview, as the management identity (for pull requests where credentials exist)."""
     registry, root = _registry(state)
-    report, result = service.preview(load(stack), registry.get_deployment(deployment), root,
+    spec = _pinned(load(stack), registry, [deployment], no_resolve)
+    report, result = service.preview(spec, registry.get_deployment(deployment), root,
                                      allow_frozen_changes=allow_frozen_changes, backend=backend, engine=engine)
     if json_out:
         print_json({"preflight": report.to_json(), "preview": json.loads(result.model_dump_json())})
@@ -273,7 +293,7 @@ def rollout_command(
     halt_after_failures: Annotated[int | None, typer.Option(min=1, help="Halt when this many failed.")] = None,
     resume: Annotated[str | None, typer.Option(help="Resume this unfinished rollout id.")] = None,
     release_id: ReleaseId = None, allow_frozen_changes: AllowFrozen = False, state: StateDir = None,
-    backend: Backend = None, engine: Engine = "pulumi", json_out: JsonFlag = False,
+    backend: Backend = None, engine: Engine = "pulumi", json_out: JsonFlag = False, no_resolve: NoResolve = False,
 ) -> None:
     """Release to many deployments in waves, N at once, halting after K failures; resumable."""
     if (deployments_file is None) == (not all_deployments):
@@ -285,6 +305,7 @@ def rollout_command(
                  if ln.strip() and not ln.startswith("#")]
     else:
         names = [d.name for d in registry.list_deployments() if d.platform in spec.platforms]
+    spec = _pinned(spec, registry, names, no_resolve)
     release = release_id or (registry.get_rollout(resume).release_id if resume else _release_id(None))
     progress = RolloutProgress(out) if not json_out else None
     try:

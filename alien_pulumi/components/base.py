@@ -11,6 +11,7 @@ from typing import Any, ClassVar
 import pulumi
 
 from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.images import Route, compute_pulls, customer_image
 from alien_pulumi.model.naming import resource_names
 from alien_pulumi.model.resources import ResourceSpec
 from alien_pulumi.model.spec import StackSpec
@@ -53,6 +54,7 @@ class Env:
     plan: PermissionPlan
     foundation: Any = None
     identities: Any = None
+    registry: Any = None  # the cloud's Registry component when the stack's images need mirrors
     built: dict[str, ResourceComponent] = field(default_factory=dict)
 
     def network(self) -> ResourceComponent | None:
@@ -103,6 +105,15 @@ class ResourceComponent(AlienComponent):
         self.names = resource_names(env.ctx.platform, res.kind, env.ctx.prefix, res.id)
         # Environment variables a linked compute resource receives, e.g. {"ALIEN_DATA_BUCKET": name}.
         self.link_env: dict[str, pulumi.Input[str]] = {}
+
+    def image_uri(self) -> str:
+        """The image this compute runs: the vendor's reference, or the customer's mirror of it (DESIGN.md §4b)."""
+        return customer_image(compute_pulls(self.env.spec, self.cloud)[self.res.id], self.env.ctx)
+
+    def image_ready(self) -> list[pulumi.Resource]:
+        """What must exist before the compute pulls its image: the mirror it pulls through, if any."""
+        mirrored = compute_pulls(self.env.spec, self.cloud)[self.res.id].route is not Route.DIRECT
+        return [self.env.registry] if mirrored and self.env.registry is not None else []
 
     def env_key(self, suffix: str) -> str:
         return f"ALIEN_{self.res.id.upper().replace('-', '_')}_{suffix}"

@@ -31,6 +31,25 @@ class Resource:
         return {"id": self.id, "type": self.kind.value, "lifecycle": _plain(lifecycle), **_plain(self.fields)}
 
 
+class Registry:
+    """Where images come from: ``Registry("ghcr.io/acme", aws="<account>.dkr.ecr.<region>.amazonaws.com/acme")``.
+
+    ``url`` is the default location; ``aws``, ``gcp`` and ``azure`` name the location that platform pulls
+    from instead (AWS Lambda runs only ECR images, so a stack for aws with functions declares ``aws``). Give
+    it to the stack (``Stack(..., images=...)``) and, to override, to a compute resource (``images=...``)."""
+
+    def __init__(self, url: str | None = None, /, *, aws: str | None = None, gcp: str | None = None,
+                 azure: str | None = None) -> None:
+        self.locations = {"url": url, "aws": aws, "gcp": gcp, "azure": azure}
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.locations.items() if v is not None)
+        return f"Registry({args})"
+
+    def to_data(self) -> dict[str, str]:
+        return {k: v for k, v in self.locations.items() if v is not None}
+
+
 class Storage(Resource):
     """Object storage. Fields: versioning (bool), retention_days (1..3650)."""
 
@@ -38,14 +57,15 @@ class Storage(Resource):
 
 
 class Function(Resource):
-    """Serverless function from a container image. Fields: image, memory_mb, timeout_s, environment, links,
+    """Serverless function from a container image. Fields: image (relative to the registry or full), images
+    (a ``Registry`` overriding the stack's), memory_mb, timeout_s, environment, links,
     permissions (profile name), public, triggers (``on_queue(...)`` / ``on_schedule(...)``)."""
 
     kind = ResourceType.FUNCTION
 
 
 class Container(Resource):
-    """Long-running container service. Fields: image, cpu, memory_mb, port, min_replicas, max_replicas,
+    """Long-running container service. Fields: image, images, cpu, memory_mb, port, min_replicas, max_replicas,
     environment, links, permissions (profile name), public, health_check_path."""
 
     kind = ResourceType.CONTAINER
@@ -91,6 +111,8 @@ def _plain(value: Any) -> Any:
         return value.id
     if isinstance(value, Lifecycle):
         return value.value
+    if isinstance(value, Registry):
+        return value.to_data()
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -101,8 +123,9 @@ def _plain(value: Any) -> Any:
 class Stack:
     """Fluent builder: ``Stack("app").platforms("aws").add(res, "frozen")....build()``."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, images: Registry | None = None) -> None:
         self.name = name
+        self._images = images
         self._platforms: list[Any] = []
         self._entries: list[dict[str, Any]] = []
         self._permissions: dict[str, Any] = {}
@@ -132,6 +155,7 @@ class Stack:
             "platforms": list(self._platforms),
             "resources": list(self._entries),
             "permissions": dict(self._permissions),
+            **({"images": self._images.to_data()} if self._images is not None else {}),
         }
 
     def build(self) -> StackSpec:

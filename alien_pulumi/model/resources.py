@@ -12,6 +12,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from alien_pulumi.model.images import ImageError, RegistrySpec, has_host, parse_image
 from alien_pulumi.model.types import FrozenStrMap, Lifecycle, ResourceType
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -68,8 +69,10 @@ def _check_env(value: dict[str, str]) -> dict[str, str]:
     return value
 
 
-class _Compute(ResourceSpec):
-    image: str = Field(min_length=1, max_length=512, description="Container image reference.")
+class ComputeSpec(ResourceSpec):
+    image: str = Field(min_length=1, max_length=512,
+                       description="Image: relative to the registry (api:1.4.2) or a full reference.")
+    images: RegistrySpec | None = Field(None, description="This resource's registry (default: the stack's).")
     memory_mb: int
     environment: FrozenStrMap = Field(default_factory=dict)
     links: tuple[str, ...] = Field((), description="Ids of data resources this compute uses (adds data grants).")
@@ -82,6 +85,15 @@ class _Compute(ResourceSpec):
 
     def references(self) -> list[tuple[str, str]]:
         return [("links", link) for link in self.links]
+
+    @field_validator("image")
+    @classmethod
+    def _image(cls, value: str) -> str:
+        try:
+            parse_image(value if has_host(value) else f"registry.invalid/{value}")
+        except ImageError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("environment", mode="before")
     @classmethod
@@ -96,7 +108,7 @@ class StorageSpec(ResourceSpec):
     retention_days: int | None = Field(None, ge=1, le=3650, description="Delete objects older than this.")
 
 
-class FunctionSpec(_Compute):
+class FunctionSpec(ComputeSpec):
     kind: ClassVar[ResourceType] = ResourceType.FUNCTION
     type: Literal["function"] = "function"
     memory_mb: int = Field(512, ge=128, le=8192)
@@ -107,7 +119,7 @@ class FunctionSpec(_Compute):
         return super().references() + [("triggers", t.queue) for t in self.triggers if t.queue is not None]
 
 
-class ContainerSpec(_Compute):
+class ContainerSpec(ComputeSpec):
     kind: ClassVar[ResourceType] = ResourceType.CONTAINER
     type: Literal["container"] = "container"
     cpu: float = Field(0.5, ge=0.25, le=4)

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
+from alien_pulumi.model.images import RegistrySpec
 from alien_pulumi.model.resources import AnyResource, ResourceSpec
 from alien_pulumi.model.types import Lifecycle, Platform
 
@@ -68,6 +69,7 @@ class StackSpec(_Frozen):
     platforms: tuple[Platform, ...]
     resources: tuple[AnyResource, ...]
     permissions: PermissionsSpec = Field(default_factory=PermissionsSpec)
+    images: RegistrySpec | None = Field(None, description="Where the stack's images come from (DESIGN.md §4b).")
 
     def __iter__(self) -> Iterator[ResourceSpec]:  # type: ignore[override]
         return iter(self.resources)

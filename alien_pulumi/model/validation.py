@@ -14,7 +14,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from alien_pulumi.errors import Problem, StackValidationError
-from alien_pulumi.model.resources import SPEC_BY_TYPE, ResourceSpec
+from alien_pulumi.model.images import ImageError, RegistrySpec, pull, registry_of
+from alien_pulumi.model.resources import SPEC_BY_TYPE, ComputeSpec, ResourceSpec
 from alien_pulumi.model.spec import SCHEMA_VERSION, PermissionsSpec, StackSpec
 from alien_pulumi.model.types import (
     COMPUTE_TYPES,
@@ -46,22 +47,58 @@ def parse_spec(data: Any) -> StackSpec:
     _check_stack_fields(data, problems)
     resources, refs = _parse_resources(data.get("resources"), problems)
     permissions = _parse_permissions(data.get("permissions", {}), problems)
+    images = _parse_images(data.get("images"), problems)
     _check_references(refs, problems)
     if permissions is not None:
         _check_permissions(refs, permissions, problems)
     if problems:
         raise StackValidationError(stack_name, problems)
-    return StackSpec(
+    spec = StackSpec(
         schema_version=SCHEMA_VERSION,
         name=stack_name,
         platforms=tuple(Platform(p) for p in data["platforms"]),
         resources=tuple(resources),  # type: ignore[arg-type]
         permissions=permissions or PermissionsSpec(),
+        images=images,
     )
+    problems.extend(image_problems(spec))
+    if problems:
+        raise StackValidationError(stack_name, problems)
+    return spec
+
+
+def _parse_images(raw: Any, problems: list[Problem]) -> RegistrySpec | None:
+    if raw is None:
+        return None
+    try:
+        return RegistrySpec.model_validate(raw)
+    except ValidationError as exc:
+        for error in exc.errors():
+            problems.append(Problem("stack", f"images.{_loc(error['loc'])}".rstrip("."), _message(error),
+                                    _code(error)))
+        return None
+
+
+def image_problems(spec: StackSpec) -> list[Problem]:
+    """Every compute image a declared platform cannot pull (DESIGN.md §4b), naming the platform and the rule."""
+    problems: list[Problem] = []
+    for res in spec.resources:
+        if res.kind not in COMPUTE_TYPES:
+            continue
+        assert isinstance(res, ComputeSpec)
+        image = res.image
+        registry = registry_of(spec.images, res.images)
+        for platform in spec.platforms:
+            try:
+                pull(platform, res.kind, image, registry)
+            except ImageError as exc:
+                problems.append(Problem(res.id, "image", f"{platform.value}: {exc}", "IMAGE_NOT_PULLABLE"))
+    return problems
 
 
 def _check_stack_fields(data: Mapping[str, Any], problems: list[Problem]) -> None:
-    extra = sorted(set(data) - {"schema_version", "name", "platforms", "resources", "permissions"})
+    extra = sorted(set(data) - {"schema_version", "name", "platforms", "resources", "permissions",
+                                      "images"})
     for key in extra:
         problems.append(Problem("stack", key, "unknown field", "UNKNOWN_FIELD"))
     version = data.get("schema_version", SCHEMA_VERSION)

@@ -17,11 +17,12 @@ from typing import Any
 
 from alien_pulumi.errors import PermissionDataError
 from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.images import image_values, mirrors, runtime_mirror
 from alien_pulumi.model.naming import resource_names
 from alien_pulumi.model.resources import ResourceSpec
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import COMPUTE_TYPES, Lifecycle, ResourceType
-from alien_pulumi.permissions.library import IDENTITY, Grant, PermissionSet, Scope, permission_set
+from alien_pulumi.permissions.library import IDENTITY, REGISTRY, Grant, PermissionSet, Scope, permission_set
 
 DEFAULT_PROFILE = "default"  # the runtime profile of a compute resource that names none
 LINK_SETS = {
@@ -120,6 +121,7 @@ class _Binder:
         values = {**self.base, "id": res.id, **resource_names(self.ctx.platform, res.kind, self.ctx.prefix, res.id)}
         if res.kind in COMPUTE_TYPES:
             values["runtime_identity"] = self.ctx.identity(f"rt-{profile_of(res)}")
+            values.update(image_values(self.spec, res.id, self.ctx))
         return values
 
     def bind(self, pset: PermissionSet, res: ResourceSpec | None, setup: bool) -> list[BoundGrant]:
@@ -239,6 +241,8 @@ def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
         (f"{res.kind.value}/provision", res, "setup creates it") for res in spec.resources
     ]
     provisioning.append((f"{IDENTITY}/provision", None, "setup creates the identities and their policies"))
+    if mirrors(spec, ctx.platform, ctx.prefix):  # image mirrors: setup-owned and deployment-wide, like identities
+        provisioning.append((f"{REGISTRY}/provision", None, "setup creates the image mirrors"))
 
     runtime: dict[str, list[tuple[str, ResourceSpec | None, str]]] = {p: [] for p in runtime_profiles(spec)}
     for profile, scopes in spec.permissions.profiles.items():
@@ -251,6 +255,8 @@ def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
             continue
         profile = profile_of(res)
         runtime[profile].append((f"{res.kind.value}/runtime", res, "the compute runs as this profile"))
+        if runtime_mirror(spec, res.id, ctx.platform):
+            runtime[profile].append((f"{REGISTRY}/runtime", res, f"{res.id} pulls its image through a cache rule"))
         for field_name, ref in res.references():
             target = by_id[ref]
             if field_name == "links":

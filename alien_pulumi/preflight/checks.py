@@ -17,6 +17,7 @@ from alien_pulumi.permissions.library import permission_set
 from alien_pulumi.preflight.deployed import Deployed
 from alien_pulumi.preflight.fielddiff import field_changes
 from alien_pulumi.preflight.findings import Code, Finding, Severity
+from alien_pulumi.preflight.images import image_findings
 from alien_pulumi.preflight.permdiff import permission_diff
 
 
@@ -229,5 +230,6 @@ def preflight(new: StackSpec, deployed: Deployed, platform: Platform | None = No
         _validation_findings(new, deployed, platforms)
         + _resource_findings(deployed.spec, new, allow_frozen_changes, platforms)
         + _permission_findings(deployed, rendered)
+        + image_findings(deployed.spec, new, contexts)
     )
     return PreflightReport(tuple(findings), platforms, allow_frozen_changes, rendered)

@@ -11,6 +11,7 @@ import pulumi
 
 from alien_pulumi.components.base import Env, ProgramKind
 from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.images import mirrors
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import ResourceType
 from alien_pulumi.permissions.plan import derive_plan
@@ -41,6 +42,8 @@ def build(spec: StackSpec, ctx: DeploymentContext, kind: ProgramKind) -> Env:
     opts = pulumi.ResourceOptions(providers=[provider])
     env.foundation = cloud.Foundation(env, opts)
     env.identities = cloud.Identities(env, opts)
+    if mirrors(spec, ctx.platform, ctx.prefix):  # cache rules / remote repositories the images come through
+        env.registry = cloud.Registry(env, opts)
     for res in sorted(spec.resources, key=lambda r: BUILD_ORDER.index(r.kind)):
         env.built[res.id] = cloud.COMPONENTS[res.kind](res, env, opts)
     # Bindings that need the resources to exist (resource-level IAM, role assignments).

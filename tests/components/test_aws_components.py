@@ -21,6 +21,8 @@ from alien_pulumi.model.types import Lifecycle, Platform, ResourceType
 from alien_pulumi.permissions.render import render_layer
 from alien_pulumi.synth import Node, SynthResult, run_program, synth
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
+
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
 TAG_KEYS = {"alien-stack", "alien-resource", "alien-lifecycle", "managed-by"}
@@ -55,16 +57,16 @@ def one_of(kind: ResourceType, lifecycle: Lifecycle) -> StackSpec:
         stack.permissions(profiles={"batch": {"jobs": ["queue/data-write"]}})
     elif kind is ResourceType.CONTAINER:
         stack.add(alien.Network("net", nat=True), "frozen")
-        stack.add(alien.Container("web", image="ghcr.io/acme/web:1", public=True, port=8443), lc)
-        stack.add(alien.Container("worker", image="ghcr.io/acme/worker:1", permissions="worker"), lc)
+        stack.add(alien.Container("web", image=f"{ECR}/acme/web:1", public=True, port=8443), lc)
+        stack.add(alien.Container("worker", image=f"{ECR}/acme/worker:1", permissions="worker"), lc)
         stack.permissions(profiles={"worker": {}})
     return stack.build()
 
 
 def containers_without_network(lifecycle: Lifecycle = Lifecycle.LIVE) -> StackSpec:
     return (alien.Stack("t-bare").platforms("aws")
-            .add(alien.Container("web", image="ghcr.io/acme/web:1", public=True), lifecycle.value)
-            .add(alien.Container("worker", image="ghcr.io/acme/worker:1"), lifecycle.value)
+            .add(alien.Container("web", image=f"{ECR}/acme/web:1", public=True), lifecycle.value)
+            .add(alien.Container("worker", image=f"{ECR}/acme/worker:1"), lifecycle.value)
             .build())
 
 
@@ -244,7 +246,7 @@ def test_physical_names_come_from_naming_and_fit() -> None:
 def test_long_names_fit_aws_limits() -> None:
     spec = (alien.Stack("s").platforms("aws")
             .add(alien.Storage("a-very-long-resource-id-of-32ch"), "frozen")
-            .add(alien.Function("another-long-resource-id-of-32c", image="i:1"), "live")
+            .add(alien.Function("another-long-resource-id-of-32c", image=f"{ECR}/i:1"), "live")
             .build())
     prefix = "acme-corporation-prodapp1"[:24]
     result = synth(spec, DeploymentContext.example_context("aws", "s", prefix=prefix))
@@ -326,7 +328,7 @@ def test_function_children() -> None:
 
 def test_function_rejects_two_schedules() -> None:
     spec = (alien.Stack("s").platforms("aws")
-            .add(alien.Function("f", image="i:1", triggers=[alien.on_schedule("0 1 * * *"),
+            .add(alien.Function("f", image=f"{ECR}/i:1", triggers=[alien.on_schedule("0 1 * * *"),
                                                            alien.on_schedule("0 2 * * *")]), "live")
             .build())
     with pytest.raises(PlatformLimitError, match="one schedule"):

@@ -18,6 +18,8 @@ from alien_pulumi.synth import SynthResult, run_program, synth
 from alien_pulumi.synth.graph import Graph
 from tests.conftest import EXAMPLES, ROOT
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
+
 PLATFORMS = ["aws", "gcp", "azure"]
 LIFECYCLES = ["frozen", "live"]
 ALL_TYPES = {"Storage", "Function", "Container", "Queue", "Kv", "Vault", "Network"}
@@ -33,10 +35,10 @@ def every_type_stack(lifecycle: str) -> alien.StackSpec:
     jobs = alien.Queue("jobs")
     table = alien.Kv("table")
     vault = alien.Vault("vault")
-    fn = alien.Function("fn", image="ghcr.io/acme/fn:1.0", public=True, links=[data, table, vault],
+    fn = alien.Function("fn", image=f"{ECR}/acme/fn:1.0", public=True, links=[data, table, vault],
                         triggers=[alien.on_queue(jobs), alien.on_schedule("*/10 * * * *")], permissions="app",
                         environment={"MODE": "test"})
-    web = alien.Container("web", image="ghcr.io/acme/web:1.0", public=True, port=8080, links=[data],
+    web = alien.Container("web", image=f"{ECR}/acme/web:1.0", public=True, port=8080, links=[data],
                           health_check_path="/healthz")
     stack = alien.Stack("every").platforms(*PLATFORMS)
     for res in (net, data, jobs, table, vault, fn, web):

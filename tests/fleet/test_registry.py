@@ -24,8 +24,10 @@ from alien_pulumi.fleet.registry import (
 )
 from alien_pulumi.model.record import ReleaseRecord
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
 
-def small_spec(image: str = "i") -> alien.StackSpec:
+
+def small_spec(image: str = f"{ECR}/i") -> alien.StackSpec:
     return alien.Stack("s").platforms("aws", "gcp").add(alien.Function("f", image=image), "live").build()
 
 
@@ -178,7 +180,7 @@ def test_a_release_id_names_one_stack(reg: Registry) -> None:
                                                                 small_spec().frozen_digest())
     assert reg.record_release("v1", small_spec()) == first  # idempotent
     with pytest.raises(RegistryError, match="already recorded with another stack"):
-        reg.record_release("v1", small_spec(image="other"))
+        reg.record_release("v1", small_spec(image=f"{ECR}/other"))
     assert reg.get_release("v1").spec == small_spec()
 
 

@@ -15,6 +15,9 @@ from tests.deploy.lifecycle import deployed
 
 QUICKSTART = ROOT / "examples" / "my_app.py"
 FAST = "simulated:5"
+# Releases here run offline: the example's vendor ECR is not reachable, so tags are deployed as written
+# (digest resolution has its own tests against a real registry, tests/automation/test_digests.py).
+OFFLINE = ("--engine", FAST, "--no-resolve")
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def test_deployments_list(fleet: Path) -> None:
 
 def test_release_runs_the_management_program_and_records(fleet: Path) -> None:
     stack = changed(fleet, "memory_mb=512", "memory_mb=1024")
-    result = run("release", stack, "-d", "acme", "--release-id", "r2", "--engine", FAST, "--state-dir", str(fleet),
+    result = run("release", stack, "-d", "acme", "--release-id", "r2", *OFFLINE, "--state-dir", str(fleet),
                  "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["deployments"]["acme"]["status"] == "succeeded"
@@ -51,7 +54,7 @@ def test_release_runs_the_management_program_and_records(fleet: Path) -> None:
 
 def test_blocked_release_runs_nothing(fleet: Path) -> None:
     stack = changed(fleet, "versioning=True", "versioning=False")
-    result = run("release", stack, "-d", "beta", "--engine", FAST, "--state-dir", str(fleet))
+    result = run("release", stack, "-d", "beta", *OFFLINE, "--state-dir", str(fleet))
     assert result.exit_code == 3
     assert "beta: FROZEN_CHANGED data.versioning: True -> False" in result.stdout
     assert Registry(fleet).runs(deployment="beta") == []
@@ -59,20 +62,20 @@ def test_blocked_release_runs_nothing(fleet: Path) -> None:
 
 def test_allowed_frozen_change_stays_pending_setup(fleet: Path) -> None:
     stack = changed(fleet, "versioning=True", "versioning=False")
-    result = run("release", stack, "-d", "gamma", "--allow-frozen-changes", "--engine", FAST, "--state-dir",
+    result = run("release", stack, "-d", "gamma", "--allow-frozen-changes", *OFFLINE, "--state-dir",
                  str(fleet))
     assert result.exit_code == 0, result.output
     record = Registry(fleet).get_deployment("gamma").record
     assert record is not None
     assert record.spec.resource("data").versioning is True  # type: ignore[attr-defined]  # not applied
     assert any("data.versioning" in p for p in record.pending_setup)
-    again = run("release", stack, "-d", "gamma", "--engine", FAST, "--state-dir", str(fleet))
+    again = run("release", stack, "-d", "gamma", *OFFLINE, "--state-dir", str(fleet))
     assert again.exit_code == 3, "the frozen change is still reported until setup applies it"
 
 
 def test_rollout_waves_and_halting(fleet: Path) -> None:
     stack = changed(fleet, "memory_mb=512", "memory_mb=768")
-    ok = run("rollout", stack, "--all", "--waves", "1,100%", "--parallel", "2", "--engine", FAST,
+    ok = run("rollout", stack, "--all", "--waves", "1,100%", "--parallel", "2", *OFFLINE,
              "--state-dir", str(fleet), "--json")
     assert ok.exit_code == 0, ok.output
     out = json.loads(ok.stdout)
@@ -81,7 +84,7 @@ def test_rollout_waves_and_halting(fleet: Path) -> None:
     names = fleet / "names.txt"
     names.write_text("acme\nbeta\ngamma\n")
     halted = run("rollout", stack, "--deployments", str(names), "--parallel", "1", "--halt-after-failures", "1",
-                 "--engine", "simulated:5;fail=acme", "--state-dir", str(fleet), "--json")
+                 "--engine", "simulated:5;fail=acme", "--no-resolve", "--state-dir", str(fleet), "--json")
     assert halted.exit_code == 4
     result = json.loads(halted.stdout)
     assert result["status"] == "halted"
@@ -101,12 +104,12 @@ def test_heartbeat_records_health(fleet: Path) -> None:
 
 
 def test_preview_json(fleet: Path) -> None:
-    result = run("preview", str(QUICKSTART), "-d", "acme", "--engine", FAST, "--state-dir", str(fleet), "--json")
+    result = run("preview", str(QUICKSTART), "-d", "acme", *OFFLINE, "--state-dir", str(fleet), "--json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["preflight"]["may_roll_out"] is True and data["preview"]["kind"] == "preview"
 
 
 def test_unknown_deployment_is_a_clear_error(fleet: Path) -> None:
-    result = run("release", str(QUICKSTART), "-d", "nobody", "--engine", FAST, "--state-dir", str(fleet))
+    result = run("release", str(QUICKSTART), "-d", "nobody", *OFFLINE, "--state-dir", str(fleet))
     assert result.exit_code != 0 and "nobody" in result.stderr and "Traceback" not in result.stderr

@@ -33,11 +33,13 @@ from alien_pulumi.fleet.rollout import (
 )
 from alien_pulumi.model.record import ReleaseRecord
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
+
 FAST_RETRY = RetryPolicy(stop=tenacity.stop_after_attempt(5), wait=tenacity.wait_fixed(0.01))
 
 
 def spec() -> alien.StackSpec:
-    return alien.Stack("s").platforms("aws").add(alien.Function("f", image="i"), "live").build()
+    return alien.Stack("s").platforms("aws").add(alien.Function("f", image=f"{ECR}/i"), "live").build()
 
 
 def inputs(count: int, state: Path, engine: str = "simulated:10", release: str = "v1") -> dict[str, RunInput]:
@@ -320,10 +322,11 @@ def test_inputs_must_match_the_release_and_their_deployment(reg: Registry, tmp_p
         rollout(reg, "v9", runs, executor=InProcessExecutor())
     with pytest.raises(RolloutSpecError, match="listed as 'x' is for deployment 'd0'"):
         rollout(reg, "v1", {"x": runs["d0"]}, executor=InProcessExecutor())
-    reg.record_release("v2", alien.Stack("other").platforms("aws").add(alien.Function("f", image="i"), "live").build())
+    other_stack = alien.Stack("other").platforms("aws").add(alien.Function("f", image=f"{ECR}/i"), "live").build()
+    reg.record_release("v2", other_stack)
     with pytest.raises(RolloutSpecError, match="deploys another stack than release v2"):
         rollout(reg, "v2", inputs(2, tmp_path, release="v2"), executor=InProcessExecutor())
-    other = alien.Stack("s").platforms("aws").add(alien.Function("f", image="j"), "live").build()
+    other = alien.Stack("s").platforms("aws").add(alien.Function("f", image=f"{ECR}/j"), "live").build()
     mixed = {**runs, "d1": runs["d1"].model_copy(update={"spec": other})}
     with pytest.raises(RolloutSpecError, match="the input of d1 deploys another stack than release v1"):
         rollout(reg, "v1", mixed, executor=InProcessExecutor())

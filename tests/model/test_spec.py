@@ -11,6 +11,8 @@ import alien_pulumi as alien
 from alien_pulumi.model.resources import ContainerSpec, FunctionSpec, StorageSpec
 from tests.conftest import quickstart
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
+
 
 def test_quickstart_builds_with_defaults(spec: alien.StackSpec) -> None:
     assert spec.name == "my-app"
@@ -55,14 +57,14 @@ def test_json_round_trip(spec: alien.StackSpec) -> None:
 def test_digest_ignores_dict_kwarg_and_resource_order() -> None:
     a = (
         alien.Stack("s").platforms("aws")
-        .add(alien.Function("f", image="i", environment={"A": "1", "B": "2"}, memory_mb=256), "live")
+        .add(alien.Function("f", image=f"{ECR}/i", environment={"A": "1", "B": "2"}, memory_mb=256), "live")
         .add(alien.Storage("b", versioning=True, retention_days=3), "frozen")
         .build()
     )
     b = (
         alien.Stack("s").platforms("aws")
         .add(alien.Storage("b", retention_days=3, versioning=True), "frozen")
-        .add(alien.Function("f", memory_mb=256, environment={"B": "2", "A": "1"}, image="i"), "live")
+        .add(alien.Function("f", memory_mb=256, environment={"B": "2", "A": "1"}, image=f"{ECR}/i"), "live")
         .build()
     )
     assert a.digest() == b.digest()
@@ -101,7 +103,8 @@ def _with(spec: alien.StackSpec, rid: str, **changes: object) -> dict[str, objec
 
 def test_defaults_and_triggers() -> None:
     q = alien.Queue("q")
-    f = alien.Function("f", image="i", triggers=[alien.on_queue(q, batch_size=5), alien.on_schedule("*/5 * * * *")])
+    f = alien.Function("f", image=f"{ECR}/i",
+                       triggers=[alien.on_queue(q, batch_size=5), alien.on_schedule("*/5 * * * *")])
     spec = alien.Stack("s").platforms("gcp").add(q, "frozen").add(f, "live").add(alien.Storage("b"), "frozen").build()
     fn = spec.resource("f")
     assert isinstance(fn, FunctionSpec)

@@ -9,6 +9,8 @@ import pytest
 import alien_pulumi as alien
 from tests.conftest import quickstart
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
+
 
 def problems_of(data: dict[str, Any] | alien.Stack) -> list[str]:
     with pytest.raises(alien.StackValidationError) as info:
@@ -104,7 +106,7 @@ def test_every_problem_is_reported_at_once() -> None:
     stack = (
         alien.Stack("s").platforms("aws")
         .add(alien.Storage("data", retention_days=-1), "frozen")
-        .add(alien.Function("fn", image="i", memory_mb=1, links=["nope"]), "sometimes")
+        .add(alien.Function("fn", image=f"{ECR}/i", memory_mb=1, links=["nope"]), "sometimes")
     )
     found = problems_of(stack)
     assert found == [

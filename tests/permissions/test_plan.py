@@ -10,6 +10,8 @@ from alien_pulumi.permissions import derive_plan
 from alien_pulumi.permissions.library import library
 from tests.conftest import quickstart
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
+
 PLATFORMS = list(Platform)
 
 
@@ -66,7 +68,7 @@ def test_frozen_resource_adds_only_heartbeat(platform: Platform) -> None:
 def test_extend_star_applies_to_every_resource_of_the_type(platform: Platform) -> None:
     spec = (
         alien.Stack("s").platforms(platform.value)
-        .add(alien.Function("a", image="i"), "live").add(alien.Function("b", image="i"), "frozen")
+        .add(alien.Function("a", image=f"{ECR}/i"), "live").add(alien.Function("b", image=f"{ECR}/i"), "frozen")
         .add(alien.Queue("q"), "frozen")
         .permissions(management={"extend": {"*": ["function/provision"]}})
         .build()
@@ -107,7 +109,7 @@ def test_runtime_profiles_links_and_star(platform: Platform) -> None:
 def test_default_profile_for_compute_without_one() -> None:
     spec = (
         alien.Stack("s").platforms("aws")
-        .add(alien.Vault("v"), "frozen").add(alien.Function("f", image="i", links=["v"]), "live")
+        .add(alien.Vault("v"), "frozen").add(alien.Function("f", image=f"{ECR}/i", links=["v"]), "live")
         .build()
     )
     plan = derive_plan(spec, alien.DeploymentContext.example_context("aws", "s"))

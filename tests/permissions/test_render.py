@@ -13,6 +13,9 @@ from tests.conftest import quickstart
 
 EXT = "ext-123-0123456789abcdef0123456789"
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
+
+
 def plan_for(platform: str, spec: alien.StackSpec | None = None, **ctx: str) -> alien.permissions.PermissionPlan:
     spec = spec or quickstart()
     return derive_plan(spec, alien.DeploymentContext.example_context(platform, spec.name, **ctx))
@@ -22,7 +25,7 @@ def big_stack(n: int) -> alien.StackSpec:
     stack = alien.Stack("big").platforms("aws", "gcp", "azure")
     for i in range(n):
         stack.add(alien.Storage(f"b{i}"), "live" if i % 2 else "frozen")
-        stack.add(alien.Function(f"f{i}", image="i", links=[f"b{i}"]), "live")
+        stack.add(alien.Function(f"f{i}", image=f"{ECR}/i", links=[f"b{i}"]), "live")
     return stack.build()
 
 

@@ -12,6 +12,8 @@ from alien_pulumi.preflight import Code, from_spec, preflight
 from alien_pulumi.preflight.fielddiff import field_changes
 from tests.conftest import quickstart
 
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
+
 
 def deployed_data() -> dict[str, Any]:
     return quickstart().model_dump(mode="json")
@@ -84,7 +86,7 @@ def test_frozen_added_and_removed() -> None:
 
 
 def test_live_added_needs_provision_or_extend() -> None:
-    fn = {"id": "worker", "type": "function", "lifecycle": "live", "image": "ghcr.io/acme/worker:1"}
+    fn = {"id": "worker", "type": "function", "lifecycle": "live", "image": f"{ECR}/acme/worker:1"}
     assert messages(edited(add=fn), Code.LIVE_ADDED_NEEDS_PROVISION) == [
         "worker: live function added, but management.extend does not grant function/provision for it or '*': "
         "the admin's setup creates it"]
@@ -183,9 +185,9 @@ def test_nested_field_diff(old: dict[str, Any], new: dict[str, Any], expected: l
 
 def test_nested_frozen_change_names_the_nested_field() -> None:
     base = (alien.Stack("s").platforms("aws")
-            .add(alien.Container("c", image="i", environment={"LOG": "info"}), "frozen").build())
+            .add(alien.Container("c", image=f"{ECR}/i", environment={"LOG": "info"}), "frozen").build())
     new = (alien.Stack("s").platforms("aws")
-           .add(alien.Container("c", image="i", environment={"LOG": "debug"}), "frozen").build())
+           .add(alien.Container("c", image=f"{ECR}/i", environment={"LOG": "debug"}), "frozen").build())
     assert messages(new, Code.FROZEN_CHANGED, base=base) == [
         "c.environment.LOG: 'info' -> 'debug': frozen resource changed (allow with --allow-frozen-changes; the "
         "admin's next setup applies it)"]
@@ -215,7 +217,7 @@ def test_live_change_the_management_set_cannot_apply_needs_setup() -> None:
 def test_aws_function_updates_patterns(old: dict[str, Any], new: dict[str, Any], code: Code) -> None:
     def stack(fields: dict[str, Any]) -> alien.StackSpec:
         return (alien.Stack("s").platforms("aws").add(alien.Queue("q"), "frozen")
-                .add(alien.Function("f", image="i", **fields), "live").build())
+                .add(alien.Function("f", image=f"{ECR}/i", **fields), "live").build())
 
     report = preflight(stack(new), from_spec(stack(old)), Platform.AWS)
     assert {f.code for f in report.findings if f.resource == "f"} == {code}

@@ -16,12 +16,13 @@ from alien_pulumi.components.aws.identities import Identities
 from alien_pulumi.components.aws.kv import Kv
 from alien_pulumi.components.aws.network import Network
 from alien_pulumi.components.aws.queue import Queue
+from alien_pulumi.components.aws.registry import Registry
 from alien_pulumi.components.aws.storage import Storage
 from alien_pulumi.components.aws.vault import Vault
 from alien_pulumi.components.base import Env, components_by_kind
 
 __all__ = ["COMPONENTS", "Container", "Foundation", "Function", "Grants", "Identities", "Kv", "Network", "Queue",
-           "Storage", "Vault", "provider"]
+           "Registry", "Storage", "Vault", "provider"]
 
 
 def provider(env: Env) -> pulumi.ProviderResource:

@@ -70,7 +70,7 @@ class Container(ResourceComponent):
             variables.update(env.built[link].link_env)
         container: dict[str, Any] = {
             "name": res.id,
-            "image": res.image,
+            "image": self.image_uri(),
             "essential": True,
             "portMappings": [{"containerPort": res.port, "protocol": "tcp"}],
             "environment": [{"name": key, "value": variables[key]} for key in sorted(variables)],
@@ -98,7 +98,7 @@ class Container(ResourceComponent):
             skip_destroy=True,
             tags=self.tags,
             # The execution role must hold its log and image-pull rights before tasks start.
-            opts=self.child_opts(depends_on=env.identities.runtime_ready[profile]),
+            opts=self.child_opts(depends_on=[*env.identities.runtime_ready[profile], *self.image_ready()]),
         )
 
         self.ingress: aws.vpc.SecurityGroupIngressRule | None = None

@@ -123,7 +123,7 @@ class Function(ResourceComponent):
             self.child_name("function"),
             name=name,
             package_type="Image",
-            image_uri=res.image,
+            image_uri=self.image_uri(),
             role=env.identities.runtime[profile],
             memory_size=res.memory_mb,
             timeout=res.timeout_s,

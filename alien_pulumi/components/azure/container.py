@@ -32,7 +32,7 @@ class Container(ResourceComponent):
         probe = azure.app.ContainerAppProbeHttpGetArgs(path=res.health_check_path, port=res.port)
         container = azure.app.ContainerArgs(
             name=res.id,
-            image=res.image,
+            image=self.image_uri(),
             env=environment_variables(self, identity),
             resources=azure.app.ContainerResourcesArgs(cpu=cpu, memory=memory),
             probes=[

@@ -55,7 +55,7 @@ class Function(ResourceComponent):
         cpu, memory = sizing(res.memory_mb)
         container = azure.app.ContainerArgs(
             name=res.id,
-            image=res.image,
+            image=self.image_uri(),
             env=environment_variables(self, identity, {"PORT": str(FUNCTION_PORT)}),
             resources=azure.app.ContainerResourcesArgs(cpu=cpu, memory=memory),
         )

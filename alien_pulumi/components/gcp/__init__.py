@@ -21,6 +21,7 @@ from alien_pulumi.components.gcp.identities import Identities
 from alien_pulumi.components.gcp.kv import Kv
 from alien_pulumi.components.gcp.network import Network
 from alien_pulumi.components.gcp.queue import Queue
+from alien_pulumi.components.gcp.registry import Registry
 from alien_pulumi.components.gcp.storage import Storage
 from alien_pulumi.components.gcp.vault import Vault
 
@@ -34,4 +35,4 @@ def provider(env: Env) -> pulumi.ProviderResource:
 
 COMPONENTS = components_by_kind(Storage, Function, Container, Queue, Kv, Vault, Network)
 
-__all__ = ["COMPONENTS", "Foundation", "Grants", "Identities", "provider"]
+__all__ = ["COMPONENTS", "Foundation", "Grants", "Identities", "Registry", "provider"]

@@ -68,5 +68,5 @@ def service(component: ResourceComponent, *, container: gcp.cloudrunv2.ServiceTe
             timeout=timeout,
             vpc_access=vpc_access(component),
         ),
-        opts=component.child_opts(),
+        opts=component.child_opts(depends_on=component.image_ready()),
     )

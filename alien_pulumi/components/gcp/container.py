@@ -39,7 +39,7 @@ class Container(ResourceComponent):
         self.service = cloudrun.service(
             self,
             container=gcp.cloudrunv2.ServiceTemplateContainerArgs(
-                image=res.image,
+                image=self.image_uri(),
                 envs=cloudrun.environment(self, res),
                 ports=gcp.cloudrunv2.ServiceTemplateContainerPortsArgs(container_port=res.port),
                 resources=gcp.cloudrunv2.ServiceTemplateContainerResourcesArgs(

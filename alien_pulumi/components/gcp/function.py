@@ -32,7 +32,7 @@ class Function(ResourceComponent):
         self.service = cloudrun.service(
             self,
             container=gcp.cloudrunv2.ServiceTemplateContainerArgs(
-                image=res.image,
+                image=self.image_uri(),
                 envs=cloudrun.environment(self, res),
                 resources=gcp.cloudrunv2.ServiceTemplateContainerResourcesArgs(
                     limits={"cpu": function_cpu(res.memory_mb), "memory": f"{res.memory_mb}Mi"},

@@ -1,0 +1,146 @@
+"""Tags resolved to digests against a real registry on loopback (DESIGN.md §4b): anonymous and with the vendor's
+credentials, a missing tag and an unreachable registry as clear errors, live images pinned in the spec."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import alien_pulumi as alien
+from alien_pulumi.automation.digests import DigestError, Resolver, docker_credentials, pin_images
+from alien_pulumi.model.images import parse_image
+from alien_pulumi.model.types import Platform
+from tests.automation.registry_server import LocalRegistry, docker_config, free_port, local_registry
+
+
+@pytest.fixture(scope="module")
+def anonymous(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    with local_registry(tmp_path_factory.mktemp("registry")) as registry:
+        yield registry
+
+
+@pytest.fixture(scope="module")
+def private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]:
+    with local_registry(tmp_path_factory.mktemp("private"), auth=("vendor-ci", "s3cret-token")) as registry:
+        yield registry
+
+
+def stack(host: str, *, frozen_worker: bool = False) -> alien.StackSpec:
+    return (alien.Stack("app", images=alien.Registry(f"{host}/acme")).platforms("azure", "gcp")
+            .add(alien.Container("web", image="web:1.4.2"), "live")
+            .add(alien.Container("worker", image="worker:1"), "frozen" if frozen_worker else "live").build())
+
+
+def test_resolves_the_pushed_manifest(anonymous: LocalRegistry) -> None:
+    digest = anonymous.push("acme/web", "1.4.2", b"web-one")
+    assert Resolver(credentials={}).digest(parse_image(f"{anonymous.host}/acme/web:1.4.2")) == digest
+
+
+def test_pins_live_images_and_keeps_frozen_ones(anonymous: LocalRegistry) -> None:
+    web = anonymous.push("acme/web", "1.4.2", b"web-one")
+    anonymous.push("acme/worker", "1", b"worker-one")
+    pinned, changes = pin_images(stack(anonymous.host, frozen_worker=True), [Platform.AZURE, Platform.GCP],
+                                 Resolver(credentials={}))
+    assert pinned.resource("web").image == f"web:1.4.2@{web}"  # type: ignore[attr-defined]
+    assert pinned.resource("worker").image == "worker:1"  # type: ignore[attr-defined]
+    assert [str(c) for c in changes] == [f"web.image: web:1.4.2 -> {web}"]
+    again, none = pin_images(pinned, [Platform.AZURE], Resolver(credentials={}))
+    assert again == pinned and none == []  # an image pinned already is kept as written
+
+
+def test_a_moved_tag_resolves_to_the_new_manifest(anonymous: LocalRegistry) -> None:
+    first = anonymous.push("acme/moving", "stable", b"one")
+    second = anonymous.push("acme/moving", "stable", b"two")
+    assert first != second
+    assert Resolver(credentials={}).digest(parse_image(f"{anonymous.host}/acme/moving:stable")) == second
+
+
+def test_missing_tag_is_a_clear_error(anonymous: LocalRegistry) -> None:
+    spec = (alien.Stack("app").platforms("azure")
+            .add(alien.Container("web", image=f"{anonymous.host}/acme/web:9.9.9"), "live").build())
+    with pytest.raises(DigestError, match=r"web\.image \(azure\): .*acme/web:9\.9\.9: no such tag"):
+        pin_images(spec, [Platform.AZURE], Resolver(credentials={}))
+
+
+def test_unreachable_registry_is_a_clear_error() -> None:
+    host = f"127.0.0.1:{free_port()}"  # nothing listens there
+    spec = (alien.Stack("app").platforms("azure").add(alien.Container("web", image=f"{host}/acme/web:1"), "live")
+            .build())
+    with pytest.raises(DigestError, match=rf"registry {host} is unreachable"):
+        pin_images(spec, [Platform.AZURE], Resolver(credentials={}))
+
+
+def test_private_registry_with_the_vendors_docker_login(private: LocalRegistry, tmp_path: Path) -> None:
+    digest = private.push("acme/api", "2.0.0", b"api")
+    ref = parse_image(f"{private.host}/acme/api:2.0.0")
+    with pytest.raises(DigestError, match="needs credentials; log in with docker login"):
+        Resolver(credentials={}).digest(ref)
+    wrong = {private.host: ("vendor-ci", "wrong")}
+    with pytest.raises(DigestError, match="refused the vendor's credentials"):
+        Resolver(credentials=wrong).digest(ref)
+    config = docker_config(tmp_path / "docker", private.host, "vendor-ci", "s3cret-token")
+    assert Resolver(credentials=docker_credentials(config)).digest(ref) == digest
+
+
+STACK = '''import alien_pulumi as alien
+
+stack = (alien.Stack("pinned", images=alien.Registry("{host}/acme")).platforms("azure")
+         .add(alien.Container("web", image="web:{tag}"), "live").build())
+'''
+
+
+def released(tmp_path: Path, host: str, tag: str) -> tuple[int, str, str]:
+    """Set up an Azure deployment (simulated engine), register it and release the stack with ``tag``."""
+    from alien_pulumi.cli.deploy import app as deploy_app
+    from tests.cli.helpers import run, runner
+
+    setup = tmp_path / "setup.py"
+    setup.write_text(STACK.format(host=host, tag="1.0.0"))
+    if not (tmp_path / "records" / "cust.json").exists():
+        up = runner.invoke(deploy_app, ["up", str(setup), "-p", "azure", "--prefix", "cust", "--yes", "--engine",
+                                        "simulated:1", "--state-dir", str(tmp_path)], catch_exceptions=False)
+        assert up.exit_code == 0, up.output
+        added = run("deployments", "add", str(tmp_path / "records" / "cust.json"), "--state-dir", str(tmp_path))
+        assert added.exit_code == 0, added.output
+    release = tmp_path / f"release-{tag}.py"
+    release.write_text(STACK.format(host=host, tag=tag))
+    result = run("release", str(release), "-d", "cust", "--release-id", f"r-{tag}", "--engine", "simulated:1",
+                 "--state-dir", str(tmp_path))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_release_deploys_and_records_the_digest(anonymous: LocalRegistry, tmp_path: Path) -> None:
+    from alien_pulumi.fleet.registry import Registry
+
+    digest = anonymous.push("acme/web", "2.0.0", b"web-two")
+    code, _, stderr = released(tmp_path, anonymous.host, "2.0.0")
+    assert code == 0, stderr
+    assert f"web.image: web:2.0.0 -> {digest}" in stderr
+    record = Registry(tmp_path).get_deployment("cust").record
+    assert record is not None and record.release == "r-2.0.0"
+    assert record.spec.resource("web").image == f"web:2.0.0@{digest}"  # type: ignore[attr-defined]
+
+
+def test_release_of_a_missing_tag_deploys_nothing(anonymous: LocalRegistry, tmp_path: Path) -> None:
+    from alien_pulumi.fleet.registry import Registry
+
+    anonymous.push("acme/web", "1.0.0", b"web-one")
+    code, _, stderr = released(tmp_path, anonymous.host, "7.7.7")
+    assert code == 2 and "acme/web:7.7.7: no such tag" in stderr
+    registry = Registry(tmp_path)
+    assert not registry.has_release("r-7.7.7") and registry.runs(deployment="cust") == []
+    assert registry.get_deployment("cust").record.release != "r-7.7.7"  # type: ignore[union-attr]
+
+
+def test_release_against_an_unreachable_registry_does_not_start(anonymous: LocalRegistry, tmp_path: Path) -> None:
+    from alien_pulumi.fleet.registry import Registry
+
+    anonymous.push("acme/web", "1.0.0", b"web-one")
+    released(tmp_path, anonymous.host, "1.0.0")  # the deployment exists, set up from the reachable registry
+    gone = f"127.0.0.1:{free_port()}"
+    (tmp_path / "records").mkdir(exist_ok=True)
+    code, _, stderr = released(tmp_path, gone, "1.0.1")
+    assert code == 2 and f"registry {gone} is unreachable" in stderr
+    assert not Registry(tmp_path).has_release("r-1.0.1")
