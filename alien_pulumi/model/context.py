@@ -8,6 +8,7 @@ with them says so (``example``), and nothing that touches a cloud accepts it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from functools import cache
@@ -284,6 +285,25 @@ class DeploymentContext(BaseModel):
         """The customer's and the vendor's facts (no stack, no example flag): what a record must match."""
         return {k: str(v) for k, v in self._facts().items()}
 
+    def state_names(self) -> dict[str, str]:
+        """The deployment's state store (DESIGN.md §4a): deterministic, so its permissions render before it
+        exists. AWS: bucket and KMS alias; GCP: bucket, key ring and key; Azure: resource group, storage
+        account, container, Key Vault and key (the account and vault names are global: a hash keeps them
+        unique and within 24 characters)."""
+        digest = hashlib.sha256(f"{self.scope_id}/{self.prefix}".encode()).hexdigest()
+        compact = re.sub("[^a-z0-9]", "", self.prefix)
+        return {
+            Platform.AWS: lambda: {"state_bucket": f"{self.prefix}-state-{self.account_id}",
+                                   "state_key": f"alias/{self.prefix}-pulumi-state"},
+            Platform.GCP: lambda: {"state_bucket": f"{self.prefix}-state-{self.project}",
+                                   "state_key_ring": f"{self.prefix}-pulumi-state", "state_key": "pulumi-state"},
+            Platform.AZURE: lambda: {"state_resource_group": f"{self.prefix}-state-rg",
+                                     "state_account": f"{compact[:14]}st{digest[:8]}",
+                                     "state_container": "pulumi-state",
+                                     "state_vault": f"{self.prefix[:13].rstrip('-')}-kv{digest[:8]}",
+                                     "state_key": "pulumi-state"},
+        }[self.platform]()
+
     def identity(self, role: str) -> str:
         """Physical name of an identity (``management`` or ``rt-<profile>``); GCP: the SA email."""
         name = identity_name(self.platform, self.prefix, role)
@@ -299,6 +319,7 @@ class DeploymentContext(BaseModel):
             "stack": self.stack,
             "region": self.region,
             "management_identity": self.identity("management"),
+            **self.state_names(),
         }
         if self.platform is Platform.AWS:
             values.update(partition=str(self.partition), account=str(self.account_id))

@@ -22,6 +22,7 @@ from alien_pulumi.model.types import SET_NAMES, Platform, ResourceType
 Scope = Literal["resource", "stack", "account"]
 IDENTITY = "identity"  # the pseudo-type of the setup-owned identities (provision set only)
 REGISTRY = "registry"  # the pseudo-type of the image mirrors (sets/<cloud>/registry.yaml, where a cloud has them)
+STATE = "state"  # the pseudo-type of the deployment's state store (DESIGN.md §4a): provision and management
 _GRANT_KEYS = {"description", "scope", "actions", "data_actions", "resources", "condition", "setup_only", "when",
                "exposes"}
 
@@ -160,8 +161,9 @@ def _load_file(platform: Platform, type_name: str) -> dict[str, PermissionSet]:
 def library(platform: Platform) -> dict[str, PermissionSet]:
     """Every permission set of one cloud, by id (``storage/heartbeat``, ``identity/provision``...)."""
     sets: dict[str, PermissionSet] = {}
-    mirrored = (resources.files("alien_pulumi.permissions") / "sets" / platform.value / f"{REGISTRY}.yaml").is_file()
-    for type_name in [t.value for t in ResourceType] + [IDENTITY] + ([REGISTRY] if mirrored else []):
+    optional = [name for name in (REGISTRY, STATE)  # pseudo-types a cloud may have
+                if (resources.files("alien_pulumi.permissions") / "sets" / platform.value / f"{name}.yaml").is_file()]
+    for type_name in [t.value for t in ResourceType] + [IDENTITY, *optional]:
         for name, pset in _load_file(platform, type_name).items():
             sets[f"{type_name}/{name}"] = pset
     for kind in ResourceType:

@@ -22,7 +22,16 @@ from alien_pulumi.model.naming import resource_names
 from alien_pulumi.model.resources import ResourceSpec
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import COMPUTE_TYPES, Lifecycle, ResourceType
-from alien_pulumi.permissions.library import IDENTITY, REGISTRY, Grant, PermissionSet, Scope, permission_set
+from alien_pulumi.permissions.library import (
+    IDENTITY,
+    REGISTRY,
+    STATE,
+    Grant,
+    PermissionSet,
+    Scope,
+    library,
+    permission_set,
+)
 
 DEFAULT_PROFILE = "default"  # the runtime profile of a compute resource that names none
 LINK_SETS = {
@@ -236,6 +245,9 @@ def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
         for set_id in set_ids:
             for res in _targets(by_id, scope, set_id):
                 management.append((set_id, res, f"management.extend[{scope!r}]"))
+    # The one data the management identity touches: the deployment's own Pulumi state (DESIGN.md §4a).
+    if f"{STATE}/state" in library(ctx.platform):  # the clouds whose state store setup bootstraps
+        management.append((f"{STATE}/state", None, "releases run on this stack's state in the customer's cloud"))
 
     provisioning: list[tuple[str, ResourceSpec | None, str]] = [
         (f"{res.kind.value}/provision", res, "setup creates it") for res in spec.resources
@@ -243,6 +255,8 @@ def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
     provisioning.append((f"{IDENTITY}/provision", None, "setup creates the identities and their policies"))
     if mirrors(spec, ctx.platform, ctx.prefix):  # image mirrors: setup-owned and deployment-wide, like identities
         provisioning.append((f"{REGISTRY}/provision", None, "setup creates the image mirrors"))
+    if f"{STATE}/provision" in library(ctx.platform):
+        provisioning.append((f"{STATE}/provision", None, "setup bootstraps the state store before the program runs"))
 
     runtime: dict[str, list[tuple[str, ResourceSpec | None, str]]] = {p: [] for p in runtime_profiles(spec)}
     for profile, scopes in spec.permissions.profiles.items():

@@ -20,6 +20,11 @@ DATA_TYPES = frozenset(t.value for t in DATA_KINDS)
 COMPUTE_TYPES = frozenset(t.value for t in COMPUTE_KINDS)
 NON_DATA_SETS = ("heartbeat", "management", "provision")
 SCOPES = {"resource", "stack", "account"}
+# The state store's sets (DESIGN.md §4a): the one data the management identity touches, the deployment's own
+# Pulumi state; checked by their own tests (bound to the state store only), exempt from the data rules.
+STATE = "state"
+STATE_PLACEHOLDERS = {"state_bucket", "state_key", "state_key_ring", "state_resource_group", "state_account",
+                      "state_container", "state_vault"}
 
 
 def sets_dir(cloud: str) -> Path:

@@ -25,6 +25,8 @@ import yaml
 from tests.permissions.sets_data import (
     COMPUTE_TYPES,
     DATA_TYPES,
+    STATE,
+    STATE_PLACEHOLDERS,
     TYPES,
     sets_dir,
 )
@@ -35,7 +37,7 @@ SETS_DIR = sets_dir("aws")
 CONTROL_SETS = ("heartbeat", "management", "provision")
 PLACEHOLDERS = {
     "partition", "region", "account", "prefix", "stack", "id", "name", "runtime_identity",
-    "management_identity", "image_repository",
+    "management_identity", "image_repository", *STATE_PLACEHOLDERS,
 }
 CONTEXT = {
     "partition": "aws",
@@ -48,6 +50,8 @@ CONTEXT = {
     "runtime_identity": "acme-myapp-rt-app",
     "management_identity": "acme-myapp-management",
     "image_repository": "arn:aws:ecr:us-east-1:123456789012:repository/acme-myapp-quay/acme/web",
+    "state_bucket": "acme-myapp-state-123456789012",
+    "state_key": "alias/acme-myapp-pulumi-state",
 }
 
 # Data-plane actions (contents: objects, items, messages, secret values, parameters, decrypt, log
@@ -226,7 +230,7 @@ def format_regex(fmt: str) -> re.Pattern:
 
 
 def test_all_files_present():
-    assert set(SETS) == set(TYPES) | {"identity", "registry"}
+    assert set(SETS) == set(TYPES) | {"identity", "registry", STATE}
     for t, doc in SETS.items():
         assert doc["cloud"] == "aws"
         text = (SETS_DIR / f"{t}.yaml").read_text()
@@ -379,7 +383,7 @@ def test_deny_list_catches_known_data_actions():
         assert not is_data_plane(a)
 
 
-@pytest.mark.parametrize("type_,set_name", [(t, s) for t, s in all_sets() if s in CONTROL_SETS])
+@pytest.mark.parametrize("type_,set_name", [(t, s) for t, s in all_sets() if s in CONTROL_SETS and t != STATE])
 def test_no_data_plane_in_control_sets(type_, set_name):
     for g in expand(SETS[type_], set_name):
         allowed = set(SETUP_ONLY_DATA_ALLOW) if g.get("setup_only") else set()
@@ -448,7 +452,8 @@ def test_setup_only_grants_never_reach_management():
                   if g.get("setup_only") for a in g["actions"]}
     assert "s3:ListBucket" in setup_only
     assert "s3:CreateBucket" in plan.management.actions()  # extend took effect
-    assert not setup_only & plan.management.actions()
+    stack_grants = {a for g in plan.management.grants if g.set_id != "state/state" for a in g.actions}
+    assert not setup_only & stack_grants
     assert setup_only <= plan.provisioning.actions()
 
 
@@ -491,3 +496,15 @@ def test_registry_sets_never_push_and_management_only_reads():
         assert not {a for g in expand(registry, set_name) for a in g["actions"]} & push
     assert {a for g in expand(registry, "runtime") for a in g["actions"]} == {"ecr:CreateRepository",
                                                                               "ecr:BatchImportUpstreamImage"}
+
+
+def test_state_data_is_the_state_store_only():
+    """The management identity's only data access: this stack's objects in the state bucket, the state key."""
+    for g in expand(SETS[STATE], "state"):
+        for action in g["actions"]:
+            if is_data_plane(action):
+                assert all("{state_bucket}" in r or r.endswith(":key/*") for r in g["resources"]), g
+        if any(a.startswith("kms:") for a in g["actions"]):
+            assert g["condition"] == {"StringEquals": {"aws:ResourceTag/alien-state": "{prefix}"}}
+        objects = [r for r in g["resources"] if ":s3:::" in r and "/" in r.split(":::")[-1]]
+        assert all("/.pulumi/" in r and ("{prefix}" in r or r.endswith("meta.yaml")) for r in objects), objects

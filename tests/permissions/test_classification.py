@@ -121,7 +121,7 @@ def _live_stack(platform: str) -> alien.StackSpec:
 
 @pytest.mark.parametrize("platform", list(Platform))
 def test_customer_document_shows_every_justification_of_the_layer(platform):
-    plan = derive_plan(_live_stack(platform.value), alien.DeploymentContext.create(platform, "acme-myapp"))
+    plan = derive_plan(_live_stack(platform.value), alien.DeploymentContext.example_context(platform, "acme-myapp"))
     doc = render_markdown(plan, ["management"])
     reasons = {(a, use.set.type): why for use in plan.management.uses for a, why in use.set.justifications.items()
                if a in use.set.actions() | use.set.data_actions()}
@@ -149,7 +149,7 @@ def test_every_account_wide_grant_says_what_it_exposes(cloud, stem):
 
 @pytest.mark.parametrize("platform", list(Platform))
 def test_customer_document_lists_every_account_wide_grant(platform):
-    plan = derive_plan(_live_stack(platform.value), alien.DeploymentContext.create(platform, "acme-myapp"))
+    plan = derive_plan(_live_stack(platform.value), alien.DeploymentContext.example_context(platform, "acme-myapp"))
     doc = render_markdown(plan, ["management"])
     section = doc.split("### Account-wide", 1)[1].split("###", 1)[0]
     wide = [g for g in plan.management.grants if g.scope == "account"]
@@ -170,7 +170,7 @@ def test_nothing_enumerates_the_accounts_secrets():
 def test_nat_reads_only_for_a_network_with_nat(platform):
     """The GCP router and the AWS NAT gateway exist only with ``nat``; their reads are bound only then."""
     nat_only = {"compute.routers.get", "compute.routers.update", "ec2:DescribeNatGateways", "ec2:DescribeAddresses"}
-    ctx = alien.DeploymentContext.create(platform, "acme-myapp")
+    ctx = alien.DeploymentContext.example_context(platform, "acme-myapp")
     with_nat = derive_plan(alien.Stack("acme-myapp").platforms(platform.value)
                            .add(alien.Network("net", nat=True), "live").build(), ctx)
     without = derive_plan(alien.Stack("acme-myapp").platforms(platform.value)

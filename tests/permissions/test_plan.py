@@ -128,7 +128,10 @@ def test_setup_only_grants_never_reach_management() -> None:
     assert setup_only, "AWS storage/provision has the admin's HeadBucket grant"
     only_setup = {a for g in setup_only for a in g.actions}
     assert only_setup <= plan.provisioning.actions()
-    assert not only_setup & plan.management.actions()
+    # s3:ListBucket reaches management on the state bucket only (the state set), never on a stack's bucket
+    assert not only_setup & {a for g in plan.management.grants if g.set_id != "state/state" for a in g.actions}
+    assert {r for g in plan.management.grants if "s3:ListBucket" in g.actions for r in g.resources} == {
+        f"arn:aws:s3:::{plan.context.state_names()['state_bucket']}"}
 
 
 def test_templates_are_filled_with_the_context() -> None:
