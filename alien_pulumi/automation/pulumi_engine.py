@@ -19,7 +19,7 @@ from alien_pulumi.automation.engine import OnLine
 from alien_pulumi.automation.events import EventRecorder
 from alien_pulumi.automation.health import aws_bucket_health, health_from_refresh, merge
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
-from alien_pulumi.automation.workspace import SETUP_KINDS, open_stack, pulumi_command
+from alien_pulumi.automation.workspace import SETUP_KINDS, open_stack, pulumi_command, versions
 from alien_pulumi.errors import AutomationError, ProgramError, StackLockedError
 
 
@@ -92,6 +92,7 @@ class PulumiEngine:
             "health": health,
             "error": recorder.errors[0] if recorder.errors else None,
             "seconds": time.perf_counter() - start,
+            "versions": versions(command, run.context.platform.value),
         })
 
     def _run(self, run: RunInput, stack: auto.Stack, recorder: EventRecorder) -> dict[str, Any]:

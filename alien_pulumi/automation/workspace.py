@@ -83,6 +83,19 @@ def stack_config(run: RunInput, directory: Path) -> dict[str, auto.ConfigValue]:
     return config
 
 
+PROVIDER_PACKAGES = {"aws": "pulumi-aws", "gcp": "pulumi-gcp", "azure": "pulumi-azure-native"}
+
+
+def versions(command: auto.PulumiCommand | None, platform: str) -> dict[str, str]:
+    """What a run used: the Pulumi CLI, the SDK and the cloud's provider package."""
+    from importlib.metadata import version
+
+    found = {"pulumi": version("pulumi"), PROVIDER_PACKAGES[platform]: version(PROVIDER_PACKAGES[platform])}
+    if command is not None and command.version is not None:
+        found["pulumi-cli"] = str(command.version)
+    return found
+
+
 def pulumi_command(factory: type[auto.PulumiCommand] = auto.PulumiCommand) -> auto.PulumiCommand:
     if factory is auto.PulumiCommand and shutil.which("pulumi") is None:
         raise PulumiNotFoundError("the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) "

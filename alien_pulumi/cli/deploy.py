@@ -27,7 +27,16 @@ from alien_pulumi.cli.common import (
     with_context_flags,
 )
 from alien_pulumi.deploy.bundle import SetupBundle
-from alien_pulumi.deploy.setup import SetupPlan, execute, plan_setup, write_record
+from alien_pulumi.deploy.setup import (
+    SetupPlan,
+    config_lines,
+    execute,
+    plan_setup,
+    read_outputs,
+    resolve_state,
+    write_record,
+)
+from alien_pulumi.deploy.state_store import StateStore
 from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import state_dir
 from alien_pulumi.model.context import DeploymentContext, field_name
@@ -43,7 +52,10 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Backend = Annotated[str | None, typer.Option(help="Pulumi backend URL (default: a local file:// state directory).")]
+Backend = Annotated[str | None, typer.Option(help="A Pulumi backend to use instead of the deployment's state store "
+                                                "(default: the store, bootstrapped in your cloud).")]
+SecretsProvider = Annotated[str | None, typer.Option("--secrets-provider",
+                                                     help="With --backend: awskms://, gcpkms://, azurekeyvault://")]
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where workspaces, state and records live.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking after the preview.")]
 AllowFrozen = Annotated[bool, typer.Option("--allow-frozen-changes", help="Apply changes to frozen resources.")]
@@ -80,11 +92,27 @@ def setup_context(stack: Path, bundle_file: Path | None, platform: Platform | No
     return spec, ctx, bundle
 
 
+def _store(ctx: DeploymentContext, bundle: SetupBundle | None, backend: str | None, secrets: str | None,
+           create: bool) -> StateStore:
+    store = resolve_state(ctx, backend or (bundle.backend if bundle else None), secrets, create=create)
+    for what in store.created:
+        out.print(f"[green]state store:[/] created {what}")
+    for what in store.kept:
+        out.print(f"state store: {what} exists, kept")
+    out.print(f"state: {store.backend_url} · secrets: {store.secrets_provider}")
+    if store.backend_url.startswith("file:"):
+        out.print("[yellow]local state (file://): for tests and demonstrations only; the vendor cannot release on "
+                  "it[/]")
+    return store
+
+
 def _plan(stack: Path, bundle_file: Path | None, platform: Platform | None, flags: ContextFlags,
-          backend: str | None, state: Path | None, allow_frozen: bool, engine: str) -> SetupPlan:
+          backend: str | None, secrets: str | None, state: Path | None, allow_frozen: bool, engine: str,
+          create: bool) -> SetupPlan:
     spec, ctx, bundle = setup_context(stack, bundle_file, platform, flags)
-    plan = plan_setup(spec, ctx, state_dir(state), backend or (bundle.backend if bundle else None), allow_frozen,
-                      engine, deployment=bundle.deployment if bundle else None)
+    store = _store(ctx, bundle, backend, secrets, create)
+    plan = plan_setup(spec, ctx, state_dir(state), store, allow_frozen, engine,
+                      deployment=bundle.deployment if bundle else None)
     if plan.report is not None and plan.report.findings:
         for finding in plan.report.findings:
             out.print(f"[{'red' if finding.blocks else 'yellow'}]{finding.code.value}[/] {finding.message}")
@@ -111,11 +139,12 @@ def _summary(title: str, result: RunResult) -> None:
 @with_context_flags
 def up(
     stack: StackArg, bundle: BundleOpt = None, platform: MaybePlatform = None, backend: Backend = None,
-    state: StateDir = None, allow_frozen_changes: AllowFrozen = False, yes: Yes = False, engine: Engine = "pulumi",
-    *, context_flags: ContextFlags,
+    secrets_provider: SecretsProvider = None, state: StateDir = None, allow_frozen_changes: AllowFrozen = False,
+    yes: Yes = False, engine: Engine = "pulumi", *, context_flags: ContextFlags,
 ) -> None:
-    """Run setup: preview, confirm, apply; then print what the vendor needs and write the release record."""
-    plan = _plan(stack, bundle, platform, context_flags, backend, state, allow_frozen_changes, engine)
+    """Run setup: bootstrap the state store, preview, confirm, apply; then write the setup record."""
+    plan = _plan(stack, bundle, platform, context_flags, backend, secrets_provider, state, allow_frozen_changes,
+                 engine, create=True)
     _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
     if not yes and not typer.confirm("Apply these changes with your credentials?", default=False):
         out.print("nothing applied")
@@ -138,12 +167,49 @@ def up(
 @with_context_flags
 def preview(
     stack: StackArg, bundle: BundleOpt = None, platform: MaybePlatform = None, backend: Backend = None,
-    state: StateDir = None, allow_frozen_changes: AllowFrozen = False, engine: Engine = "pulumi", *,
-    context_flags: ContextFlags,
+    secrets_provider: SecretsProvider = None, state: StateDir = None, allow_frozen_changes: AllowFrozen = False,
+    engine: Engine = "pulumi", *, context_flags: ContextFlags,
 ) -> None:
-    """Preview setup: what would be created or changed, nothing applied."""
-    plan = _plan(stack, bundle, platform, context_flags, backend, state, allow_frozen_changes, engine)
+    """Preview setup on the deployment's state store (nothing created: run `bootstrap` first), nothing applied."""
+    plan = _plan(stack, bundle, platform, context_flags, backend, secrets_provider, state, allow_frozen_changes,
+                 engine, create=False)
     _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
+
+
+@app.command()
+@handles_errors
+@with_context_flags
+def bootstrap(
+    bundle: Annotated[Path, typer.Option("--bundle", exists=True, dir_okay=False, help="The vendor's setup bundle.")],
+    stack: Annotated[Path, typer.Option("--stack", exists=True, dir_okay=False, help="Stack file of the program "
+                                        "(default: the root Pulumi.yaml's example).")] = Path("examples/my_app.py"),
+    *, context_flags: ContextFlags,
+) -> None:
+    """Create the state store alone (idempotent) and print what to run for a plain `pulumi up`."""
+    _spec, ctx, setup_bundle = setup_context(stack, bundle, None, context_flags)
+    store = _store(ctx, setup_bundle, None, None, create=True)
+    out.print("\n[bold]then, in the project directory:[/]")
+    for line in [*store.login_lines(ctx.prefix), *config_lines(ctx, stack)]:
+        out.print(f"  {line}", markup=False, highlight=False)
+    out.print("  pulumi up")
+    out.print(f"  alien-deploy record {stack} --bundle {bundle}")
+
+
+@app.command()
+@handles_errors
+@with_context_flags
+def record(
+    stack: StackArg, bundle: Annotated[Path, typer.Option("--bundle", exists=True, dir_okay=False,
+                                                          help="The vendor's setup bundle.")],
+    state: StateDir = None, engine: Engine = "pulumi", *, context_flags: ContextFlags,
+) -> None:
+    """Write the setup record from the stack a plain `pulumi up` set up on the state store."""
+    spec, ctx, setup_bundle = setup_context(stack, bundle, None, context_flags)
+    store = resolve_state(ctx, setup_bundle.backend if setup_bundle else None, None, create=False)
+    plan = plan_setup(spec, ctx, state_dir(state), store, True, engine,
+                      deployment=setup_bundle.deployment if setup_bundle else None)
+    written = write_record(plan, read_outputs(plan.run))
+    out.print(f"setup record {plan.record_path} written (release {written.release}); send it to the vendor")
 
 
 @app.command()

@@ -24,4 +24,7 @@ def import_record(path: Path) -> ReleaseRecord:
     if not record.backend or not record.secrets_provider:
         raise RecordError(f"{path}: the record names no backend or secrets provider: run setup with "
                           "`alien-deploy up --bundle` (or `alien-deploy record` after `pulumi up`)")
+    if record.backend.startswith("file:"):
+        raise RecordError(f"{path}: the state is in a local directory of the admin's machine ({record.backend}); "
+                          "releases could never run on it: set up on the state store (alien-deploy up --bundle)")
     return record

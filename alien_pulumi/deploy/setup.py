@@ -6,16 +6,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from alien_pulumi.automation.engine import OnLine, engine_for
-from alien_pulumi.automation.run import RunInput, RunKind, RunResult
-from alien_pulumi.automation.workspace import default_backend
+from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.deploy.state_store import StateStore, bootstrap, store_urls
+from alien_pulumi.errors import AlienError
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.permissions import derive_plan, render_all
 from alien_pulumi.preflight import PreflightReport, from_record, preflight
 from alien_pulumi.synth import synth
+
+
+class SetupError(AlienError):
+    """Setup cannot run as asked (exit 2)."""
+
+    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -29,13 +37,25 @@ def record_path(state: Path, deployment: str) -> Path:
     return state / "records" / f"{deployment}.json"
 
 
-def backend_of(run: RunInput) -> str:
-    return run.backend_url or default_backend(Path(run.state_dir))
+def resolve_state(ctx: DeploymentContext, backend: str | None, secrets_provider: str | None, *, create: bool,
+                  session: Any = None) -> StateStore:
+    """The state setup runs on: a backend given (the vendor's choice in the bundle, or the admin's flag), else
+    the deployment's store in the customer's cloud, bootstrapped when ``create`` (idempotent), else its URLs."""
+    if backend:
+        if backend.startswith("file:"):  # a local directory: tests and demonstrations (the record says so)
+            return StateStore(backend, secrets_provider or "passphrase")
+        if not secrets_provider and not backend.startswith("https://"):
+            raise SetupError(f"--secrets-provider is required with --backend {backend} (awskms://, gcpkms://, "
+                             "azurekeyvault://): the stack's secrets must not depend on a passphrase")
+        return StateStore(backend, secrets_provider or "default")
+    if create:
+        return bootstrap(ctx, session)
+    url, secrets = store_urls(ctx)
+    return StateStore(url, secrets)
 
 
-def plan_setup(spec: StackSpec, ctx: DeploymentContext, state: Path, backend: str | None,
-               allow_frozen_changes: bool, engine: str = "pulumi", *, deployment: str | None = None,
-               secrets_provider: str | None = None) -> SetupPlan:
+def plan_setup(spec: StackSpec, ctx: DeploymentContext, state: Path, store: StateStore,
+               allow_frozen_changes: bool, engine: str = "pulumi", *, deployment: str | None = None) -> SetupPlan:
     """``deployment``: the name the vendor registered (the bundle's), default the prefix."""
     deployment = deployment or ctx.prefix
     path = record_path(state, deployment)
@@ -46,7 +66,8 @@ def plan_setup(spec: StackSpec, ctx: DeploymentContext, state: Path, backend: st
     targets = synth(spec, ctx).targets  # live URNs: progress lines mark them
     release = "setup-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     run = RunInput(run_id=release, kind=RunKind.SETUP_PREVIEW, deployment=deployment, release=release,
-                   spec=spec, context=ctx, targets=targets, backend_url=backend, secrets_provider=secrets_provider,
+                   spec=spec, context=ctx, targets=targets, backend_url=store.backend_url,
+                   secrets_provider=store.secrets_provider,
                    state_dir=str(state), engine=engine)
     return SetupPlan(run, report, path)
 
@@ -70,10 +91,33 @@ def write_record(plan: SetupPlan, result: RunResult) -> ReleaseRecord:
         outputs=result.outputs,
         operations=result.summary,
         pending_setup=[],
-        backend=backend_of(run),
-        secrets_provider=run.secrets_provider or "passphrase",
+        backend=run.backend_url,
+        secrets_provider=run.secrets_provider,
         versions=result.versions,
     )
     plan.record_path.parent.mkdir(parents=True, exist_ok=True)
     plan.record_path.write_text(record.model_dump_json(indent=2))
     return record
+
+
+def config_lines(ctx: DeploymentContext, stack: Path) -> list[str]:
+    """`pulumi config set` lines of the root program (Pulumi.yaml) for this context."""
+    from alien_pulumi.programs.entry import CONTEXT_KEYS
+
+    facts = ctx.facts()
+    lines = [f"pulumi config set alien:platform {ctx.platform.value}", f"pulumi config set alien:stack {stack}"]
+    lines += [f"pulumi config set alien:{key} '{facts[field]}'" for key, field in CONTEXT_KEYS.items()
+              if field in facts]
+    return lines
+
+
+def read_outputs(run: RunInput) -> RunResult:
+    """The outputs of a stack set up outside alien-deploy (plain `pulumi up`), as a setup's result."""
+    if run.engine.startswith("simulated:"):
+        return engine_for(run).execute(run.model_copy(update={"kind": RunKind.SETUP}))
+    from alien_pulumi.automation.workspace import open_stack, pulumi_command
+
+    stack = open_stack(run, {}, pulumi_command())
+    outputs = {k: v.value for k, v in stack.outputs().items() if not v.secret}
+    return RunResult(run_id=run.run_id, deployment=run.deployment, kind=RunKind.SETUP, status=RunStatus.SUCCEEDED,
+                     outputs=outputs)

@@ -43,9 +43,16 @@ def register(state: Path, name: str, platform: str = "aws", *extra: str) -> Path
     return bundle
 
 
-def set_up(state: Path, bundle: Path, *extra: str, stack: Path = QUICKSTART, engine: str = "simulated:1") -> Result:
+# A backend both parties reach (the simulated engine never opens it); the real store is bootstrapped in
+# tests/deploy/test_lifecycle_moto.py.
+SHARED_STATE = ["--backend", "s3://acme-state-test?region=eu-west-1",
+                "--secrets-provider", "awskms://alias/acme-pulumi-state?region=eu-west-1"]
+
+
+def set_up(state: Path, bundle: Path, *extra: str, stack: Path = QUICKSTART, engine: str = "simulated:1",
+           store: list[str] = SHARED_STATE) -> Result:
     return admin("up", str(stack), "--bundle", str(bundle), "--yes", "--engine", engine, "--state-dir", str(state),
-                 *extra)
+                 *store, *extra)
 
 
 def deployed(state: Path, name: str, platform: str = "aws", **kwargs: Any) -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from alien_pulumi.cli.deploy import app
 from alien_pulumi.model.record import ReleaseRecord
 from tests.conftest import ROOT
-from tests.deploy.lifecycle import CUSTOMER, register, set_up
+from tests.deploy.lifecycle import CUSTOMER, SHARED_STATE, register, set_up
 from tests.fake_cli.fixtures import FakeCli
 
 QUICKSTART = ROOT / "examples" / "my_app.py"
@@ -36,7 +37,8 @@ def test_up_writes_the_release_record(tmp_path: Path) -> None:
 
 def test_up_asks_before_applying(tmp_path: Path) -> None:
     result = deploy("up", str(QUICKSTART), "-p", "gcp", *CUSTOMER["gcp"], "--engine", "simulated:1",
-                    "--state-dir", str(tmp_path), stdin="n\n")
+                    "--state-dir", str(tmp_path), "--backend", "gs://acme-state", "--secrets-provider",
+                    "gcpkms://projects/p/locations/europe-west4/keyRings/r/cryptoKeys/k", stdin="n\n")
     assert result.exit_code == 5  # type: ignore[attr-defined]
     assert "nothing applied" in result.stdout  # type: ignore[attr-defined]
     assert not (tmp_path / "records").exists()
@@ -44,7 +46,7 @@ def test_up_asks_before_applying(tmp_path: Path) -> None:
 
 def test_second_setup_preflights_frozen_changes(tmp_path: Path) -> None:
     common = ["-p", "aws", *CUSTOMER["aws"], "--external-id", "x" * 32, "--engine", "simulated:1",
-              "--state-dir", str(tmp_path), "--yes"]
+              "--state-dir", str(tmp_path), "--yes", *SHARED_STATE]
     assert deploy("up", str(QUICKSTART), *common).exit_code == 0  # type: ignore[attr-defined]
     changed = tmp_path / "stack.py"
     changed.write_text(QUICKSTART.read_text().replace("versioning=True", "versioning=False"))
@@ -120,3 +122,37 @@ def test_a_bundle_for_another_cloud_or_a_broken_one_is_refused(tmp_path: Path) -
     bundle.write_text(json.dumps(data))
     newer = deploy("preview", str(QUICKSTART), "--bundle", str(bundle), "--state-dir", str(tmp_path))
     assert "bundle version 99 is newer" in newer.stderr  # type: ignore[attr-defined]
+
+
+def test_record_after_a_plain_pulumi_up_reads_the_stack_on_the_store(tmp_path: Path, fake_cli: FakeCli,
+                                                                     monkeypatch: object) -> None:
+    bundle = register(tmp_path, "acme")
+    monkeypatch.setenv("FAKE_PULUMI_OUTPUTS", json.dumps(  # type: ignore[attr-defined]
+        {"management_identity": {"role_arn": "arn:aws:iam::210987654321:role/acme-management"}}))
+    result = deploy("record", str(QUICKSTART), "--bundle", str(bundle), "--state-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    record = ReleaseRecord.model_validate_json((tmp_path / "records" / "acme.json").read_text())
+    assert record.backend == "s3://acme-state-210987654321?region=eu-west-1"
+    assert record.outputs["management_identity"]["role_arn"].endswith(":role/acme-management")
+    assert not [c for c in fake_cli.calls() if "up" in c["args"]], "record runs nothing"
+
+
+def test_the_state_store_of_an_example_or_unsupported_cloud_is_never_guessed(tmp_path: Path) -> None:
+    import alien_pulumi as alien
+    from alien_pulumi.deploy.state_store import StateStoreError, bootstrap
+
+    with pytest.raises(StateStoreError, match="example context is never created"):
+        bootstrap(alien.DeploymentContext.example_context("aws", "s"))
+    gcp = register(tmp_path, "acme-gcp", "gcp")
+    result = deploy("bootstrap", "--bundle", str(gcp), "--stack", str(QUICKSTART))
+    assert result.exit_code == 4  # type: ignore[attr-defined]
+    assert "bootstrap of gcp is not available in this version" in result.stderr  # type: ignore[attr-defined]
+
+
+def test_a_record_on_local_state_is_refused_by_the_vendor(tmp_path: Path) -> None:
+    from tests.deploy.lifecycle import vendor
+
+    local = ["--backend", (tmp_path / "local").as_uri()]
+    assert set_up(tmp_path, register(tmp_path, "acme"), store=local).exit_code == 0
+    added = vendor("deployments", "add", str(tmp_path / "records" / "acme.json"), "--state-dir", str(tmp_path))
+    assert added.exit_code == 1 and "local directory of the admin's machine" in added.stderr

@@ -5,6 +5,7 @@ FAKE_PULUMI_LOG     JSON lines file where each call is appended as {"args": [...
 FAKE_PULUMI_EVENTS  JSON lines engine event log replayed into --event-log for up/preview/refresh
 FAKE_PULUMI_OUTPUTS JSON object printed by `stack output --json`
 FAKE_PULUMI_FAIL    "locked" (up fails with the DIY backend's lock message) or "compile"
+FAKE_PULUMI_NEW_STACK set: `stack select` finds no stack (the first run on a backend: `stack init` follows)
 """
 
 import json
@@ -42,6 +43,9 @@ if words[:1] in (["up"], ["preview"], ["refresh"]):
         print("Build FAILED.")
         sys.exit(255)
     print("done")
+elif words[:2] == ["stack", "select"] and os.environ.get("FAKE_PULUMI_NEW_STACK"):
+    print(f"error: no stack named '{args[args.index('--stack') + 1]}' found", file=sys.stderr)
+    sys.exit(255)
 elif words[:2] == ["stack", "output"]:
     print(os.environ.get("FAKE_PULUMI_OUTPUTS", "{}"))
 elif words[:2] == ["stack", "history"]:
