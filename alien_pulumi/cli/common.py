@@ -37,7 +37,8 @@ class UsageError(AlienError):
 
 
 def handles_errors(func: F) -> F:
-    """Turn an ``AlienError`` into one clear message on stderr and the documented exit code."""
+    """Turn an ``AlienError`` into one clear message on stderr and the documented exit code; with ``--json``
+    also one JSON document on stdout, ``{"error": {"code", "message", "exit_code"[, "problems"]}}``."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -46,9 +47,33 @@ def handles_errors(func: F) -> F:
         except AlienError as exc:
             err.print(f"[red]error:[/] {escape(str(exc))}", markup=True, highlight=False)
             invalid = isinstance(exc, (StackValidationError, StackLoadError))
-            raise typer.Exit(EXIT_INVALID if invalid else getattr(exc, "exit_code", EXIT_USAGE)) from None
+            code = EXIT_INVALID if invalid else getattr(exc, "exit_code", EXIT_USAGE)
+            if kwargs.get("json_out"):
+                error: dict[str, Any] = {"code": type(exc).__name__, "message": str(exc), "exit_code": code}
+                problems = getattr(exc, "problems", ())
+                if problems:
+                    error["problems"] = [{"where": p.where, "field": p.field, "message": p.message, "code": p.code}
+                                         for p in problems]
+                print_json({"error": error})
+            raise typer.Exit(code) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def version_option(app: typer.Typer, name: str) -> None:
+    """``--version`` on an app: the package version, then exit."""
+    from importlib.metadata import version
+
+    def show(value: bool) -> None:
+        if value:
+            out.print(f"{name} {version('alien-pulumi')}")
+            raise typer.Exit(EXIT_OK)
+
+    @app.callback()
+    def _root(_version: bool = typer.Option(False, "--version", callback=show, is_eager=True,
+                                            help="Print the version and exit.")) -> None:
+        """Exit codes: 0 ok, 1 invalid stack, 2 usage or context error, 3 blocked by preflight, 4 a run failed,
+        5 a confirmation was declined."""
 
 
 StackArg = Annotated[

@@ -24,6 +24,7 @@ from alien_pulumi.cli.common import (
     handles_errors,
     load,
     out,
+    version_option,
     with_context_flags,
 )
 from alien_pulumi.deploy.bundle import SetupBundle
@@ -67,6 +68,7 @@ WHAT_THE_VENDOR_NEEDS = {
 }
 
 
+version_option(app, "alien-deploy")
 BundleOpt = Annotated[Path | None, typer.Option("--bundle", exists=True, dir_okay=False,
                                                 help="The setup bundle from the vendor (flags override it).")]
 MaybePlatform = Annotated[Platform | None, typer.Option("--platform", "-p", case_sensitive=False,

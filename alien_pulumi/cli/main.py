@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from alien_pulumi.cli.common import JsonFlag, StackArg, handles_errors, load, out, print_json
+from alien_pulumi.cli.common import JsonFlag, StackArg, handles_errors, load, out, print_json, version_option
 from alien_pulumi.cli.permissions_cmd import permissions
 from alien_pulumi.cli.preflight_cmd import diff_command, preflight_command
 from alien_pulumi.cli.registry_access_cmd import registry_access_command
@@ -28,6 +28,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
+version_option(app, "alien-pulumi")
 LIFECYCLE_STYLE = {Lifecycle.FROZEN: "cyan", Lifecycle.LIVE: "green"}
 
 

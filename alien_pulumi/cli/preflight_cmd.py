@@ -10,15 +10,23 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from alien_pulumi.cli.common import EXIT_BLOCKED, JsonFlag, StackArg, load, out, print_json
+from alien_pulumi.cli.common import (
+    EXIT_BLOCKED,
+    JsonFlag,
+    StackArg,
+    example_banner,
+    load,
+    note_example,
+    out,
+    print_json,
+)
 from alien_pulumi.model.types import Platform
 from alien_pulumi.preflight import Severity, load_deployed, preflight
+from alien_pulumi.preflight.deployed import Deployed
 from alien_pulumi.preflight.report import diff_json, diff_markdown
 
 DeployedPath = Annotated[Path, typer.Option("--against", exists=True, dir_okay=False,
                                             help="What is deployed: a release record JSON or a stack file.")]
-DeployedArg = Annotated[Path, typer.Argument(exists=True, dir_okay=False,
-                                             help="What is deployed: a release record JSON or a stack file.")]
 OptionalPlatform = Annotated[Platform | None, typer.Option("--platform", "-p", case_sensitive=False,
                                                            help="Check one cloud (default: every deployed one).")]
 AllowFrozen = Annotated[bool, typer.Option("--allow-frozen-changes",
@@ -31,14 +39,35 @@ class Format(str, Enum):
     json = "json"
 
 
+def _not_deployed(deployed: Deployed, platform: Platform | None, json_out: bool) -> bool:
+    """A cloud the deployed record does not hold: reported as not deployed (nothing to compare), exit 0."""
+    if platform is None or platform in deployed.contexts:
+        return False
+    held = ", ".join(p.value for p in deployed.contexts) or "none"
+    if json_out:
+        print_json({"platform": platform.value, "deployed": False, "deployed_platforms": sorted(
+            p.value for p in deployed.contexts), "blocked": False, "findings": []})
+    else:
+        out.print(f"not deployed on {platform.value} (the deployed record holds: {held}): nothing to check")
+    return True
+
+
+def _example(deployed: Deployed) -> bool:
+    return any(ctx.example for ctx in deployed.contexts.values())
+
+
 def preflight_command(stack: StackArg, against: DeployedPath, platform: OptionalPlatform = None,
                       allow_frozen_changes: AllowFrozen = False, json_out: JsonFlag = False) -> None:
     """Check a release against what is deployed: exit 0 when it may roll out, 3 when a finding blocks it."""
     new = load(stack)
-    report = preflight(new, load_deployed(against), platform, allow_frozen_changes)
+    deployed = load_deployed(against)
+    if _not_deployed(deployed, platform, json_out):
+        return
+    report = preflight(new, deployed, platform, allow_frozen_changes)
     if json_out:
-        print_json(report.to_json())
+        print_json({**report.to_json(), "example_context": _example(deployed)})
     else:
+        note_example(_example(deployed))
         table = Table(title=f"preflight {new.name}: {len(report.findings)} findings")
         for column in ("code", "severity", "blocks", "setup", "message"):
             table.add_column(column)
@@ -55,17 +84,21 @@ def preflight_command(stack: StackArg, against: DeployedPath, platform: Optional
 
 
 def diff_command(
-    deployed: DeployedArg,
     stack: StackArg,
+    against: DeployedPath,
     platform: Annotated[Platform, typer.Option("--platform", "-p", case_sensitive=False, help="Cloud.")],
     fmt: Annotated[Format, typer.Option("--format", "-f", help="markdown (PR comment) or json.")] = Format.markdown,
-    allow_frozen_changes: AllowFrozen = False,
+    allow_frozen_changes: AllowFrozen = False, json_out: JsonFlag = False,
 ) -> None:
     """The pull-request report: what changes, which permissions, what needs the customer's admin."""
     new = load(stack)
-    current = load_deployed(deployed)
+    current = load_deployed(against)
+    as_json = json_out or fmt is Format.json
+    if _not_deployed(current, platform, as_json):
+        return
     report = preflight(new, current, platform, allow_frozen_changes)
-    if fmt is Format.json:
-        print_json(diff_json(report, current, new))
+    if as_json:
+        print_json({**diff_json(report, current, new), "example_context": _example(current)})
     else:
-        sys.stdout.write(diff_markdown(report, current, new))
+        marker, _, body = diff_markdown(report, current, new).partition("\n")  # the marker stays first
+        sys.stdout.write(f"{marker}\n{example_banner(_example(current))}{body}")

@@ -15,6 +15,7 @@ from alien_pulumi.automation.digests import Resolver, pin_images
 from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
     EXIT_DECLINED,
+    EXIT_FAILED,
     ContextFlags,
     JsonFlag,
     PlatformOpt,
@@ -29,7 +30,6 @@ from alien_pulumi.cli.common import (
 )
 from alien_pulumi.deploy import handoff
 from alien_pulumi.deploy.bundle import SetupBundle, new_bundle
-from alien_pulumi.errors import PreflightBlockedError
 from alien_pulumi.fleet import service
 from alien_pulumi.fleet.progress import RolloutProgress, render_result
 from alien_pulumi.fleet.registry import Deployment, Registry, state_dir
@@ -37,7 +37,8 @@ from alien_pulumi.fleet.rollout import RolloutResult
 from alien_pulumi.model.spec import StackSpec
 
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Registry, workspaces and local state.")]
-Backend = Annotated[str | None, typer.Option(help="Pulumi backend URL (default: a local file:// directory).")]
+Backend = Annotated[str | None, typer.Option(help="Override the backend of the deployment's setup record (which "
+                                                "every run uses by default).")]
 Engine = Annotated[str, typer.Option(hidden=True, help="pulumi, or simulated:<ms> for demonstrations.")]
 ReleaseId = Annotated[str | None, typer.Option("--release-id", help="Release id (default: a timestamp).")]
 AllowFrozen = Annotated[bool, typer.Option("--allow-frozen-changes",
@@ -208,7 +209,7 @@ def _finish(result: RolloutResult, json_out: bool) -> None:
     else:
         render_result(result, out)
     if not result.ok:
-        raise typer.Exit(4)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def release_command(
@@ -220,12 +221,8 @@ def release_command(
     record."""
     registry, root = _registry(state)
     spec = _pinned(load(stack), registry, [deployment], no_resolve)
-    try:
-        result = service.release(registry, spec, [deployment], _release_id(release_id), root, parallel=1,
-                                 allow_frozen_changes=allow_frozen_changes, backend=backend, engine=engine)
-    except PreflightBlockedError as exc:
-        out.print(f"[red]{exc}[/]")
-        raise typer.Exit(EXIT_BLOCKED) from None
+    result = service.release(registry, spec, [deployment], _release_id(release_id), root, parallel=1,
+                             allow_frozen_changes=allow_frozen_changes, backend=backend, engine=engine)
     _finish(result, json_out)
 
 
@@ -293,7 +290,8 @@ def rollout_command(
     halt_after_failures: Annotated[int | None, typer.Option(min=1, help="Halt when this many failed.")] = None,
     resume: Annotated[str | None, typer.Option(help="Resume this unfinished rollout id.")] = None,
     release_id: ReleaseId = None, allow_frozen_changes: AllowFrozen = False, state: StateDir = None,
-    backend: Backend = None, engine: Engine = "pulumi", json_out: JsonFlag = False, no_resolve: NoResolve = False,
+    backend: Backend = None, engine: Engine = "pulumi", yes: Yes = False, json_out: JsonFlag = False,
+    no_resolve: NoResolve = False,
 ) -> None:
     """Release to many deployments in waves, N at once, halting after K failures; resumable."""
     if (deployments_file is None) == (not all_deployments):
@@ -307,14 +305,13 @@ def rollout_command(
         names = [d.name for d in registry.list_deployments() if d.platform in spec.platforms]
     spec = _pinned(spec, registry, names, no_resolve)
     release = release_id or (registry.get_rollout(resume).release_id if resume else _release_id(None))
+    if all_deployments and not yes and not resume and not typer.confirm(
+            f"Release {spec.name} to all {len(names)} deployments?", default=False, err=True):
+        declined(json_out, "nothing released")
     progress = RolloutProgress(out) if not json_out else None
-    try:
-        with progress if progress else contextlib.nullcontext():
-            result = service.release(
-                registry, spec, names, release, root, waves=waves, parallel=parallel,
-                halt_after_failures=halt_after_failures, allow_frozen_changes=allow_frozen_changes,
-                backend=backend, engine=engine, on_progress=progress, rollout_id=resume)
-    except PreflightBlockedError as exc:
-        out.print(f"[red]{exc}[/]")
-        raise typer.Exit(EXIT_BLOCKED) from None
+    with progress if progress else contextlib.nullcontext():
+        result = service.release(
+            registry, spec, names, release, root, waves=waves, parallel=parallel,
+            halt_after_failures=halt_after_failures, allow_frozen_changes=allow_frozen_changes,
+            backend=backend, engine=engine, on_progress=progress, rollout_id=resume)
     _finish(result, json_out)

@@ -13,6 +13,7 @@ from alien_pulumi.permissions import derive_plan, render_all
 from tests.cli.helpers import run
 from tests.conftest import ROOT
 
+QUICKSTART_STR = str(ROOT / "examples" / "my_app.py")
 QUICKSTART = ROOT / "examples" / "my_app.py"
 
 
@@ -71,16 +72,18 @@ def test_against_a_release_record_uses_its_context(tmp_path: Path, changed: Path
     same = run("preflight", str(QUICKSTART), "--against", str(record), "--json")
     assert same.exit_code == 0, same.stdout
     assert json.loads(same.stdout)["platforms"] == ["aws"]
-    report = json.loads(run("diff", str(record), str(changed), "--platform", "aws", "--format", "json").stdout)
+    report = json.loads(run("diff", str(changed), "--against", str(record), "-p", "aws", "--format", "json").stdout)
     assert report["digests"]["deployed"] == spec.digest()
     assert report["summary"]["changed"] == {"frozen": 1, "live": 1}
 
 
 def test_diff_markdown_report(changed: Path) -> None:
-    result = run("diff", str(QUICKSTART), str(changed), "--platform", "aws")
+    result = run("diff", str(changed), "--against", str(QUICKSTART), "--platform", "aws")
     assert result.exit_code == 0
     text = result.stdout
-    assert text.startswith("<!-- alien-pulumi diff -->\n## alien-pulumi: `my-app` — ❌ blocked")
+    # deployed given as a stack file: its context is an example, and the report says so under the marker
+    assert text.startswith("<!-- alien-pulumi diff -->\n> **example context:")
+    assert "\n## alien-pulumi: `my-app` — ❌ blocked" in text
     assert "| changed | 1 | 1 |" in text
     assert "- `data.versioning`: `True` → `False`" in text
     assert "### Needs the customer's admin (setup)" in text
@@ -89,10 +92,10 @@ def test_diff_markdown_report(changed: Path) -> None:
 def test_diff_shows_permission_changes(tmp_path: Path) -> None:
     live_queue = tmp_path / "stack.py"
     live_queue.write_text(QUICKSTART.read_text().replace('.add(jobs, "frozen")', '.add(jobs, "live")'))
-    data = json.loads(run("diff", str(QUICKSTART), str(live_queue), "-p", "gcp", "-f", "json").stdout)
+    data = json.loads(run("diff", str(live_queue), "--against", str(QUICKSTART), "-p", "gcp", "--json").stdout)
     management = data["permissions"]["gcp"]["management"]
     assert any("pubsub.topics.update" in line for line in management["added"])
-    text = run("diff", str(QUICKSTART), str(live_queue), "-p", "gcp").stdout
+    text = run("diff", str(live_queue), "--against", str(QUICKSTART), "-p", "gcp").stdout
     assert "<summary>gcp management: +" in text and "```diff" in text
 
 
@@ -105,3 +108,31 @@ def test_ci_workflow_runs_diff_and_preflight() -> None:
     assert "alien-pulumi diff" in runs and "alien-pulumi preflight" in runs
     comment = next(s for s in steps if s.get("uses", "").startswith("actions/github-script"))
     assert "updateComment" in comment["with"]["script"] and "createComment" in comment["with"]["script"]
+
+
+def test_a_cloud_absent_from_the_deployed_record_is_not_deployed(tmp_path: Path) -> None:
+    record = tmp_path / "record.json"
+    spec = alien.load_stack(QUICKSTART)
+    ctx = alien.DeploymentContext.example_context("aws", spec.name)
+    record.write_text(json.dumps({
+        "release": "r1", "deployment": "acme", "program": "provision", "context": ctx.model_dump(mode="json"),
+        "spec": spec.model_dump(mode="json"), "digest": spec.digest(), "frozen_digest": spec.frozen_digest(),
+        "permissions": {}, "record_version": 2}))
+    for command in ("preflight", "diff"):
+        result = run(command, str(QUICKSTART), "--against", str(record), "-p", "gcp", "--json")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout) == {"platform": "gcp", "deployed": False, "deployed_platforms": ["aws"],
+                                             "blocked": False, "findings": []}
+        human = run(command, str(QUICKSTART), "--against", str(record), "-p", "gcp")
+        assert "not deployed on gcp (the deployed record holds: aws)" in human.stdout
+        assert "may roll out" not in human.stdout
+
+
+def test_every_json_error_is_one_document_and_versions_print() -> None:
+    bad = run("synth", QUICKSTART_STR, "-p", "aws", "--account-id", "12", "--json")
+    assert bad.exit_code == 2
+    error = json.loads(bad.stdout)["error"]
+    assert error["exit_code"] == 2 and error["problems"][0]["field"] == "--account-id"
+    from importlib.metadata import version
+
+    assert run("--version").stdout.strip() == f"alien-pulumi {version('alien-pulumi')}"

@@ -56,7 +56,12 @@ def test_blocked_release_runs_nothing(fleet: Path) -> None:
     stack = changed(fleet, "versioning=True", "versioning=False")
     result = run("release", stack, "-d", "beta", *OFFLINE, "--state-dir", str(fleet))
     assert result.exit_code == 3
-    assert "beta: FROZEN_CHANGED data.versioning: True -> False" in result.stdout
+    assert "beta: FROZEN_CHANGED data.versioning: True -> False" in result.stderr
+    as_json = run("release", stack, "-d", "beta", *OFFLINE, "--state-dir", str(fleet), "--json")
+    assert as_json.exit_code == 3
+    error = json.loads(as_json.stdout)["error"]
+    assert error["code"] == "PreflightBlockedError" and error["exit_code"] == 3
+    assert "FROZEN_CHANGED data.versioning" in error["message"]
     assert Registry(fleet).runs(deployment="beta") == []
 
 
@@ -75,7 +80,7 @@ def test_allowed_frozen_change_stays_pending_setup(fleet: Path) -> None:
 
 def test_rollout_waves_and_halting(fleet: Path) -> None:
     stack = changed(fleet, "memory_mb=512", "memory_mb=768")
-    ok = run("rollout", stack, "--all", "--waves", "1,100%", "--parallel", "2", *OFFLINE,
+    ok = run("rollout", stack, "--all", "--yes", "--waves", "1,100%", "--parallel", "2", *OFFLINE,
              "--state-dir", str(fleet), "--json")
     assert ok.exit_code == 0, ok.output
     out = json.loads(ok.stdout)
