@@ -108,6 +108,38 @@ def test_ci_workflow_runs_diff_and_preflight() -> None:
     assert "alien-pulumi diff" in runs and "alien-pulumi preflight" in runs
     comment = next(s for s in steps if s.get("uses", "").startswith("actions/github-script"))
     assert "updateComment" in comment["with"]["script"] and "createComment" in comment["with"]["script"]
+    install = next(s["run"] for s in steps if "pip install" in s.get("run", ""))
+    assert "git+https://github.com/${{ vars.ALIEN_PULUMI_REPO }}@${{ vars.ALIEN_PULUMI_REF }}" in install
+
+
+def test_ci_workflow_commands_work_as_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every alien-pulumi line of the workflow, run in a vendor repository with a real setup record of an
+    AWS deployment: the deployed cloud is checked, the others are reported as not deployed."""
+    import shlex
+
+    import yaml
+
+    from tests.deploy.lifecycle import register, set_up
+
+    state = tmp_path / "vendor"
+    assert set_up(state, register(state, "acme")).exit_code == 0
+    repo = tmp_path / "repo"
+    (repo / "deployed").mkdir(parents=True)
+    (repo / "deployed" / "release.json").write_text((state / "records" / "acme.json").read_text())
+    (repo / "stack.py").write_text(QUICKSTART.read_text())
+    monkeypatch.chdir(repo)
+    workflow = yaml.safe_load((ROOT / "examples" / "ci" / "alien-pulumi-pr.yml").read_text())
+    lines = [s["run"] for s in workflow["jobs"]["preflight"]["steps"] if s.get("run", "").startswith("alien-pulumi")]
+    assert len(lines) == 2
+    for platform in workflow["jobs"]["preflight"]["strategy"]["matrix"]["platform"]:
+        for line in lines:
+            command = line.replace("${{ matrix.platform }}", platform).split(" > ")[0]
+            result = run(*shlex.split(command)[1:])
+            assert result.exit_code == 0, (command, result.output)
+            if platform != "aws":
+                assert f"not deployed on {platform}" in result.stdout
+            else:
+                assert "not deployed" not in result.stdout
 
 
 def test_a_cloud_absent_from_the_deployed_record_is_not_deployed(tmp_path: Path) -> None:
