@@ -103,7 +103,7 @@ def _azure(r: Resource) -> dict[str, Any]:
                                "location": r.inputs.get("location") or r.config.get("location", "eastus")}
     if r.kind == "UserAssignedIdentity":
         ids = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"{r.name}/{k}")) for k in ("principal", "client", "tenant")]
-        outputs |= dict(zip(("principalId", "clientId", "tenantId"), ids))
+        outputs |= dict(zip(("principalId", "clientId", "tenantId"), ids, strict=True))
     elif r.kind == "StorageAccount":
         outputs |= {"primaryEndpoints": {"blob": f"https://{r.name}.blob.core.windows.net/",
                                          "queue": f"https://{r.name}.queue.core.windows.net/",
