@@ -3,6 +3,8 @@ fails every test here with the command that builds it; nothing skips."""
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,3 +42,22 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     for key, value in {**env, **ADMIN_ENV}.items():
         monkeypatch.setenv(key, value)
     return Engine(home, {k: FakeCloud(v) for k, v in states.items()})
+
+
+@pytest.fixture
+def management(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """What the vendor's release service has to become the management identity: AWS STS (moto's, on
+    loopback), the vendor's OIDC token for Azure; GCP impersonates with the base credentials already set."""
+    from moto.server import ThreadedMotoServer
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("ALIEN_AZURE_OIDC_TOKEN", "vendor-oidc-token")
+    try:
+        yield
+    finally:
+        server.stop()

@@ -101,6 +101,13 @@ def _azure(r: Resource) -> dict[str, Any]:
     outputs: dict[str, Any] = {"id": scope if r.kind == "ResourceGroup" else
                                f"{scope}/providers/Microsoft.{r.module.capitalize()}/{kind}/{r.name}",
                                "location": r.inputs.get("location") or r.config.get("location", "eastus")}
+    identity = r.inputs.get("identity")
+    if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
+        # ARM takes identity ids as a list and answers a map of id -> {principalId, clientId}.
+        outputs["identity"] = {**identity, "userAssignedIdentities": {
+            i: {"principalId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{i}/principal")),
+                "clientId": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{i}/client"))}
+            for i in identity["userAssignedIdentities"] if isinstance(i, str)}}
     if r.kind == "UserAssignedIdentity":
         ids = [str(uuid.uuid5(uuid.NAMESPACE_URL, f"{r.name}/{k}")) for k in ("principal", "client", "tenant")]
         outputs |= dict(zip(("principalId", "clientId", "tenantId"), ids, strict=True))
@@ -246,6 +253,9 @@ def serve(cloud_key: str, version: str, state_dir: str) -> None:
         res = Resource(token(urn), physical_name(urn, inputs), inputs, config)
         outputs = {"name": res.name, **inputs, **cloud.outputs(res)}
         rid = outputs[cloud.id_field] if cloud.id_field else outputs.get("id") or res.name
+        if "iam" in res.kind.lower() and res.kind.endswith(("Member", "Binding")):
+            # An IAM member is identified by what it binds, whom and with which role (as the real providers do).
+            rid = f"{rid}/{inputs.get('role')}/{inputs.get('member') or inputs.get('members')}"
         outputs["id"] = rid
         return rid, outputs
 
