@@ -202,6 +202,14 @@ class FakeCloud:
         found = self.find(urn_suffix)
         self.remove(found["type"], found["id"])
 
+    def slow_down(self, seconds: float) -> None:
+        """Make every real update take ``seconds`` (a run then holds the stack's lock that long)."""
+        (self.root / "delay").write_text(str(seconds))
+
+    def delay(self) -> float:
+        file = self.root / "delay"
+        return float(file.read_text()) if file.exists() else 0.0
+
     def log(self, entry: dict[str, Any]) -> None:
         with open(self.root / "calls.jsonl", "a") as out:
             out.write(json.dumps(entry, sort_keys=True) + "\n")
@@ -329,6 +337,7 @@ def serve(cloud_key: str, version: str, state_dir: str) -> None:
             outputs["id"] = request.id
             if request.preview:
                 return provider_pb2.UpdateResponse(properties=to_struct(outputs))
+            time.sleep(fake.delay())
             if fake.get(token(request.urn), request.id) is None:
                 context.abort(grpc.StatusCode.NOT_FOUND, f"{cloud.package}: {request.id} does not exist")
             fake.put({"id": request.id, "type": token(request.urn), "urn": request.urn, "inputs": news,

@@ -18,7 +18,7 @@ from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import Registry
 from alien_pulumi.fleet.service import run_input
 from alien_pulumi.model.loader import load_stack
-from tests.engine.conftest import Engine
+from tests.engine.fixtures import Engine
 from tests.engine.flows import SMALL, VENDOR_ENV, changed, setup, stack_state, vendor, vendor_side
 from tests.fake_cli.fixtures import ADMIN_ENV
 
