@@ -33,13 +33,15 @@ from tests.engine.harness import engine_environment, install_plugins
 CONTEXT: dict[str, dict[str, str]] = {
     "aws": {"region": "us-east-1", "account_id": "123456789012", "external_id": "e" * 40,
             "vendor_principal": "arn:aws:iam::999999999999:role/vendor-release"},
-    "gcp": {"project": "acme-prod", "vendor_principal": "release@vendor-ops.iam.gserviceaccount.com"},
+    "gcp": {"project": "acme-prod", "region": "us-central1",
+            "vendor_principal": "release@vendor-ops.iam.gserviceaccount.com"},
     "azure": {"subscription_id": "11111111-2222-3333-4444-555555555555", "resource_group": "acme-rg",
-              "vendor_principal": "repo:vendor/release:ref:refs/heads/main"},
+              "region": "eastus", "vendor_principal": "repo:vendor/release:ref:refs/heads/main",
+              "vendor_oidc_issuer": "https://token.actions.githubusercontent.com"},
 }
 # The vendor's side: base credentials the management identity's are obtained from (STS is skipped below).
 MANAGEMENT_ENV = {"GOOGLE_APPLICATION_CREDENTIALS": "/vendor/release-sa.json", "ALIEN_AZURE_OIDC_TOKEN": "token"}
-OLD, NEW = '"ghcr.io/acme/fn:1"', '"ghcr.io/acme/fn:2"'
+OLD, NEW = '/acme/fn:1"', '/acme/fn:2"'
 
 
 def fake_sts(*_: Any) -> dict[str, str]:

@@ -19,6 +19,8 @@ from tests.engine.harness import EngineMissing, engine_bin
 __all__ = ["engine"]
 pytestmark = pytest.mark.engine
 PLATFORM = os.environ.get("ALIEN_PULUMI_REAL_PLATFORM", "aws")
+# Without a vendor's bundle, the admin gives the context as flags; AWS needs the external id the vendor generated.
+FLAGS = [*CONTEXT[PLATFORM], *(["--external-id", "e" * 40] if PLATFORM == "aws" else [])]
 STACK = ROOT / "examples" / "event_pipeline.py"
 
 
@@ -28,7 +30,7 @@ def alien_deploy(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PULUMI_CONFIG_PASSPHRASE": "alien-real-cli-test"}
     return subprocess.run([sys.executable, "-m", "alien_pulumi.cli.deploy", *args, str(STACK), "-p", PLATFORM,
                            "--prefix", "alien-cli-test", "--backend", backend, "--state-dir", str(state),
-                           *CONTEXT[PLATFORM]],
+                           *FLAGS],
                           capture_output=True, text=True, env=env, timeout=1800)
 
 

@@ -20,10 +20,12 @@ SMALL = HERE / "stacks" / "small.py"
 # The deployment context of each cloud's test deployment (fake account, project, subscription).
 CONTEXT = {
     "aws": ["--region", "us-east-1", "--account-id", "123456789012",
-            "--vendor-principal", "arn:aws:iam::999999999999:role/vendor-release", "--external-id", "e" * 40],
-    "gcp": ["--project", "acme-prod", "--vendor-principal", "release@vendor-ops.iam.gserviceaccount.com"],
+            "--vendor-principal", "arn:aws:iam::999999999999:role/vendor-release"],
+    "gcp": ["--project", "acme-prod", "--region", "us-central1",
+            "--vendor-principal", "release@vendor-ops.iam.gserviceaccount.com"],
     "azure": ["--subscription-id", "11111111-2222-3333-4444-555555555555", "--resource-group", "acme-rg",
-              "--vendor-principal", "repo:vendor/release:ref:refs/heads/main"],
+              "--region", "eastus", "--vendor-principal", "repo:vendor/release:ref:refs/heads/main",
+              "--vendor-oidc-issuer", "https://token.actions.githubusercontent.com"],
 }
 VENDOR_ENV = {"AWS_ACCESS_KEY_ID": "AKIAVENDOR", "AWS_SECRET_ACCESS_KEY": "vendor-secret",
               "GOOGLE_APPLICATION_CREDENTIALS": "/vendor/release-sa.json"}
@@ -34,9 +36,20 @@ def invoke(app: Any, *args: str) -> Any:
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
+def register(cloud: str, state: Path) -> Path:
+    """The vendor registers deployment ``acme`` and writes the bundle its admin sets up from."""
+    bundle = state / "acme.bundle.json"
+    if not bundle.exists():
+        with vendor_side():
+            new = invoke(vendor_app, "deployments", "new", "acme", "-p", cloud, *CONTEXT[cloud], "--out", bundle,
+                         "--state-dir", state)
+        assert new.exit_code == 0, new.output
+    return bundle
+
+
 def setup(stack: Path, cloud: str, state: Path, *extra: str) -> Any:
-    return invoke(deploy_app, "up", stack, "-p", cloud, "--prefix", "acme", "--yes", "--state-dir", state,
-                  *CONTEXT[cloud], *extra)
+    """The admin's setup from the vendor's bundle (registering the deployment first if needed)."""
+    return invoke(deploy_app, "up", stack, "--bundle", register(cloud, state), "--yes", "--state-dir", state, *extra)
 
 
 @contextlib.contextmanager
