@@ -43,6 +43,16 @@ class EventRecorder:
                 self.gone.add(meta.urn)
             if meta.op not in QUIET:
                 self._say(f"[{self.mark(meta.urn)}] {meta.op.value:>8} {meta.type} {meta.urn.rsplit('::', 1)[-1]}")
+        elif event.res_outputs_event and event.res_outputs_event.metadata:
+            # The real engine diffs a refreshed resource only once it has read it: the refresh's pre-event
+            # carries no diffs, its outputs event carries them with the resulting op (same, update, or delete
+            # when the read found nothing).
+            meta = event.res_outputs_event.metadata
+            if self.operations.get(meta.urn) == OpType.REFRESH.value:
+                if meta.op is OpType.DELETE or meta.new is None:
+                    self.gone.add(meta.urn)
+                elif meta.diffs:
+                    self.diffs[meta.urn] = list(meta.diffs)
         elif event.res_op_failed_event and event.res_op_failed_event.metadata:
             meta = event.res_op_failed_event.metadata
             self.failed[meta.urn] = meta.op.value

@@ -39,9 +39,15 @@ def environment(env: Mapping[str, str] | None) -> Iterator[None]:
         os.environ.update(saved)
 
 
+# What the real engine says about the stack when any step failed; the cause is on another line.
+GENERIC_ERRORS = ("error: update failed", "error: preview failed", "error: refresh failed",
+                  "error: Resource monitor has terminated")
+
+
 def _one_line(exc: auto.errors.CommandError) -> str:
     text = str(exc)
     lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith(("error:", "Error:"))]
+    lines = [ln for ln in lines if not ln.startswith(GENERIC_ERRORS)] or lines
     return (lines[0] if lines else text.strip().splitlines()[-1] if text.strip() else "the Pulumi CLI failed")[:400]
 
 

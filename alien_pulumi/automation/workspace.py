@@ -14,7 +14,7 @@ from pulumi import automation as auto
 from alien_pulumi.automation.run import RunInput, RunKind
 from alien_pulumi.components.base import ProgramKind
 from alien_pulumi.errors import PulumiNotFoundError
-from alien_pulumi.programs.build import PROJECT
+from alien_pulumi.programs.build import PROJECT, program
 from alien_pulumi.programs.entry import CONTEXT_KEYS
 
 PASSPHRASE_ENV = "PULUMI_CONFIG_PASSPHRASE"
@@ -107,7 +107,11 @@ def pulumi_command(factory: type[auto.PulumiCommand] = auto.PulumiCommand) -> au
 
 
 def open_stack(run: RunInput, env: dict[str, str], command: auto.PulumiCommand) -> auto.Stack:
-    """Create or select the deployment's stack in its own workspace, with its config set."""
+    """Create or select the deployment's stack in its own workspace, with its config set.
+
+    The program runs inline (the Automation API serves the language runtime from this process): the engine
+    then needs no Python language host, and the program is built from ``run.spec`` in memory. The
+    workspace directory still gets ``__main__.py`` and ``spec.json``, so an admin can run ``pulumi up`` there."""
     directory = write_program(run)
     root = Path(run.state_dir)
     backend = run.backend_url or default_backend(root)
@@ -117,7 +121,8 @@ def open_stack(run: RunInput, env: dict[str, str], command: auto.PulumiCommand) 
     settings = project_settings(run, backend)
     stack = auto.create_or_select_stack(
         stack_name=run.context.prefix,
-        work_dir=str(directory),
+        project_name=PROJECT,
+        program=program(run.spec, run.context, program_kind(run)),
         opts=auto.LocalWorkspaceOptions(
             work_dir=str(directory),
             pulumi_command=command,
