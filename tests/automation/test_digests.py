@@ -144,3 +144,15 @@ def test_release_against_an_unreachable_registry_does_not_start(anonymous: Local
     code, _, stderr = released(tmp_path, gone, "1.0.1")
     assert code == 2 and f"registry {gone} is unreachable" in stderr
     assert not Registry(tmp_path).has_release("r-1.0.1")
+
+
+def test_bearer_token_flow(tmp_path: Path) -> None:
+    """The registry answers 401 with a Bearer challenge; the resolver fetches a pull token from the realm with
+    the vendor's credentials and retries (how ghcr.io, Docker Hub and Artifact Registry authenticate)."""
+    creds = ("vendor-ci", "t0ken-pass")
+    with local_registry(tmp_path, auth=creds, token=True) as registry:
+        digest = registry.push("acme/api", "3.1.0", b"api-three")
+        ref = parse_image(f"{registry.host}/acme/api:3.1.0")
+        assert Resolver(credentials={registry.host: creds}).digest(ref) == digest
+        with pytest.raises(DigestError, match=r"token service .* answered HTTP 401"):
+            Resolver(credentials={registry.host: ("vendor-ci", "wrong")}).digest(ref)
