@@ -154,11 +154,12 @@ class Resolver:
         return f"Bearer {token}"
 
 
-def pin_images(spec: StackSpec, platforms: Iterable[Platform], resolver: Resolver) -> tuple[StackSpec,
-                                                                                          list[ImageChange]]:
+def pin_images(spec: StackSpec, targets: Iterable[tuple[Platform, str]], resolver: Resolver) -> tuple[StackSpec,
+                                                                                                    list[ImageChange]]:
     """The spec with every live compute image pinned to its digest (``api:1.4.2@sha256:...``), and the changes.
+    ``targets`` are the (platform, region) pairs the release deploys to (a location may name ``{region}``).
 
-    Every platform's reference must resolve to the same digest (a vendor replicating to ECR keeps the manifest),
+    Every target's reference must resolve to the same digest (a vendor replicating to ECR keeps the manifest),
     since the spec holds one image per resource. Frozen compute keeps its reference: pinning it would be a
     frozen change, which only the admin's setup applies. Raises ``DigestError`` before anything runs."""
     data = spec.model_dump(mode="json")
@@ -168,8 +169,8 @@ def pin_images(spec: StackSpec, platforms: Iterable[Platform], resolver: Resolve
             continue
         registry = res.images if res.images is not None else spec.images
         found: dict[str, str] = {}
-        for platform in platforms:
-            ref = image_reference(res.image, registry, platform)
+        for platform, region in targets:
+            ref = image_reference(res.image, registry, platform).in_region(region)
             try:
                 found[str(ref)] = resolver.digest(ref)
             except DigestError as exc:

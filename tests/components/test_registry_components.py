@@ -21,7 +21,8 @@ def aws_result() -> SynthResult:
             .add(alien.Function("api", image="api:1.4.2"), "live")
             .add(alien.Container("proxy", image="public.ecr.aws/nginx/nginx:1.27"), "live")
             .add(alien.Container("web", image="web:2.0.0"), "live").build())
-    return synth(spec, alien.DeploymentContext.create("aws", spec.name, prefix="acme-img", account_id="444455556666"))
+    return synth(spec, alien.DeploymentContext.example_context("aws", spec.name, prefix="acme-img",
+                                                               account_id="444455556666", region="us-east-1"))
 
 
 @cache
@@ -29,7 +30,8 @@ def gcp_result() -> SynthResult:
     spec = (alien.Stack("img", images=alien.Registry("ghcr.io/acme")).platforms("gcp")
             .add(alien.Function("api", image="api:1.4.2"), "live")
             .add(alien.Container("db", image="docker.io/library/postgres:16"), "frozen").build())
-    return synth(spec, alien.DeploymentContext.create("gcp", spec.name, prefix="acme-img", project="cust-prod-1"))
+    return synth(spec, alien.DeploymentContext.example_context("gcp", spec.name, prefix="acme-img",
+                                                               project="cust-prod-1", region="us-central1"))
 
 
 def of_type(graph_nodes: list[Node], type_: str) -> list[Node]:
@@ -100,6 +102,6 @@ def test_gcp_remote_repository_for_ghcr_and_docker_hub_direct() -> None:
 def test_no_mirror_no_registry_component() -> None:
     spec = (alien.Stack("plain").platforms("azure")
             .add(alien.Container("web", image="ghcr.io/acme/web:1"), "live").build())
-    result = synth(spec, alien.DeploymentContext.create("azure", spec.name))
+    result = synth(spec, alien.DeploymentContext.example_context("azure", spec.name))
     assert not [c for c in result.provision.components() if c.type.endswith(":Registry")]
     assert "registry/provision" not in result.plan.provisioning.set_ids()

@@ -92,3 +92,14 @@ def test_json_round_trip_keeps_the_registry() -> None:
             .add(alien.Container("web", image="web:2"), "live").build())
     again = alien.StackSpec.model_validate_json(spec.to_json())
     assert again == spec and again.images == spec.images
+
+
+def test_a_location_may_name_the_deployments_region() -> None:
+    regional = alien.Registry(aws="111122223333.dkr.ecr.{region}.amazonaws.com/acme")
+    spec = (alien.Stack("app", images=regional).platforms("aws")
+            .add(alien.Function("api", image="api:1"), "live").build())
+    source = pull(Platform.AWS, ResourceType.FUNCTION, "api:1", spec.images).source
+    assert str(source.in_region("eu-west-1")) == "111122223333.dkr.ecr.eu-west-1.amazonaws.com/acme/api:1"
+    with pytest.raises(alien.StackValidationError, match="only placeholder"):
+        alien.Stack("app", images=alien.Registry("ghcr.io/{org}")).platforms("azure").add(
+            alien.Container("web", image="web:1"), "live").build()
