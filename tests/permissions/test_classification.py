@@ -112,16 +112,18 @@ def test_state_set_may_hold_justified_contents():
 
 
 def _live_stack(platform: str) -> alien.StackSpec:
-    return (alien.Stack("acme-myapp").platforms(platform)
+    # AWS runs ECR images only (DESIGN.md §4b): the vendor's ECR in the deployment's region there.
+    images = alien.Registry("ghcr.io/acme", aws="111122223333.dkr.ecr.{region}.amazonaws.com/acme")
+    return (alien.Stack("acme-myapp", images=images).platforms(platform)
             .add(alien.Storage("data"), "live").add(alien.Queue("jobs"), "live").add(alien.Kv("kv"), "live")
-            .add(alien.Function("api", image="ghcr.io/acme/api:1"), "live")
-            .add(alien.Container("web", image="ghcr.io/acme/web:1"), "live")
+            .add(alien.Function("api", image="api:1"), "live")
+            .add(alien.Container("web", image="web:1"), "live")
             .add(alien.Network("net", nat=True), "live").build())
 
 
 @pytest.mark.parametrize("platform", list(Platform))
 def test_customer_document_shows_every_justification_of_the_layer(platform):
-    plan = derive_plan(_live_stack(platform.value), alien.DeploymentContext.create(platform, "acme-myapp"))
+    plan = derive_plan(_live_stack(platform.value), alien.DeploymentContext.example_context(platform, "acme-myapp"))
     doc = render_markdown(plan, ["management"])
     reasons = {(a, use.set.type): why for use in plan.management.uses for a, why in use.set.justifications.items()
                if a in use.set.actions() | use.set.data_actions()}
@@ -149,7 +151,7 @@ def test_every_account_wide_grant_says_what_it_exposes(cloud, stem):
 
 @pytest.mark.parametrize("platform", list(Platform))
 def test_customer_document_lists_every_account_wide_grant(platform):
-    plan = derive_plan(_live_stack(platform.value), alien.DeploymentContext.create(platform, "acme-myapp"))
+    plan = derive_plan(_live_stack(platform.value), alien.DeploymentContext.example_context(platform, "acme-myapp"))
     doc = render_markdown(plan, ["management"])
     section = doc.split("### Account-wide", 1)[1].split("###", 1)[0]
     wide = [g for g in plan.management.grants if g.scope == "account"]
@@ -170,7 +172,7 @@ def test_nothing_enumerates_the_accounts_secrets():
 def test_nat_reads_only_for_a_network_with_nat(platform):
     """The GCP router and the AWS NAT gateway exist only with ``nat``; their reads are bound only then."""
     nat_only = {"compute.routers.get", "compute.routers.update", "ec2:DescribeNatGateways", "ec2:DescribeAddresses"}
-    ctx = alien.DeploymentContext.create(platform, "acme-myapp")
+    ctx = alien.DeploymentContext.example_context(platform, "acme-myapp")
     with_nat = derive_plan(alien.Stack("acme-myapp").platforms(platform.value)
                            .add(alien.Network("net", nat=True), "live").build(), ctx)
     without = derive_plan(alien.Stack("acme-myapp").platforms(platform.value)
