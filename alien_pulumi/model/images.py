@@ -98,19 +98,19 @@ def has_host(text: str) -> bool:
     return bool(sep) and ("." in first or ":" in first or first == "localhost")
 
 
-def parse_image(text: str) -> ImageRef:
+def parse_image(text: str, *, relative: bool = False) -> ImageRef:
     """Parse a full reference (Docker's rules: the first part is a host when it has a dot, a port or is
-    localhost; no host means Docker Hub)."""
+    localhost; no host means Docker Hub), or with ``relative`` a name to join onto a registry (no host)."""
     rest, _, digest = text.partition("@")
-    host = DOCKER_HUB
-    if has_host(rest):
+    host = "" if relative else DOCKER_HUB
+    if not relative and has_host(rest):
         host, _, rest = rest.partition("/")
     path, tag = rest, None
     if ":" in rest.rsplit("/", 1)[-1]:
         path, _, tag = rest.rpartition(":")
     if host == DOCKER_HUB and "/" not in path:
         path = f"library/{path}"
-    if not _HOST_PART.match(host):
+    if not relative and not _HOST_PART.match(host):
         raise ImageError(f"{text!r}: {host!r} is not a registry host")
     if not _PATH.match(path):
         raise ImageError(f"{text!r}: repository {path!r} is not a valid name (lowercase, / separated)")

@@ -103,3 +103,16 @@ def test_a_location_may_name_the_deployments_region() -> None:
     with pytest.raises(alien.StackValidationError, match="only placeholder"):
         alien.Stack("app", images=alien.Registry("ghcr.io/{org}")).platforms("azure").add(
             alien.Container("web", image="web:1"), "live").build()
+
+
+def test_pull_rules_are_reported_with_other_field_problems() -> None:
+    stack = (alien.Stack("bad", images=alien.Registry("ghcr.io/acme")).platforms("aws", "gcp")
+             .add(alien.Function("api", image="api:1"), "live")
+             .add(alien.Container("web", image="Web:1"), "live"))
+    with pytest.raises(alien.StackValidationError) as err:
+        stack.build()
+    assert sorted(str(p) for p in err.value.problems) == [
+        "api.image: aws: AWS Lambda runs only ECR images (ghcr.io/acme/api:1 is not); declare an ECR location for "
+        "aws (Registry(..., aws='<account>.dkr.ecr.<region>.amazonaws.com/<prefix>')) or an ECR image",
+        "web.image: 'Web:1': repository 'Web' is not a valid name (lowercase, / separated)",
+    ]
