@@ -7,9 +7,10 @@ monitored only. The two functions get new code every release, so they are live.
 import alien_pulumi as alien
 
 # Images: the vendor publishes to ghcr.io (Cloud Run mirrors it through a remote repository, Container Apps
-# pulls it directly) and replicates to its own ECR for AWS (Lambda runs only ECR images; ECS pulls them
-# cross-account). `alien-pulumi registry-access` prints what the vendor allows on both for each deployment.
-IMAGES = alien.Registry("ghcr.io/acme", aws="111122223333.dkr.ecr.us-east-1.amazonaws.com/acme")
+# pulls it directly) and replicates to its own ECR in every customer region for AWS (Lambda runs only ECR images
+# of its own region; ECS pulls them cross-account). `alien-pulumi registry-access` prints what the vendor allows
+# for each deployment.
+IMAGES = alien.Registry("ghcr.io/acme", aws="111122223333.dkr.ecr.{region}.amazonaws.com/acme")
 
 events = alien.Queue("events", visibility_timeout_s=120, message_retention_s=604_800)
 archive = alien.Storage("archive", versioning=True, retention_days=365)

@@ -7,9 +7,10 @@ the customer's documents and the vault with their credentials never change after
 import alien_pulumi as alien
 
 # Images: the vendor publishes to ghcr.io (Cloud Run mirrors it through a remote repository, Container Apps
-# pulls it directly) and replicates to its own ECR for AWS (Lambda runs only ECR images; ECS pulls them
-# cross-account). `alien-pulumi registry-access` prints what the vendor allows on both for each deployment.
-IMAGES = alien.Registry("ghcr.io/acme", aws="111122223333.dkr.ecr.us-east-1.amazonaws.com/acme")
+# pulls it directly) and replicates to its own ECR in every customer region for AWS (Lambda runs only ECR images
+# of its own region; ECS pulls them cross-account). `alien-pulumi registry-access` prints what the vendor allows
+# for each deployment.
+IMAGES = alien.Registry("ghcr.io/acme", aws="111122223333.dkr.ecr.{region}.amazonaws.com/acme")
 
 net = alien.Network("net", cidr="10.40.0.0/16", zones=2, nat=True)
 documents = alien.Storage("documents", versioning=True)

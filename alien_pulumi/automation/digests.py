@@ -38,6 +38,10 @@ MANIFEST_TYPES = ", ".join([
 DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
 _CHALLENGE = re.compile(r'(\w+)="([^"]*)"')
 TIMEOUT_S = 10.0
+# Docker Hub's API lives on another host than its references, and docker login stores its credentials under
+# the index's name.
+API_HOST = {"docker.io": "registry-1.docker.io"}
+CREDENTIAL_HOST = {"docker.io": "index.docker.io"}
 
 
 class DigestError(AlienError):
@@ -107,7 +111,8 @@ class Resolver:
         return self._known[key]
 
     def _resolve(self, ref: ImageRef) -> str:
-        url = f"{_scheme(ref.host)}://{ref.host}/v2/{ref.path}/manifests/{ref.reference}"
+        api = API_HOST.get(ref.host, ref.host)
+        url = f"{_scheme(api)}://{api}/v2/{ref.path}/manifests/{ref.reference}"
         headers = {"Accept": MANIFEST_TYPES}
         try:
             response = self.client.head(url, headers=headers)
@@ -130,7 +135,7 @@ class Resolver:
 
     def _authorization(self, ref: ImageRef, challenge: str) -> str:
         scheme, _, params = challenge.partition(" ")
-        creds = self.credentials.get(ref.host)
+        creds = self.credentials.get(ref.host) or self.credentials.get(CREDENTIAL_HOST.get(ref.host, ""))
         basic = base64.b64encode(f"{creds[0]}:{creds[1]}".encode()).decode() if creds else None
         if scheme.lower() == "basic":
             if basic is None:
@@ -154,11 +159,12 @@ class Resolver:
         return f"Bearer {token}"
 
 
-def pin_images(spec: StackSpec, platforms: Iterable[Platform], resolver: Resolver) -> tuple[StackSpec,
-                                                                                          list[ImageChange]]:
+def pin_images(spec: StackSpec, targets: Iterable[tuple[Platform, str]], resolver: Resolver) -> tuple[StackSpec,
+                                                                                                    list[ImageChange]]:
     """The spec with every live compute image pinned to its digest (``api:1.4.2@sha256:...``), and the changes.
+    ``targets`` are the (platform, region) pairs the release deploys to (a location may name ``{region}``).
 
-    Every platform's reference must resolve to the same digest (a vendor replicating to ECR keeps the manifest),
+    Every target's reference must resolve to the same digest (a vendor replicating to ECR keeps the manifest),
     since the spec holds one image per resource. Frozen compute keeps its reference: pinning it would be a
     frozen change, which only the admin's setup applies. Raises ``DigestError`` before anything runs."""
     data = spec.model_dump(mode="json")
@@ -168,8 +174,8 @@ def pin_images(spec: StackSpec, platforms: Iterable[Platform], resolver: Resolve
             continue
         registry = res.images if res.images is not None else spec.images
         found: dict[str, str] = {}
-        for platform in platforms:
-            ref = image_reference(res.image, registry, platform)
+        for platform, region in targets:
+            ref = image_reference(res.image, registry, platform).in_region(region)
             try:
                 found[str(ref)] = resolver.digest(ref)
             except DigestError as exc:

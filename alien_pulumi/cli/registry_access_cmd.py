@@ -11,24 +11,19 @@ from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
     ContextFlags,
     JsonFlag,
+    UsageError,
     context_for,
     load,
+    note_example,
     out,
     print_json,
     with_context_flags,
 )
-from alien_pulumi.errors import AlienError
 from alien_pulumi.fleet.registry import Registry, state_dir
 from alien_pulumi.model.types import Platform
 from alien_pulumi.permissions.registry_access import RegistryAccess, registry_access
 
-# The context flag that names the customer's account on each cloud: without it the context is the example one.
-_ACCOUNT_FLAG = {Platform.AWS: "account_id", Platform.GCP: "project", Platform.AZURE: "subscription_id"}
 EXAMPLE_PROJECT_NUMBER = "123456789012"
-
-
-class UsageError(AlienError):
-    exit_code = 2
 
 
 StackOpt = Annotated[Path | None, typer.Argument(exists=True, dir_okay=False,
@@ -71,8 +66,8 @@ def registry_access_command(
         if stack is None or platform is None:
             raise UsageError("give -d NAME, or a stack file and --platform (with context flags)")
         spec = load(stack)
-        ctx = context_for(spec, platform, context_flags)
-        example = context_flags.get(_ACCOUNT_FLAG[platform]) is None
+        ctx = context_for(spec, platform, context_flags, offline=True)
+        example = ctx.example
         if example and project_number is None and platform is Platform.GCP:
             project_number = EXAMPLE_PROJECT_NUMBER
     access = registry_access(spec, ctx, project_number)
@@ -86,8 +81,7 @@ def registry_access_command(
 
 
 def _print(access: RegistryAccess, what: str, example: bool) -> None:
-    if example:
-        out.print("[yellow]example context[/]: the account, project and numbers below are examples, not a customer's")
+    note_example(example)
     out.print(f"[bold]registry access for {what} on {access.platform.value}[/]")
     for grant in access.grants:
         out.print(f"\n{grant.kind} on {grant.registry}/{grant.repository} (for {', '.join(grant.resources)}):")

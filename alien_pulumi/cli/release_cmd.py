@@ -61,8 +61,9 @@ def _pinned(spec: StackSpec, registry: Registry, names: list[str], no_resolve: b
     resolve stops the release here)."""
     if no_resolve:
         return spec
-    platforms = sorted({registry.get_deployment(name).platform for name in names}, key=lambda p: p.value)
-    pinned, changes = pin_images(spec, platforms, Resolver())
+    contexts = [registry.get_deployment(name).context for name in names]
+    targets = sorted({(c.platform, c.region) for c in contexts}, key=lambda t: (t[0].value, t[1]))
+    pinned, changes = pin_images(spec, targets, Resolver())
     for change in changes:
         err.print(f"image {change}")
     return pinned

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from alien_pulumi.errors import AlienError
 from alien_pulumi.model.naming import NameRule
 from alien_pulumi.model.types import Platform, ResourceType
 
@@ -35,12 +36,17 @@ if TYPE_CHECKING:  # spec and context import this module (the spec holds a Regis
     from alien_pulumi.model.spec import StackSpec
 
 DOCKER_HUB = "docker.io"
-_HOST_PART = re.compile(r"^[a-zA-Z0-9.-]+(:[0-9]+)?$")
+# A registry location may name the deployment's region, ``<account>.dkr.ecr.{region}.amazonaws.com/acme``: a vendor
+# replicating its repositories to every region its customers use (Lambda pulls ECR images of its own region only)
+# declares them once; each deployment pulls from its own region.
+REGION = "{region}"
+_HOST_PART = re.compile(r"^[a-zA-Z0-9.{}-]+(:[0-9]+)?$")
 _PATH = re.compile(r"^[a-z0-9]+([._-]+[a-z0-9]+)*(/[a-z0-9]+([._-]+[a-z0-9]+)*)*$")
 _TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 _DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
-ECR_HOST = re.compile(r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
-AR_HOST = re.compile(r"^(?P<location>[a-z0-9-]+)-docker\.pkg\.dev$")
+ECR_HOST = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(-fips)?\.(?P<region>[a-z0-9-]+|\{region\})\.amazonaws\.com(\.cn)?$")
+AR_HOST = re.compile(r"^(?P<location>[a-z0-9-]+|\{region\})-docker\.pkg\.dev$")
 GCR_HOST = re.compile(r"^([a-z]+\.)?gcr\.io$")
 # ECR pull-through cache upstreams that need no credentials (the others need a Secrets Manager secret in the
 # customer's account, which this project never creates: see the module docstring), and the short alias each
@@ -48,8 +54,9 @@ GCR_HOST = re.compile(r"^([a-z]+\.)?gcr\.io$")
 ECR_CACHE_UPSTREAMS = {"public.ecr.aws": "ecrp", "quay.io": "quay", "registry.k8s.io": "k8s"}
 
 
-class ImageError(ValueError):
-    """An image reference that cannot be read or pulled; the message states the rule."""
+class ImageError(AlienError, ValueError):
+    """An image reference that cannot be read or pulled; the message states the rule (a ValueError too, so the
+    spec's field validators report it as a field problem)."""
 
 
 @dataclass(frozen=True)
@@ -81,25 +88,29 @@ class ImageRef:
     def pinned(self, digest: str) -> ImageRef:
         return ImageRef(self.host, self.path, self.tag, digest)
 
+    def in_region(self, region: str) -> ImageRef:
+        """The reference with the location's ``{region}`` filled in (unchanged without one)."""
+        return ImageRef(self.host.replace(REGION, region), self.path, self.tag, self.digest)
+
 
 def has_host(text: str) -> bool:
     first, sep, _ = text.partition("/")
     return bool(sep) and ("." in first or ":" in first or first == "localhost")
 
 
-def parse_image(text: str) -> ImageRef:
+def parse_image(text: str, *, relative: bool = False) -> ImageRef:
     """Parse a full reference (Docker's rules: the first part is a host when it has a dot, a port or is
-    localhost; no host means Docker Hub)."""
+    localhost; no host means Docker Hub), or with ``relative`` a name to join onto a registry (no host)."""
     rest, _, digest = text.partition("@")
-    host = DOCKER_HUB
-    if has_host(rest):
+    host = "" if relative else DOCKER_HUB
+    if not relative and has_host(rest):
         host, _, rest = rest.partition("/")
     path, tag = rest, None
     if ":" in rest.rsplit("/", 1)[-1]:
         path, _, tag = rest.rpartition(":")
     if host == DOCKER_HUB and "/" not in path:
         path = f"library/{path}"
-    if not _HOST_PART.match(host):
+    if not relative and not _HOST_PART.match(host):
         raise ImageError(f"{text!r}: {host!r} is not a registry host")
     if not _PATH.match(path):
         raise ImageError(f"{text!r}: repository {path!r} is not a valid name (lowercase, / separated)")
@@ -128,6 +139,8 @@ class RegistrySpec(BaseModel):
         if value is None:
             return None
         value = value.rstrip("/")
+        if value.count("{") != value.count(REGION):
+            raise ValueError(f"{value!r}: the only placeholder a location may hold is {REGION}")
         if not has_host(value + "/x"):
             raise ValueError(f"{value!r} names no registry host (e.g. ghcr.io/acme)")
         parse_image(value + "/x")
@@ -241,7 +254,7 @@ def mirrors(spec: StackSpec, platform: Platform, prefix: str) -> list[Mirror]:
 
 def customer_image(pull_: Pull, ctx: DeploymentContext) -> str:
     """The reference the customer's compute runs: the vendor's own when direct, else the mirror's copy."""
-    src = pull_.source
+    src = pull_.source.in_region(ctx.region)
     if pull_.route is Route.CACHE:
         domain = "amazonaws.com.cn" if ctx.partition == "aws-cn" else "amazonaws.com"
         return f"{ctx.account_id}.dkr.ecr.{ctx.region}.{domain}/{mirror_name(pull_.platform, ctx.prefix, pull_)}" \
@@ -254,7 +267,7 @@ def customer_image(pull_: Pull, ctx: DeploymentContext) -> str:
 
 def ecr_repository_arn(pull_: Pull, ctx: DeploymentContext) -> str:
     """The ECR repository an AWS compute pulls from: the cache's copy in the customer's account, or the vendor's."""
-    src = pull_.source
+    src = pull_.source.in_region(ctx.region)
     if pull_.route is Route.CACHE:
         return (f"arn:{ctx.partition}:ecr:{ctx.region}:{ctx.account_id}:repository/"
                 f"{mirror_name(Platform.AWS, ctx.prefix, pull_)}/{src.path}")

@@ -90,7 +90,7 @@ class ComputeSpec(ResourceSpec):
     @classmethod
     def _image(cls, value: str) -> str:
         try:
-            parse_image(value if has_host(value) else f"registry.invalid/{value}")
+            parse_image(value, relative=not has_host(value))
         except ImageError as exc:
             raise ValueError(str(exc)) from None
         return value

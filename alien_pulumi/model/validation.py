@@ -51,9 +51,15 @@ def parse_spec(data: Any) -> StackSpec:
     _check_references(refs, problems)
     if permissions is not None:
         _check_permissions(refs, permissions, problems)
+    # Pull rules of every compute that parsed, on every known declared platform (also when others have problems).
+    raw_platforms = data.get("platforms")
+    listed = list(raw_platforms) if isinstance(raw_platforms, (list, tuple)) else []
+    known = [Platform(p) for p in dict.fromkeys(listed) if p in {q.value for q in Platform}]
+    if "images" not in data or images is not None:
+        problems.extend(image_problems(resources, known, images))
     if problems:
         raise StackValidationError(stack_name, problems)
-    spec = StackSpec(
+    return StackSpec(
         schema_version=SCHEMA_VERSION,
         name=stack_name,
         platforms=tuple(Platform(p) for p in data["platforms"]),
@@ -61,10 +67,6 @@ def parse_spec(data: Any) -> StackSpec:
         permissions=permissions or PermissionsSpec(),
         images=images,
     )
-    problems.extend(image_problems(spec))
-    if problems:
-        raise StackValidationError(stack_name, problems)
-    return spec
 
 
 def _parse_images(raw: Any, problems: list[Problem]) -> RegistrySpec | None:
@@ -79,16 +81,17 @@ def _parse_images(raw: Any, problems: list[Problem]) -> RegistrySpec | None:
         return None
 
 
-def image_problems(spec: StackSpec) -> list[Problem]:
+def image_problems(resources: Iterable[ResourceSpec], platforms: Iterable[Platform],
+                   images: RegistrySpec | None) -> list[Problem]:
     """Every compute image a declared platform cannot pull (DESIGN.md §4b), naming the platform and the rule."""
     problems: list[Problem] = []
-    for res in spec.resources:
-        if res.kind not in COMPUTE_TYPES:
+    platforms = list(platforms)
+    for res in resources:
+        if not isinstance(res, ComputeSpec):
             continue
-        assert isinstance(res, ComputeSpec)
         image = res.image
-        registry = registry_of(spec.images, res.images)
-        for platform in spec.platforms:
+        registry = registry_of(images, res.images)
+        for platform in platforms:
             try:
                 pull(platform, res.kind, image, registry)
             except ImageError as exc:

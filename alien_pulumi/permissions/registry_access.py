@@ -67,7 +67,7 @@ def registry_access(spec: StackSpec, ctx: DeploymentContext, project_number: str
     by_repo: dict[tuple[str, str], list[tuple[str, ResourceType, str]]] = {}
     for resource_id, pull in compute_pulls(spec, ctx.platform).items():
         res = spec.resource(resource_id)
-        src = pull.source
+        src = pull.source.in_region(ctx.region)
         if pull.route is not Route.DIRECT or not (ECR_HOST.match(src.host) or AR_HOST.match(src.host)
                                                   or GCR_HOST.match(src.host)):
             how = "through the deployment's mirror" if pull.route is not Route.DIRECT else "directly"

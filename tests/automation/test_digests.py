@@ -41,12 +41,12 @@ def test_resolves_the_pushed_manifest(anonymous: LocalRegistry) -> None:
 def test_pins_live_images_and_keeps_frozen_ones(anonymous: LocalRegistry) -> None:
     web = anonymous.push("acme/web", "1.4.2", b"web-one")
     anonymous.push("acme/worker", "1", b"worker-one")
-    pinned, changes = pin_images(stack(anonymous.host, frozen_worker=True), [Platform.AZURE, Platform.GCP],
-                                 Resolver(credentials={}))
+    targets = [(Platform.AZURE, "eastus"), (Platform.GCP, "us-central1")]
+    pinned, changes = pin_images(stack(anonymous.host, frozen_worker=True), targets, Resolver(credentials={}))
     assert pinned.resource("web").image == f"web:1.4.2@{web}"  # type: ignore[attr-defined]
     assert pinned.resource("worker").image == "worker:1"  # type: ignore[attr-defined]
     assert [str(c) for c in changes] == [f"web.image: web:1.4.2 -> {web}"]
-    again, none = pin_images(pinned, [Platform.AZURE], Resolver(credentials={}))
+    again, none = pin_images(pinned, [(Platform.AZURE, "eastus")], Resolver(credentials={}))
     assert again == pinned and none == []  # an image pinned already is kept as written
 
 
@@ -61,7 +61,7 @@ def test_missing_tag_is_a_clear_error(anonymous: LocalRegistry) -> None:
     spec = (alien.Stack("app").platforms("azure")
             .add(alien.Container("web", image=f"{anonymous.host}/acme/web:9.9.9"), "live").build())
     with pytest.raises(DigestError, match=r"web\.image \(azure\): .*acme/web:9\.9\.9: no such tag"):
-        pin_images(spec, [Platform.AZURE], Resolver(credentials={}))
+        pin_images(spec, [(Platform.AZURE, "eastus")], Resolver(credentials={}))
 
 
 def test_unreachable_registry_is_a_clear_error() -> None:
@@ -69,7 +69,7 @@ def test_unreachable_registry_is_a_clear_error() -> None:
     spec = (alien.Stack("app").platforms("azure").add(alien.Container("web", image=f"{host}/acme/web:1"), "live")
             .build())
     with pytest.raises(DigestError, match=rf"registry {host} is unreachable"):
-        pin_images(spec, [Platform.AZURE], Resolver(credentials={}))
+        pin_images(spec, [(Platform.AZURE, "eastus")], Resolver(credentials={}))
 
 
 def test_private_registry_with_the_vendors_docker_login(private: LocalRegistry, tmp_path: Path) -> None:
@@ -93,17 +93,13 @@ stack = (alien.Stack("pinned", images=alien.Registry("{host}/acme")).platforms("
 
 def released(tmp_path: Path, host: str, tag: str) -> tuple[int, str, str]:
     """Set up an Azure deployment (simulated engine), register it and release the stack with ``tag``."""
-    from alien_pulumi.cli.deploy import app as deploy_app
-    from tests.cli.helpers import run, runner
+    from tests.cli.helpers import run
+    from tests.deploy.lifecycle import deployed
 
     setup = tmp_path / "setup.py"
     setup.write_text(STACK.format(host=host, tag="1.0.0"))
     if not (tmp_path / "records" / "cust.json").exists():
-        up = runner.invoke(deploy_app, ["up", str(setup), "-p", "azure", "--prefix", "cust", "--yes", "--engine",
-                                        "simulated:1", "--state-dir", str(tmp_path)], catch_exceptions=False)
-        assert up.exit_code == 0, up.output
-        added = run("deployments", "add", str(tmp_path / "records" / "cust.json"), "--state-dir", str(tmp_path))
-        assert added.exit_code == 0, added.output
+        deployed(tmp_path, "cust", "azure", stack=setup)
     release = tmp_path / f"release-{tag}.py"
     release.write_text(STACK.format(host=host, tag=tag))
     result = run("release", str(release), "-d", "cust", "--release-id", f"r-{tag}", "--engine", "simulated:1",
@@ -144,3 +140,15 @@ def test_release_against_an_unreachable_registry_does_not_start(anonymous: Local
     code, _, stderr = released(tmp_path, gone, "1.0.1")
     assert code == 2 and f"registry {gone} is unreachable" in stderr
     assert not Registry(tmp_path).has_release("r-1.0.1")
+
+
+def test_bearer_token_flow(tmp_path: Path) -> None:
+    """The registry answers 401 with a Bearer challenge; the resolver fetches a pull token from the realm with
+    the vendor's credentials and retries (how ghcr.io, Docker Hub and Artifact Registry authenticate)."""
+    creds = ("vendor-ci", "t0ken-pass")
+    with local_registry(tmp_path, auth=creds, token=True) as registry:
+        digest = registry.push("acme/api", "3.1.0", b"api-three")
+        ref = parse_image(f"{registry.host}/acme/api:3.1.0")
+        assert Resolver(credentials={registry.host: creds}).digest(ref) == digest
+        with pytest.raises(DigestError, match=r"token service .* answered HTTP 401"):
+            Resolver(credentials={registry.host: ("vendor-ci", "wrong")}).digest(ref)

@@ -22,7 +22,7 @@ def aws_result() -> SynthResult:
             .add(alien.Container("proxy", image="public.ecr.aws/nginx/nginx:1.27"), "live")
             .add(alien.Container("web", image="web:2.0.0"), "live").build())
     return synth(spec, alien.DeploymentContext.example_context("aws", spec.name, prefix="acme-img",
-                                                               account_id="444455556666"))
+                                                               account_id="444455556666", region="us-east-1"))
 
 
 @cache
@@ -31,7 +31,7 @@ def gcp_result() -> SynthResult:
             .add(alien.Function("api", image="api:1.4.2"), "live")
             .add(alien.Container("db", image="docker.io/library/postgres:16"), "frozen").build())
     return synth(spec, alien.DeploymentContext.example_context("gcp", spec.name, prefix="acme-img",
-                                                               project="cust-prod-1"))
+                                                               project="cust-prod-1", region="us-central1"))
 
 
 def of_type(graph_nodes: list[Node], type_: str) -> list[Node]:

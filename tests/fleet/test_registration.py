@@ -23,7 +23,8 @@ def aws_context(prefix: str = "acme", account: str = ACCOUNT, **extra: str) -> a
 
 
 def setup_record(name: str, ctx: alien.DeploymentContext) -> ReleaseRecord:
-    spec = alien.Stack("s").platforms("aws").add(alien.Function("f", image="i"), "live").build()
+    image = "111122223333.dkr.ecr.eu-west-1.amazonaws.com/i"  # AWS runs ECR images only (DESIGN.md §4b)
+    spec = alien.Stack("s").platforms("aws").add(alien.Function("f", image=image), "live").build()
     return ReleaseRecord(release="setup-1", deployment=name, program="provision", context=ctx, spec=spec,
                          digest=spec.digest(), frozen_digest=spec.frozen_digest(), permissions={},
                          backend="s3://state", secrets_provider="awskms://alias/k")

@@ -92,3 +92,27 @@ def test_json_round_trip_keeps_the_registry() -> None:
             .add(alien.Container("web", image="web:2"), "live").build())
     again = alien.StackSpec.model_validate_json(spec.to_json())
     assert again == spec and again.images == spec.images
+
+
+def test_a_location_may_name_the_deployments_region() -> None:
+    regional = alien.Registry(aws="111122223333.dkr.ecr.{region}.amazonaws.com/acme")
+    spec = (alien.Stack("app", images=regional).platforms("aws")
+            .add(alien.Function("api", image="api:1"), "live").build())
+    source = pull(Platform.AWS, ResourceType.FUNCTION, "api:1", spec.images).source
+    assert str(source.in_region("eu-west-1")) == "111122223333.dkr.ecr.eu-west-1.amazonaws.com/acme/api:1"
+    with pytest.raises(alien.StackValidationError, match="only placeholder"):
+        alien.Stack("app", images=alien.Registry("ghcr.io/{org}")).platforms("azure").add(
+            alien.Container("web", image="web:1"), "live").build()
+
+
+def test_pull_rules_are_reported_with_other_field_problems() -> None:
+    stack = (alien.Stack("bad", images=alien.Registry("ghcr.io/acme")).platforms("aws", "gcp")
+             .add(alien.Function("api", image="api:1"), "live")
+             .add(alien.Container("web", image="Web:1"), "live"))
+    with pytest.raises(alien.StackValidationError) as err:
+        stack.build()
+    assert sorted(str(p) for p in err.value.problems) == [
+        "api.image: aws: AWS Lambda runs only ECR images (ghcr.io/acme/api:1 is not); declare an ECR location for "
+        "aws (Registry(..., aws='<account>.dkr.ecr.<region>.amazonaws.com/<prefix>')) or an ECR image",
+        "web.image: 'Web:1': repository 'Web' is not a valid name (lowercase, / separated)",
+    ]

@@ -112,10 +112,12 @@ def test_state_set_may_hold_justified_contents():
 
 
 def _live_stack(platform: str) -> alien.StackSpec:
-    return (alien.Stack("acme-myapp").platforms(platform)
+    # AWS runs ECR images only (DESIGN.md §4b): the vendor's ECR in the deployment's region there.
+    images = alien.Registry("ghcr.io/acme", aws="111122223333.dkr.ecr.{region}.amazonaws.com/acme")
+    return (alien.Stack("acme-myapp", images=images).platforms(platform)
             .add(alien.Storage("data"), "live").add(alien.Queue("jobs"), "live").add(alien.Kv("kv"), "live")
-            .add(alien.Function("api", image="ghcr.io/acme/api:1"), "live")
-            .add(alien.Container("web", image="ghcr.io/acme/web:1"), "live")
+            .add(alien.Function("api", image="api:1"), "live")
+            .add(alien.Container("web", image="web:1"), "live")
             .add(alien.Network("net", nat=True), "live").build())
 
 
