@@ -32,7 +32,10 @@ def everything(platform: str, spec: alien.StackSpec) -> tuple[str, alien.synth.S
     result = synth(spec, ctx)
     inputs = [n.inputs for graph in (result.provision, result.manage) for n in graph.nodes.values()]
     plan = derive_plan(spec, ctx)
-    return json.dumps(inputs) + json.dumps(render_all(plan)) + render_markdown(plan), result
+    text = json.dumps(inputs) + json.dumps(render_all(plan)) + render_markdown(plan)
+    # The vendor's own image registry (account 111122223333 in the examples) is in the vendor's region, not
+    # the customer's: its references are not the deployment's resources.
+    return re.sub(r"[^\s\"'`]*111122223333[^\s\"'`]*", "", text), result
 
 
 def regions_in(platform: str, text: str) -> set[str]:
