@@ -39,7 +39,7 @@ def _layers(plan: Any) -> list[tuple[str, Layer]]:
 
 def row(platform: str, n: int) -> tuple[str, str, str]:
     spec = stack_of(n)
-    plan = derive_plan(spec, alien.DeploymentContext.create(platform, spec.name))
+    plan = derive_plan(spec, alien.DeploymentContext.example_context(platform, spec.name))
     rendered = render_all(plan)
     after_layers = [("mgmt", rendered["management"]), *((f"rt-{p}", r) for p, r in sorted(rendered["runtime"].items()))]
     if platform == "aws":
@@ -66,7 +66,7 @@ def main() -> None:
         for n in SIZES:
             what, figures, findings = row(platform, n)
             print(f"{platform:<6} {n:>9}  {what:<42} {figures}  | {findings}")
-        roles = {r["id"] for r in render_all(derive_plan(stack_of(500), alien.DeploymentContext.create(
+        roles = {r["id"] for r in render_all(derive_plan(stack_of(500), alien.DeploymentContext.example_context(
             platform, "bench-500")))["management"].get("roles", [])}
         if platform == "gcp":
             print(f"{'':<6} {'':>9}  custom roles of the management layer at 500: {len(roles)} (300 per project)")

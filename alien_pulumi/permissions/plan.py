@@ -166,11 +166,14 @@ def _stack_wide(binder: _Binder, pset: PermissionSet, grant: Grant, res: Resourc
                 values: dict[str, str]) -> tuple[str, ...]:
     if grant.scope != "resource" or res is None or grant.condition:
         return ()
-    names = {k: v for k, v in values.items() if k not in binder.base and k not in ("runtime_identity", "id")}
-    wide = {"id": "*", **{k: f"{binder.ctx.prefix}-*" for k in names}}
-    if not all(v.startswith(f"{binder.ctx.prefix}-") for v in names.values()) or any(
-            "{runtime_identity}" in t for t in grant.resources):
+    prefix = binder.ctx.prefix
+    names = resource_names(binder.ctx.platform, res.kind, prefix, res.id)
+    used = {n for t in grant.resources for _, n, _, _ in string.Formatter().parse(t) if n}
+    # only the resource's own names may widen; a template naming anything else (its runtime identity, its image
+    # repository) stays exact
+    if used - set(binder.base) - set(names) - {"id"} or not all(v.startswith(f"{prefix}-") for v in names.values()):
         return ()
+    wide = {"id": "*", **{k: f"{prefix}-*" for k in names}}
     return tuple(_fill(t, {**values, **wide}, pset, grant) for t in grant.resources)
 
 

@@ -82,7 +82,7 @@ READS: dict[str, set[str]] = {
 @cache
 def programs(platform: Platform) -> tuple[SynthResult, ...]:
     specs = [stack(), *(alien.load_stack(p) for p in EXAMPLES)]
-    return tuple(synth(spec, alien.DeploymentContext.create(platform, spec.name)) for spec in specs
+    return tuple(synth(spec, alien.DeploymentContext.example_context(platform, spec.name)) for spec in specs
                  if platform in spec.platforms)
 
 

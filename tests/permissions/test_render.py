@@ -105,7 +105,11 @@ def test_azure_shape() -> None:
     rg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-acme"
     assert definition["assignableScopes"] == [rg]
     assert all(a["principal"] == "my-app-management" for a in out["assignments"])
-    assert all(a["scope"].startswith(definition["assignableScopes"][0]) for a in out["assignments"])
+    assignable = {d["roleName"]: d["assignableScopes"] for d in out["role_definitions"]}
+    assert all(any(a["scope"].startswith(s) for s in assignable[a["role"]]) for a in out["assignments"])
+    outside = [a for a in out["assignments"] if not a["scope"].startswith(definition["assignableScopes"][0])]
+    # only the Container Apps operation-status role, at the subscription
+    assert {a["scope"] for a in outside} <= {f"/subscriptions/{plan.context.subscription_id}"}
     assert out["federated_credential"]["audiences"] == ["api://AzureADTokenExchange"]
     runtime = render_layer(plan, "runtime", "app")["role_definition"]
     assert runtime["dataActions"], "the app's runtime profile reads and writes data"

@@ -15,6 +15,7 @@ PREFIX = "acme-myapp"
 IDS = {ResourceType.STORAGE: "data", ResourceType.QUEUE: "jobs", ResourceType.KV: "kv", ResourceType.VAULT: "vault",
        ResourceType.FUNCTION: "api", ResourceType.CONTAINER: "web", ResourceType.NETWORK: "net"}
 # Unconditioned project bindings GCP cannot narrow: operation polls only (their grants say what they expose).
+ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only
 GCP_PROJECT_WIDE = {"run.operations.get", "compute.globalOperations.get", "compute.regionOperations.get"}
 
 
@@ -22,8 +23,8 @@ def stack() -> alien.StackSpec:
     builder = alien.Stack(PREFIX).platforms("aws", "gcp", "azure")
     for res in (alien.Storage(IDS[ResourceType.STORAGE]), alien.Queue(IDS[ResourceType.QUEUE]),
                 alien.Kv(IDS[ResourceType.KV]), alien.Vault(IDS[ResourceType.VAULT]),
-                alien.Function(IDS[ResourceType.FUNCTION], image="ghcr.io/acme/api:1"),
-                alien.Container(IDS[ResourceType.CONTAINER], image="ghcr.io/acme/web:1"),
+                alien.Function(IDS[ResourceType.FUNCTION], image=f"{ECR}/acme/api:1"),
+                alien.Container(IDS[ResourceType.CONTAINER], image=f"{ECR}/acme/web:1"),
                 alien.Network(IDS[ResourceType.NETWORK], nat=True)):
         builder.add(res, "live")
     return builder.build()
@@ -34,7 +35,7 @@ def names(platform: Platform, kind: ResourceType) -> dict[str, str]:
 
 
 def test_azure_management_is_assigned_on_each_resource_never_the_resource_group() -> None:
-    ctx = alien.DeploymentContext.create("azure", PREFIX)
+    ctx = alien.DeploymentContext.example_context("azure", PREFIX)
     group = deployment_names(Platform.AZURE, PREFIX)["resource_group"]
     rg = f"/subscriptions/{ctx.subscription_id}/resourceGroups/{group}"
     st, q, kv = (names(Platform.AZURE, k) for k in (ResourceType.STORAGE, ResourceType.QUEUE, ResourceType.KV))
@@ -56,13 +57,20 @@ def test_azure_management_is_assigned_on_each_resource_never_the_resource_group(
     }
     rendered = render_layer(derive_plan(stack(), ctx), "management")
     scopes = {a["scope"] for a in rendered["assignments"]}
-    assert scopes == {rg + s for s in expected}
-    assert rg not in scopes and f"/subscriptions/{ctx.subscription_id}" not in scopes
+    subscription = f"/subscriptions/{ctx.subscription_id}"
+    assert scopes == {rg + s for s in expected} | {subscription}
+    assert rg not in scopes
+    # at the subscription: only the Container Apps operation-status reads (ARM's polling URL lives there)
+    roles = {d["roleName"]: set(d["actions"]) for d in rendered["role_definitions"]}
+    at_subscription = {a for x in rendered["assignments"] if x["scope"] == subscription for a in roles[x["role"]]}
+    assert at_subscription == {"Microsoft.App/locations/containerappOperationStatuses/read",
+                               "Microsoft.App/locations/containerappsjobOperationStatuses/read",
+                               "Microsoft.Network/locations/operations/read"}
     assert {a["principal"] for a in rendered["assignments"]} == {ctx.identity("management")}
 
 
 def test_gcp_management_is_bound_on_each_resource_or_by_condition() -> None:
-    ctx = alien.DeploymentContext.create("gcp", PREFIX)
+    ctx = alien.DeploymentContext.example_context("gcp", PREFIX)
     project = ctx.project
     rendered = render_layer(derive_plan(stack(), ctx), "management")
     roles = {r["name"]: set(r["permissions"]) for r in rendered["roles"]}

@@ -79,7 +79,7 @@ def test_azure_limits_count_every_layer_against_the_subscription() -> None:
 @pytest.mark.parametrize("size", [10, 100, 300, 500])
 def test_packing_keeps_big_stacks_inside_every_limit(platform: Platform, size: int) -> None:
     spec = stack_of(size)
-    rendered = render_all(derive_plan(spec, alien.DeploymentContext.create(platform, spec.name)))
+    rendered = render_all(derive_plan(spec, alien.DeploymentContext.example_context(platform, spec.name)))
     assert limit_findings(platform, rendered) == []
     if platform is Platform.AZURE:  # well inside the shared subscription limit, not just under it
         total = len(rendered["management"]["assignments"]) + sum(
