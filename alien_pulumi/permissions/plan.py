@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import string
 from collections.abc import Mapping
@@ -56,6 +57,10 @@ class BoundGrant:
     resources: tuple[str, ...]
     condition: Any = None
     exposes: str | None = None
+    # When the layer holds this grant's set on every resource of its type in the stack (a heartbeat always,
+    # a profile linking every queue...), it may be rendered once for the deployment: ``resources`` with the
+    # resource's name as ``<prefix>-*`` (only where every filled name has that form). Empty otherwise.
+    stack_wide: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,10 +155,26 @@ class _Binder:
                 ),
                 condition=_fill(grant.condition, values, pset, grant),
                 exposes=grant.exposes,
+                stack_wide=_stack_wide(self, pset, grant, res, values),
             )
             for grant in pset.grants
             if (setup or not grant.setup_only) and _applies(grant, pset, res)
         ]
+
+
+def _stack_wide(binder: _Binder, pset: PermissionSet, grant: Grant, res: ResourceSpec | None,
+                values: dict[str, str]) -> tuple[str, ...]:
+    if grant.scope != "resource" or res is None or grant.condition:
+        return ()
+    prefix = binder.ctx.prefix
+    names = resource_names(binder.ctx.platform, res.kind, prefix, res.id)
+    used = {n for t in grant.resources for _, n, _, _ in string.Formatter().parse(t) if n}
+    # only the resource's own names may widen; a template naming anything else (its runtime identity, its image
+    # repository) stays exact
+    if used - set(binder.base) - set(names) - {"id"} or not all(v.startswith(f"{prefix}-") for v in names.values()):
+        return ()
+    wide = {"id": "*", **{k: f"{prefix}-*" for k in names}}
+    return tuple(_fill(t, {**values, **wide}, pset, grant) for t in grant.resources)
 
 
 def _applies(grant: Grant, pset: PermissionSet, res: ResourceSpec | None) -> bool:
@@ -214,12 +235,15 @@ def _layer(name: str, holder: str, identity: str, binder: _Binder,
             # An included grant (heartbeat inside management) is the same permission: keep it once,
             # under the first set that brought it.
             grants.setdefault(_key(grant), grant)
+    every = {kind.value: {r.id for r in binder.spec.resources if r.kind is kind} for kind in ResourceType}
+    whole = {set_id for set_id, (pset, ids, _) in uses.items() if ids and set(ids) == every.get(pset.type)}
     return Layer(
         name=name,
         holder=holder,
         identity=identity,
         uses=tuple(SetUse(p, tuple(ids), "; ".join(reasons)) for p, ids, reasons in uses.values()),
-        grants=tuple(grants.values()),
+        grants=tuple(g if g.set_id in whole or not g.stack_wide else dataclasses.replace(g, stack_wide=())
+                     for g in grants.values()),
     )
 
 

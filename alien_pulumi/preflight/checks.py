@@ -18,6 +18,7 @@ from alien_pulumi.preflight.deployed import Deployed
 from alien_pulumi.preflight.fielddiff import field_changes
 from alien_pulumi.preflight.findings import Code, Finding, Severity
 from alien_pulumi.preflight.images import image_findings
+from alien_pulumi.preflight.limits import limit_findings
 from alien_pulumi.preflight.permdiff import permission_diff
 
 
@@ -231,5 +232,6 @@ def preflight(new: StackSpec, deployed: Deployed, platform: Platform | None = No
         + _resource_findings(deployed.spec, new, allow_frozen_changes, platforms)
         + _permission_findings(deployed, rendered)
         + image_findings(deployed.spec, new, contexts)
+        + [f for p in platforms for f in limit_findings(p, rendered[p])]
     )
     return PreflightReport(tuple(findings), platforms, allow_frozen_changes, rendered)

@@ -142,3 +142,27 @@ def test_azure_management_environment_uses_the_oidc_token() -> None:
     assert "ARM_CLIENT_SECRET" not in env and "AZURE_CLIENT_ID" not in env
     with pytest.raises(CredentialsError, match="no OIDC token for Azure"):
         management_environment(ctx, management, "r1", "acme", environ=CALLER)
+
+
+# One real variable of each credential family, named independently of SCRUBBED_PREFIXES (a prefix dropped from
+# that tuple lets its family through, and this test fails).
+CREDENTIAL_VARIABLES = {
+    "AWS_": "AWS_SECRET_ACCESS_KEY", "GOOGLE_": "GOOGLE_OAUTH_ACCESS_TOKEN", "CLOUDSDK_": "CLOUDSDK_AUTH_ACCESS_TOKEN",
+    "GCLOUD_": "GCLOUD_PROJECT", "ARM_": "ARM_CLIENT_SECRET", "AZURE_": "AZURE_CLIENT_SECRET",
+    "MSI_": "MSI_ENDPOINT", "IDENTITY_": "IDENTITY_HEADER",
+}
+
+
+@pytest.mark.parametrize(("prefix", "variable"), sorted(CREDENTIAL_VARIABLES.items()))
+def test_every_credential_family_is_scrubbed(prefix: str, variable: str) -> None:
+    from alien_pulumi.automation.credentials import SCRUBBED_PREFIXES
+
+    assert prefix in SCRUBBED_PREFIXES
+    assert variable not in scrubbed({variable: "caller-secret", "PATH": "/usr/bin"})
+    assert scrubbed({variable: "caller-secret", "PATH": "/usr/bin"}) == {"PATH": "/usr/bin"}
+
+
+def test_every_scrubbed_prefix_is_a_tested_family() -> None:
+    from alien_pulumi.automation.credentials import SCRUBBED_PREFIXES
+
+    assert set(SCRUBBED_PREFIXES) == set(CREDENTIAL_VARIABLES)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import json
 
+import boto3
+import moto.server as moto_server
 import pytest
-
-boto3 = pytest.importorskip("boto3")
-moto_server = pytest.importorskip("moto.server")
-from botocore.exceptions import ClientError  # noqa: E402
-from moto import settings as moto_settings  # noqa: E402
+from botocore.exceptions import ClientError
+from moto import settings as moto_settings
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"

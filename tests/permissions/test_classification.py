@@ -180,3 +180,20 @@ def test_nat_reads_only_for_a_network_with_nat(platform):
     assert not without.management.actions() & nat_only
     if platform is not Platform.AZURE:
         assert with_nat.management.actions() & nat_only
+
+
+@pytest.mark.parametrize("platform", list(Platform))
+def test_extend_with_every_provision_set_brings_no_contents_or_keys(platform):
+    """``management.extend`` may opt a stack into provision sets; what the admin alone needs (setup_only: the
+    bucket's HeadBucket, Azure's workspace shared-key check) must still never reach management."""
+    from tests.permissions.classification import contents
+
+    base = _live_stack(platform.value)
+    kinds = sorted({r.kind.value for r in base.resources})
+    spec = alien.parse_spec({**base.model_dump(mode="json"),
+                             "permissions": {"management": {"extend": {"*": [f"{k}/provision" for k in kinds]}}}})
+    plan = derive_plan(spec, alien.DeploymentContext.example_context(platform, "acme-myapp"))
+    assert {f"{k}/provision" for k in kinds} <= plan.management.set_ids()
+    # the deployment's own state (DESIGN.md §4a) is the one data the management identity touches
+    held = {a for g in plan.management.grants if not g.set_id.endswith("/state") for a in (*g.actions, *g.data_actions)}
+    assert not {a for a in held if contents(platform.value, a)}

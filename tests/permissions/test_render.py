@@ -58,7 +58,22 @@ def test_aws_documents_split_under_the_limit(layer: str) -> None:
     actions = {a for doc in docs for s in doc["Statement"] for a in s["Action"]}
     assert actions == plan.layer(layer).actions()
     resources = {r for doc in docs for s in doc["Statement"] for r in s["Resource"]}
-    assert {f"arn:aws:s3:::big-b{i}" for i in range(150)} <= resources
+    if layer == "provisioning":  # the admin's document: always exact
+        assert {f"arn:aws:s3:::big-b{i}" for i in range(150)} <= resources
+    else:  # 300 resources: packed on the deployment's prefix to fit the role's ten managed policies
+        assert len(docs) <= 10
+        assert "arn:aws:s3:::big-*" in resources  # the heartbeat holds on every bucket
+
+
+def test_aws_packing_keeps_writes_on_exactly_the_live_resources() -> None:
+    plan = plan_for("aws", big_stack(150))
+    docs = render_layer(plan, "management")["policies"]
+    writes = [s for doc in docs for s in doc["Statement"] if "s3:PutBucketVersioning" in s["Action"]]
+    written = {r for s in writes for r in s["Resource"]}
+    # half the buckets are live: management is not on every bucket, so it stays on exact names, live ones only
+    assert written == {f"arn:aws:s3:::big-b{i}" for i in range(1, 150, 2)}
+    small = render_layer(plan_for("aws", big_stack(3)), "management")["policies"]
+    assert "arn:aws:s3:::big-*" not in {r for d in small for s in d["Statement"] for r in s["Resource"]}
 
 
 def test_gcp_shape() -> None:
@@ -90,7 +105,11 @@ def test_azure_shape() -> None:
     rg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-acme"
     assert definition["assignableScopes"] == [rg]
     assert all(a["principal"] == "my-app-management" for a in out["assignments"])
-    assert all(a["scope"].startswith(definition["assignableScopes"][0]) for a in out["assignments"])
+    assignable = {d["roleName"]: d["assignableScopes"] for d in out["role_definitions"]}
+    assert all(any(a["scope"].startswith(s) for s in assignable[a["role"]]) for a in out["assignments"])
+    outside = [a for a in out["assignments"] if not a["scope"].startswith(definition["assignableScopes"][0])]
+    # only the Container Apps operation-status role, at the subscription
+    assert {a["scope"] for a in outside} <= {f"/subscriptions/{plan.context.subscription_id}"}
     assert out["federated_credential"]["audiences"] == ["api://AzureADTokenExchange"]
     runtime = render_layer(plan, "runtime", "app")["role_definition"]
     assert runtime["dataActions"], "the app's runtime profile reads and writes data"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
 from alien_pulumi.permissions.plan import Layer, PermissionPlan
 
 POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
+MANAGED_POLICIES_PER_ROLE = 10  # IAM's default quota of managed policies attached to one role
 VERSION = "2012-10-17"
 RUNTIME_SERVICES = ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]
 
@@ -21,11 +23,15 @@ def _sid(set_id: str, index: int) -> str:
     return "".join(w.capitalize() for w in words) + str(index)
 
 
-def statements(layer: Layer) -> list[dict[str, Any]]:
-    """One statement per grant of a set, resources merged over the resources the set is bound to."""
+def statements(layer: Layer, pack: bool = False) -> list[dict[str, Any]]:
+    """One statement per grant of a set, resources merged over the resources the set is bound to. ``pack``: a
+    grant whose set the layer holds on every resource of its type names the deployment's name prefix
+    (``<prefix>-*``) instead of one ARN per resource - what keeps a 500-resource role inside IAM's limits."""
     merged: dict[tuple[str, str, tuple[str, ...], str], dict[str, Any]] = {}
     counters: dict[str, int] = {}
     for grant in layer.grants:
+        if pack and grant.stack_wide:
+            grant = dataclasses.replace(grant, resources=grant.stack_wide)
         key = (grant.set_id, grant.description, tuple(sorted(grant.actions)), json.dumps(grant.condition))
         if key not in merged:
             counters[grant.set_id] = counters.get(grant.set_id, -1) + 1
@@ -93,5 +99,14 @@ def trust_policy(plan: PermissionPlan, layer_name: str) -> dict[str, Any] | None
     return None
 
 
+def policies(layer: Layer) -> list[dict[str, Any]]:
+    """Exact ARNs while they fit a role's managed-policy quota; packed on the name prefix when they do not. The
+    provisioning layer is a document for the admin (attached to no role here): always exact."""
+    docs = split_documents(statements(layer))
+    if len(docs) <= MANAGED_POLICIES_PER_ROLE or layer.name == "provisioning":
+        return docs
+    return split_documents(statements(layer, pack=True))
+
+
 def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
-    return {"policies": split_documents(statements(layer)), "trust_policy": trust_policy(plan, layer.name)}
+    return {"policies": policies(layer), "trust_policy": trust_policy(plan, layer.name)}

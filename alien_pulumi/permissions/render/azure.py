@@ -38,6 +38,9 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
     scope = rg_scope(plan)
     principal = None if layer.name == "provisioning" else layer.identity
     pairs = grant_roles(layer)
+    # A role assigned outside the resource group (the subscription: operation polling) must be assignable there.
+    assignable = {role.key: grant.resources[0] for grant, role in pairs
+                  if grant.resources and not grant.resources[0].startswith(scope)}
     assignments: list[dict[str, Any]] = []
     for grant, role in pairs:
         for target in grant.resources:
@@ -53,7 +56,7 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
         ),
         "role_definitions": [
             _definition(role_name(ctx.prefix, role.key, ctx.scope_id), role.description, set(role.actions),
-                        set(role.data_actions), scope)
+                        set(role.data_actions), assignable.get(role.key, scope))
             for role in distinct_roles(pairs)
         ],
         "assignments": assignments,

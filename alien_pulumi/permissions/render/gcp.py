@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from alien_pulumi.permissions.plan import Layer, PermissionPlan
-from alien_pulumi.permissions.render.roles import distinct_roles, grant_roles
+from alien_pulumi.permissions.render.roles import TITLE_LIMIT, distinct_roles, grant_roles
 
 # A release needs an access token of the management account, nothing else: not roles/iam.serviceAccountTokenCreator,
 # which also signs blobs and JWTs, mints OIDC identity tokens and allows delegation chains.
@@ -28,12 +28,12 @@ def member(plan: PermissionPlan, layer: Layer) -> str | None:
 def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
     ctx = plan.context
     who = member(plan, layer)
-    pairs = grant_roles(layer)
+    pairs = grant_roles(layer, join_conditions=True)
     roles = [
         {
             "id": role_id(ctx.prefix, role.key),
             "name": f"projects/{ctx.project}/roles/{role_id(ctx.prefix, role.key)}",
-            "title": f"alien {ctx.prefix} {role.key}",
+            "title": f"alien {ctx.prefix} {role.key}"[:TITLE_LIMIT],
             "description": role.description,
             "permissions": list(role.actions),
         }
