@@ -20,7 +20,7 @@ from alien_pulumi.fleet.temporal.devserver import DevServer, DevServerError
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.permissions import derive_plan, render_all
 from tests.conftest import ROOT
-from tests.deploy.test_deploy_cli import deploy
+from tests.deploy.lifecycle import register, set_up
 
 QUICKSTART = ROOT / "examples" / "my_app.py"
 CLI = [sys.executable, "-c", "from alien_pulumi.cli.main import main; main()"]
@@ -91,11 +91,11 @@ def workers(temporal_server: DevServer, tmp_path: Path, request: pytest.FixtureR
 
 @pytest.fixture(scope="session")
 def setup_record(tmp_path_factory: pytest.TempPathFactory) -> ReleaseRecord:
-    """One admin's setup record of the quickstart on AWS, made by `alien-deploy up` (simulated engine)."""
+    """One admin's setup record of the quickstart on AWS: registered by the vendor, set up from its bundle by
+    `alien-deploy up` (simulated engine)."""
     state = tmp_path_factory.mktemp("setup")
-    result = deploy("up", str(QUICKSTART), "-p", "aws", "--prefix", "tpl", "--yes", "--engine", "simulated:1",
-                    "--state-dir", str(state))
-    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    result = set_up(state, register(state, "tpl"))
+    assert result.exit_code == 0, result.output
     return ReleaseRecord.model_validate_json((state / "records" / "tpl.json").read_text())
 
 
