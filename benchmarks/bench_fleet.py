@@ -51,6 +51,9 @@ from alien_pulumi.permissions import derive_plan, render_all
 
 ROOT = Path(__file__).resolve().parents[1]
 STACK = ROOT / "examples" / "my_app.py"
+# A customer's facts (the benchmark's, made up; nothing here touches a cloud).
+CUSTOMER = {"account_id": "210987654321", "region": "eu-west-1", "external_id": "bench-external-id-000000000000000000",
+            "vendor_principal": "arn:aws:iam::111122223333:role/alien-release"}
 CLI = [sys.executable, "-c", "from alien_pulumi.cli.main import main; main()"]
 
 
@@ -80,8 +83,8 @@ def fleet(state: Path, n: int) -> list[str]:
     """``n`` registered AWS deployments of the quickstart, each with its own prefix and setup record (one setup
     by the simulated engine, its record copied with each deployment's context and permissions)."""
     spec = load_stack(STACK)
-    first = plan_setup(spec, DeploymentContext.create("aws", spec.name, prefix="tpl"), state, None, False,
-                       "simulated:1")
+    context = DeploymentContext.create("aws", spec.name, prefix="tpl", **CUSTOMER)
+    first = plan_setup(spec, context, state, None, False, "simulated:1")
     template = write_record(first, execute(first.run, RunKind.SETUP, None))
     names = [f"c{i:05d}" for i in range(n)]
     with Registry(state) as registry:
