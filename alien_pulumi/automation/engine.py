@@ -19,9 +19,10 @@ class Engine(Protocol):
 
 
 class SimulatedEngine:
-    """``simulated:<ms>[;fail=<deployment>,...][;locked=<n>]``: every run takes ``ms``; listed deployments
-    fail; each deployment's first ``n`` attempts find the stack locked (attempts are counted in files
-    under the state dir, so they survive a worker process)."""
+    """``simulated:<ms>[;fail=<deployment>,...][;locked=<n>][;unhealthy=<deployment>,...]``: every run takes
+    ``ms``; listed deployments fail; each deployment's first ``n`` attempts find the stack locked (attempts are
+    counted in files under the state dir, so they survive a worker process); heartbeats of unhealthy
+    deployments find their first resource missing."""
 
     def __init__(self, spec: str) -> None:
         parts = spec.split(";")
@@ -29,6 +30,7 @@ class SimulatedEngine:
         options = dict(p.split("=", 1) for p in parts[1:])
         self.failing = set(filter(None, options.get("fail", "").split(",")))
         self.locked = int(options.get("locked", "0"))
+        self.unhealthy = set(filter(None, options.get("unhealthy", "").split(",")))
 
     def _attempt(self, run: RunInput) -> int:
         counter = Path(run.state_dir) / "simulated" / f"{run.deployment}.attempts"
@@ -46,6 +48,8 @@ class SimulatedEngine:
         failed = run.deployment in self.failing
         if run.kind is RunKind.HEARTBEAT:
             health = {rid: {"state": "present", "fields": []} for rid in run.refresh_targets.values()}
+            if run.deployment in self.unhealthy and health:
+                health[min(health)] = {"state": "missing", "fields": []}
             return RunResult(run_id=run.run_id, deployment=run.deployment, kind=run.kind,
                              status=RunStatus.FAILED if failed else RunStatus.SUCCEEDED, health=health,
                              seconds=time.perf_counter() - start)

@@ -15,6 +15,7 @@ from alien_pulumi.cli.release_cmd import (
     preview_command,
     release_command,
     rollout_command,
+    worker_command,
 )
 from alien_pulumi.cli.synth_cmd import synth_command
 from alien_pulumi.model.spec import StackSpec
@@ -104,6 +105,7 @@ app.command("preview")(handles_errors(preview_command))
 app.command("heartbeat")(handles_errors(heartbeat_command))
 app.command("rollout")(handles_errors(rollout_command))
 app.command("registry-access")(handles_errors(registry_access_command))
+app.command("worker")(handles_errors(worker_command))
 
 
 def main() -> None:

@@ -1,17 +1,22 @@
-"""The vendor's release service commands: deployments, release, preview, heartbeat, rollout."""
+"""The vendor's release service commands: deployments, release, preview, heartbeat, rollout, worker.
+
+``--temporal HOST:PORT`` (or ALIEN_PULUMI_TEMPORAL_ADDRESS) runs rollouts and heartbeats on Temporal workers
+instead of local processes; the output, JSON and exit codes are the same."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-from datetime import datetime, timezone
+import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from alien_pulumi.automation.digests import Resolver, pin_images
+from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
 from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
     EXIT_DECLINED,
@@ -36,6 +41,9 @@ from alien_pulumi.fleet.registry import Deployment, Registry, state_dir
 from alien_pulumi.fleet.rollout import RolloutResult
 from alien_pulumi.model.spec import StackSpec
 
+if TYPE_CHECKING:
+    from alien_pulumi.fleet.temporal.client import TemporalSettings
+
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Registry, workspaces and local state.")]
 Backend = Annotated[str | None, typer.Option(help="Override the backend of the deployment's setup record (which "
                                                 "every run uses by default).")]
@@ -47,6 +55,13 @@ DeploymentName = Annotated[str, typer.Option("--deployment", "-d", help="Deploym
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")]
 NoResolve = Annotated[bool, typer.Option("--no-resolve", help="Deploy image tags as written (offline runs): "
                                                            "no digest is resolved or recorded.")]
+# Temporal: imported only when used (the local executor needs no server and no SDK start-up).
+Temporal = Annotated[str | None, typer.Option("--temporal", envvar="ALIEN_PULUMI_TEMPORAL_ADDRESS",
+                                              help="Temporal frontend HOST:PORT: run on Temporal workers.")]
+Namespace = Annotated[str, typer.Option("--namespace", envvar="ALIEN_PULUMI_TEMPORAL_NAMESPACE",
+                                        help="Temporal namespace.")]
+TaskQueue = Annotated[str, typer.Option("--task-queue", envvar="ALIEN_PULUMI_TEMPORAL_TASK_QUEUE",
+                                        help="Temporal task queue the workers poll.")]
 
 deployments_app = typer.Typer(help="The registry of customer deployments.", no_args_is_help=True)
 
@@ -67,6 +82,22 @@ def _pinned(spec: StackSpec, registry: Registry, names: list[str], no_resolve: b
     for change in changes:
         err.print(f"image {change}")
     return pinned
+
+
+def _temporal(address: str | None, namespace: str, task_queue: str) -> TemporalSettings | None:
+    if address is None:
+        return None
+    from alien_pulumi.fleet.temporal.client import TemporalSettings
+
+    return TemporalSettings(address, namespace, task_queue)
+
+
+def _every(text: str) -> timedelta:
+    match = re.fullmatch(r"\s*(\d+)\s*([smhd])\s*", text)
+    if not match or int(match[1]) == 0:
+        raise UsageError(f"--every {text!r}: give a duration such as 30s, 15m, 1h or 1d")
+    unit = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}[match[2]]
+    return timedelta(**{unit: int(match[1])})
 
 
 def _release_id(given: str | None) -> str:
@@ -253,14 +284,39 @@ def heartbeat_command(
     deployment: Annotated[str | None, typer.Option("--deployment", "-d", help="One deployment.")] = None,
     all_deployments: Annotated[bool, typer.Option("--all", help="Every registered deployment.")] = False,
     parallel: Annotated[int, typer.Option(min=1, help="Deployments checked at once.")] = 8,
+    every: Annotated[str | None, typer.Option(help="With --temporal --all: a Temporal schedule heartbeating the "
+                                                   "fleet this often (30s, 15m, 1h...).")] = None,
+    temporal: Temporal = None, namespace: Namespace = "default", task_queue: TaskQueue = "alien-pulumi",
     state: StateDir = None, backend: Backend = None, engine: Engine = "pulumi", json_out: JsonFlag = False,
 ) -> None:
     """Health of every resource (present, drifted with fields, missing), as the management identity."""
     if (deployment is None) == (not all_deployments):
         raise UsageError("name one deployment with --deployment, or use --all")
+    settings = _temporal(temporal, namespace, task_queue)
     registry, root = _registry(state)
+    if every is not None:
+        if settings is None or not all_deployments:
+            raise UsageError("--every schedules the whole fleet on Temporal: give it with --all and --temporal")
+        from alien_pulumi.fleet.temporal import client
+
+        schedule = client.schedule_heartbeats(_every(every), settings, parallel=parallel, engine=engine,
+                                              backend=backend)
+        if json_out:
+            print_json({"schedule": schedule, "every": every, "temporal": settings.address})
+        else:
+            out.print(f"schedule {schedule} heartbeats every deployment every {every} on {settings.address}")
+        return
     names = [deployment] if deployment else [d.name for d in registry.list_deployments()]
-    results = service.heartbeat(registry, names, root, parallel=parallel, backend=backend, engine=engine)
+    if settings is not None:
+        from alien_pulumi.fleet.temporal import client
+
+        client.heartbeat(names, settings, parallel=parallel, engine=engine, backend=backend)
+        beats = registry.latest_heartbeats()  # each recorded by its activity, on whichever worker
+        results = {n: RunResult(run_id=f"heartbeat-{n}", deployment=n, kind=RunKind.HEARTBEAT,
+                                status=RunStatus(beats[n].health["status"]), error=beats[n].health.get("error"),
+                                health=beats[n].health.get("resources", {})) for n in names}
+    else:
+        results = service.heartbeat(registry, names, root, parallel=parallel, backend=backend, engine=engine)
     if json_out:
         print_json({name: {"status": r.status.value, "error": r.error, "resources": r.health}
                     for name, r in results.items()})
@@ -281,7 +337,8 @@ def heartbeat_command(
 
 
 def rollout_command(
-    stack: StackArg,
+    stack: Annotated[Path | None, typer.Argument(exists=True, dir_okay=False, help="Stack file (not needed to "
+                                                 "attach to, cancel or show a Temporal rollout).")] = None,
     deployments_file: Annotated[Path | None, typer.Option("--deployments", exists=True, dir_okay=False,
                                                           help="File with one deployment name per line.")] = None,
     all_deployments: Annotated[bool, typer.Option("--all", help="Every registered deployment of the stack's "
@@ -289,15 +346,53 @@ def rollout_command(
     parallel: Annotated[int, typer.Option(min=1, help="Deployments released at once.")] = 8,
     waves: Annotated[str | None, typer.Option(help="Cumulative wave sizes, e.g. 1,10,100%.")] = None,
     halt_after_failures: Annotated[int | None, typer.Option(min=1, help="Halt when this many failed.")] = None,
-    resume: Annotated[str | None, typer.Option(help="Resume this unfinished rollout id.")] = None,
+    health_gate: Annotated[bool, typer.Option("--health-gate", help="After each wave, heartbeat its deployments; "
+                                                                    "halt if any is unhealthy.")]
+    = False,
+    resume: Annotated[str | None, typer.Option(help="Resume this unfinished rollout id (with --temporal: attach "
+                                                    "to its workflow).")] = None,
+    cancel: Annotated[str | None, typer.Option(help="With --temporal: cancel this rollout (no new run starts; "
+                                                    "runs in flight end and are recorded).")] = None,
+    status: Annotated[str | None, typer.Option(help="Show this rollout's result as recorded so far.")] = None,
+    temporal: Temporal = None, namespace: Namespace = "default", task_queue: TaskQueue = "alien-pulumi",
     release_id: ReleaseId = None, allow_frozen_changes: AllowFrozen = False, state: StateDir = None,
     backend: Backend = None, engine: Engine = "pulumi", yes: Yes = False, json_out: JsonFlag = False,
     no_resolve: NoResolve = False,
 ) -> None:
     """Release to many deployments in waves, N at once, halting after K failures; resumable."""
+    settings = _temporal(temporal, namespace, task_queue)
+    registry, root = _registry(state)
+    if status is not None:
+        from alien_pulumi.fleet.rollout import summarize
+
+        _finish(summarize(registry, status, 0.0, 0, True), json_out)
+        return
+    if cancel is not None:
+        if settings is None:
+            raise UsageError("--cancel stops a rollout on Temporal: give --temporal HOST:PORT (a local rollout "
+                             "stops with its process)")
+        from alien_pulumi.fleet.temporal import client
+
+        registry.get_rollout(cancel)
+        client.cancel(cancel, settings)
+        out.print(f"rollout {cancel}: cancellation requested; runs in flight finish and are recorded")
+        return
+    progress = RolloutProgress(out) if not json_out else None
+    if settings is not None and resume is not None:
+        from alien_pulumi.fleet.temporal import client
+
+        with progress if progress else contextlib.nullcontext():
+            result = client.follow(registry, resume, settings, on_progress=progress)
+        _finish(result, json_out)
+        return
+    if stack is None:
+        raise UsageError("give the stack file")
     if (deployments_file is None) == (not all_deployments):
         raise UsageError("give --deployments FILE or --all")
-    registry, root = _registry(state)
+    if settings is not None:
+        from alien_pulumi.fleet.temporal import client
+
+        client.check(settings)  # an unreachable server fails here, before the release is even recorded
     spec = load(stack)
     if deployments_file is not None:
         names = [ln.strip() for ln in deployments_file.read_text().splitlines()
@@ -309,10 +404,39 @@ def rollout_command(
     if all_deployments and not yes and not resume and not typer.confirm(
             f"Release {spec.name} to all {len(names)} deployments?", default=False, err=True):
         declined(json_out, "nothing released")
-    progress = RolloutProgress(out) if not json_out else None
     with progress if progress else contextlib.nullcontext():
-        result = service.release(
-            registry, spec, names, release, root, waves=waves, parallel=parallel,
-            halt_after_failures=halt_after_failures, allow_frozen_changes=allow_frozen_changes,
-            backend=backend, engine=engine, on_progress=progress, rollout_id=resume)
+        if settings is not None:
+            prepared = service.prepare(registry, spec, names, release, root,
+                                       allow_frozen_changes=allow_frozen_changes, backend=backend, engine=engine)
+            result = client.rollout(registry, release, prepared, settings, waves=waves, parallel=parallel,
+                                    halt_after_failures=halt_after_failures, health_gate=health_gate,
+                                    allow_frozen_changes=allow_frozen_changes, engine=engine, backend=backend,
+                                    on_progress=progress)
+        else:
+            result = service.release(
+                registry, spec, names, release, root, waves=waves, parallel=parallel,
+                halt_after_failures=halt_after_failures, allow_frozen_changes=allow_frozen_changes,
+                backend=backend, engine=engine, on_progress=progress, rollout_id=resume, health_gate=health_gate)
     _finish(result, json_out)
+
+
+def worker_command(
+    temporal: Annotated[str, typer.Option("--temporal", envvar="ALIEN_PULUMI_TEMPORAL_ADDRESS",
+                                          help="Temporal frontend HOST:PORT.")],
+    namespace: Namespace = "default", task_queue: TaskQueue = "alien-pulumi",
+    parallel: Annotated[int, typer.Option(min=1, help="Runs this worker executes at once.")] = 4,
+    executor: Annotated[str, typer.Option(hidden=True, help="process, or in-process (simulated engines only).")]
+    = "process",
+    state: StateDir = None,
+) -> None:
+    """A Temporal worker: runs rollouts' deployments and heartbeats, each run in its own process. Start any
+    number, on machines sharing the release service's registry (its --state-dir: the registry is SQLite)."""
+    from alien_pulumi.fleet.temporal import worker
+    from alien_pulumi.fleet.temporal.activities import EXECUTORS
+
+    if executor not in EXECUTORS:
+        raise UsageError(f"--executor {executor!r}: one of {', '.join(EXECUTORS)}")
+    settings = _temporal(temporal, namespace, task_queue)
+    assert settings is not None
+    worker.run(settings, state_dir(state), parallel, executor,
+               on_ready=f"worker polling {settings.task_queue} on {settings.address} ({settings.namespace})")

@@ -138,6 +138,11 @@ class DeploymentState(str, Enum):
     DEPLOYED = "deployed"
 
 
+class RunSupersededError(RegistryError):
+    """An execution of a run was given up on (its worker stopped heartbeating) and a later attempt owns the run
+    now: the older one must not record anything."""
+
+
 class RunState(str, Enum):
     PENDING = "pending"
     RUNNING = "running"
@@ -153,6 +158,7 @@ class RolloutStatus(str, Enum):
     RUNNING = "running"
     COMPLETED = "completed"
     HALTED = "halted"
+    CANCELLED = "cancelled"
 
 
 @dataclass(frozen=True)
@@ -512,16 +518,21 @@ class Registry:
             raise RegistryError(f"no run {run!r} in the registry {self.path}")
         return _run(rows[0])
 
-    def start_run(self, run: str) -> int:
+    def start_run(self, run: str, attempt: int | None = None) -> int:
         """Claim a run: running, one more attempt, started now. Only a pending run, or one left running by a
-        process that died, can be claimed; returns the attempt number."""
+        process that died, can be claimed; returns the attempt number.
+
+        ``attempt``: the attempt number is the caller's (a distributed executor numbers the executions of a
+        run itself); claiming the same number again is idempotent, an older number than the run's is refused."""
         with self._tx() as conn:
             row = conn.execute("SELECT status, attempt FROM runs WHERE id = ?", (run,)).fetchone()
             if row is None:
                 raise RegistryError(f"no run {run!r} in the registry {self.path}")
             if RunState(row[0]) in FINAL:
                 raise RegistryError(f"run {run!r} is already {row[0]}; it is not run again")
-            attempt = int(row[1]) + 1
+            if attempt is not None and attempt < int(row[1]):
+                raise RunSupersededError(f"run {run!r} is at attempt {row[1]}; attempt {attempt} is superseded")
+            attempt = int(row[1]) + 1 if attempt is None else attempt
             conn.execute("UPDATE runs SET status = ?, attempt = ?, started_at = ?, finished_at = NULL WHERE id = ?",
                          (RunState.RUNNING.value, attempt, now(), run))
         return attempt
@@ -535,13 +546,21 @@ class Registry:
         return attempt + 1
 
     def finish_run(self, run: str, result: RunResult, *, status: RunState | None = None,
-                   error: str | None = None, record: ReleaseRecord | None = None) -> RunState:
+                   error: str | None = None, record: ReleaseRecord | None = None,
+                   attempt: int | None = None) -> RunState:
         """A run's final result. The state follows the result (succeeded, else failed) unless ``status`` says
         otherwise; ``record``, for a succeeded release, becomes the deployment's deployed record in the same
-        transaction, so a success is never recorded without what it deployed."""
+        transaction, so a success is never recorded without what it deployed. ``attempt``: record only if the
+        run is still at that attempt and not final (else RunSupersededError), so that an execution given up on
+        never records a second result."""
         state = status or (RunState.SUCCEEDED if result.status is RunStatus.SUCCEEDED else RunState.FAILED)
         message = error or result.error
         with self._tx() as conn:
+            if attempt is not None:
+                row = conn.execute("SELECT status, attempt FROM runs WHERE id = ?", (run,)).fetchone()
+                if row is None or RunState(row[0]) in FINAL or int(row[1]) != attempt:
+                    raise RunSupersededError(f"run {run!r} attempt {attempt} is superseded: the run is "
+                                             f"{row[0] if row else 'unknown'} at attempt {row[1] if row else '-'}")
             self._log_attempt(conn, run, result, result.status.value)
             conn.execute("UPDATE runs SET status = ?, finished_at = ?, result = ?, error = ? WHERE id = ?",
                          (state.value, now(), result.model_dump_json(), message, run))

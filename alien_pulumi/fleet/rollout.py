@@ -176,6 +176,8 @@ class ProgressEvent:
 
 
 OnProgress = Callable[[ProgressEvent], None]
+# The health gate: (wave, its deployments) -> the reason to halt, or None to go on.
+HealthGate = Callable[[int, list[str]], "str | None"]
 RecordBuilder = Callable[[RunInput, RunResult], "ReleaseRecord | None"]
 
 
@@ -227,7 +229,7 @@ def rollout(registry: Registry, release_id: str, inputs_by_deployment: Mapping[s
             waves: str | None = None, parallel: int = 8, halt_after_failures: int | None = None,
             executor: Executor | None = None, *, retry: RetryPolicy | None = None,
             on_progress: OnProgress | None = None, rollout_id: str | None = None,
-            record: RecordBuilder | None = None) -> RolloutResult:
+            record: RecordBuilder | None = None, gate: HealthGate | None = None) -> RolloutResult:
     """Release ``release_id`` to the deployments of ``inputs_by_deployment`` (in its order: the waves take
     them from the front) and return what happened to each.
 
@@ -241,6 +243,7 @@ def rollout(registry: Registry, release_id: str, inputs_by_deployment: Mapping[s
       given here must match it, None means "as planned"); a new id names the new rollout.
     - ``record``: builds the new release record of a deployment from its succeeded run; it is stored with
       the run's result in one transaction.
+    - ``gate``: after each wave, called with its deployments; a reason returned halts the rollout.
 
     The RunInputs' ``run_id`` is replaced by the registry's run id.
     """
@@ -252,12 +255,12 @@ def rollout(registry: Registry, release_id: str, inputs_by_deployment: Mapping[s
     with _exclusive(registry.state_dir, rollout_id):
         existing = registry.find_rollout(rollout_id)
         if existing is None:
-            planned = _plan(registry, rollout_id, release_id, inputs_by_deployment, waves or DEFAULT_WAVES,
+            planned = plan(registry, rollout_id, release_id, inputs_by_deployment, waves or DEFAULT_WAVES,
                             halt_after_failures)
         else:
             planned = _check_resume(existing, release_id, waves, halt_after_failures)
         runner = _Runner(registry, planned, inputs_by_deployment, parallel, executor or ProcessExecutor(),
-                         retry or RetryPolicy(), on_progress, record, resumed=existing is not None)
+                         retry or RetryPolicy(), on_progress, record, resumed=existing is not None, gate=gate)
         return runner.run()
 
 
@@ -270,8 +273,9 @@ def resume(registry: Registry, rollout_id: str, inputs_by_deployment: Mapping[st
                    retry=retry, on_progress=on_progress, rollout_id=rollout_id, record=record)
 
 
-def _plan(registry: Registry, rollout_id: str, release_id: str, inputs: Mapping[str, RunInput], waves: str,
-          halt: int | None) -> Rollout:
+def plan(registry: Registry, rollout_id: str, release_id: str, inputs: Mapping[str, RunInput], waves: str,
+         halt: int | None) -> Rollout:
+    """Record a new rollout and its pending runs, after checking the inputs against the release."""
     names = list(inputs)
     sizes = parse_waves(waves, len(names))
     _check_inputs(release_id, inputs, names)
@@ -331,7 +335,7 @@ class _Runner:
 
     def __init__(self, registry: Registry, planned: Rollout, inputs: Mapping[str, RunInput], parallel: int,
                  executor: Executor, retry: RetryPolicy, on_progress: OnProgress | None,
-                 record: RecordBuilder | None, resumed: bool) -> None:
+                 record: RecordBuilder | None, resumed: bool, gate: HealthGate | None = None) -> None:
         self.registry = registry
         self.rollout = planned
         self.inputs = inputs
@@ -341,6 +345,8 @@ class _Runner:
         self.on_progress = on_progress
         self.record = record
         self.resumed = resumed
+        self.gate = gate
+        self.reason: str | None = None  # why the rollout halts, once it must
         self.halt: int | None = planned.plan["halt_after_failures"]
         self.sizes: list[int] = planned.plan["sizes"]
         self.failures = 0
@@ -351,7 +357,7 @@ class _Runner:
         self.done = 0
 
     def should_stop(self) -> bool:
-        return self.halt is not None and self.failures >= self.halt
+        return self.reason is not None or (self.halt is not None and self.failures >= self.halt)
 
     def emit(self, kind: ProgressKind, **fields: Any) -> None:
         if self.on_progress is not None:
@@ -369,12 +375,16 @@ class _Runner:
             for wave in range(1, len(self.sizes) + 1):
                 if self.should_stop():
                     break
-                self._wave(wave, [r for r in runs if r.wave == wave])
+                members = [r for r in runs if r.wave == wave]
+                self._wave(wave, members)
+                if self.gate is not None and not self.should_stop():
+                    self.reason = self.gate(wave, [r.deployment for r in members])
             if self.should_stop():
+                reason = self.reason or f"halted after {self.failures} failure(s)"
                 # Nothing is in flight any more: runs still 'running' were interrupted in an earlier session.
-                self.registry.skip_unfinished(self.rollout.id, f"the rollout halted after {self.failures} failure(s)")
+                self.registry.skip_unfinished(self.rollout.id, reason)
                 self.registry.finish_rollout(self.rollout.id, RolloutStatus.HALTED)
-                self.emit(ProgressKind.HALTED, error=f"halted after {self.failures} failure(s)")
+                self.emit(ProgressKind.HALTED, error=reason)
             else:
                 self.registry.finish_rollout(self.rollout.id, RolloutStatus.COMPLETED)
         return self._result(time.perf_counter() - start)
@@ -432,23 +442,28 @@ class _Runner:
         return None
 
     def _result(self, seconds: float) -> RolloutResult:
-        current = self.registry.get_rollout(self.rollout.id)
-        runs = self.registry.runs(rollout_id=self.rollout.id)
-        outcomes = {r.deployment: DeploymentOutcome(r.deployment, r.wave or 0, r.status, r.attempt,
-                                                    r.result.seconds if r.result else None, r.error) for r in runs}
-        counts = {state.value: 0 for state in RunState}
-        counts.update(Counter(r.status.value for r in runs))
-        summaries = []
-        for wave, size in enumerate(self.sizes, start=1):
-            members = [r for r in runs if r.wave == wave]
-            started = min((r.started_at for r in members if r.started_at), default=None)
-            finished = max((r.finished_at for r in members if r.finished_at), default=None)
-            span = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds() \
-                if started and finished else None
-            summaries.append(WaveSummary(wave, size, dict(Counter(r.status.value for r in members)), started,
-                                         finished, span))
-        return RolloutResult(current.id, current.release_id, current.status, outcomes, summaries, counts, seconds,
-                             self.executed, self.resumed)
+        return summarize(self.registry, self.rollout.id, seconds, self.executed, self.resumed)
+
+
+def summarize(registry: Registry, rollout_id: str, seconds: float, executed: int, resumed: bool) -> RolloutResult:
+    """A rollout's result as the registry records it, whichever executor ran it."""
+    current = registry.get_rollout(rollout_id)
+    runs = registry.runs(rollout_id=rollout_id)
+    outcomes = {r.deployment: DeploymentOutcome(r.deployment, r.wave or 0, r.status, r.attempt,
+                                                r.result.seconds if r.result else None, r.error) for r in runs}
+    counts = {state.value: 0 for state in RunState}
+    counts.update(Counter(r.status.value for r in runs))
+    summaries = []
+    for wave, size in enumerate(current.plan["sizes"], start=1):
+        members = [r for r in runs if r.wave == wave]
+        started = min((r.started_at for r in members if r.started_at), default=None)
+        finished = max((r.finished_at for r in members if r.finished_at), default=None)
+        span = (datetime.fromisoformat(finished) - datetime.fromisoformat(started)).total_seconds() \
+            if started and finished else None
+        summaries.append(WaveSummary(wave, size, dict(Counter(r.status.value for r in members)), started,
+                                     finished, span))
+    return RolloutResult(current.id, current.release_id, current.status, outcomes, summaries, counts, seconds,
+                         executed, resumed)
 
 
 @contextlib.contextmanager
@@ -500,7 +515,10 @@ __all__ = [
     "RolloutResult",
     "RolloutSpecError",
     "WaveSummary",
+    "new_rollout_id",
     "parse_waves",
+    "plan",
     "resume",
     "rollout",
+    "summarize",
 ]

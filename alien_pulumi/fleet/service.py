@@ -4,7 +4,9 @@ and keep the records in the registry."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -12,8 +14,9 @@ from alien_pulumi.automation.health import refresh_targets
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult
 from alien_pulumi.errors import AlienError, PreflightBlockedError
 from alien_pulumi.fleet.executor import Executor, ProcessExecutor
+from alien_pulumi.fleet.gate import gate_reason, health_problem
 from alien_pulumi.fleet.registry import Deployment, Registry
-from alien_pulumi.fleet.rollout import OnProgress, RolloutResult, rollout
+from alien_pulumi.fleet.rollout import OnProgress, RecordBuilder, RolloutResult, rollout
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
@@ -29,10 +32,18 @@ class NotDeployedError(AlienError):
     """A deployment has no release record: the admin's setup has not been registered yet."""
 
 
-@cache
+_SYNTH = threading.Lock()  # Pulumi's mock runtime is process-wide: one synth at a time (workers use threads)
+
+
 def _graph(spec_json: str, platform: Platform) -> tuple[list[str], dict[str, str]]:
     """Targets and heartbeat refresh targets of a spec on a platform. URNs differ between deployments only
     in the stack name, so one synth serves every deployment of a platform."""
+    with _SYNTH:
+        return _synth_graph(spec_json, platform)
+
+
+@cache
+def _synth_graph(spec_json: str, platform: Platform) -> tuple[list[str], dict[str, str]]:
     spec = parse_spec(StackSpec.model_validate_json(spec_json).model_dump(mode="json"))
     result = synth(spec, DeploymentContext.example_context(platform, spec.name, prefix=CANONICAL))
     return result.targets, refresh_targets(result)
@@ -96,31 +107,39 @@ def as_deployed(new: StackSpec, old: StackSpec) -> StackSpec:
     return parse_spec(data)
 
 
-def record_builder(spec: StackSpec, reports: dict[str, PreflightReport],
-                   deployments: dict[str, Deployment]) -> Callable[[RunInput, RunResult], ReleaseRecord]:
+def record_builder(spec: StackSpec, pending: dict[str, list[str]],
+                   deployments: dict[str, Deployment]) -> RecordBuilder:
     """The release record after a succeeded release: permissions stay what setup created (releases never
     change identities), pending setup changes are carried."""
     def build(run: RunInput, result: RunResult) -> ReleaseRecord:
         old = deployed_record(deployments[run.deployment])
         deployed = as_deployed(spec, old.spec)
-        pending = [f.message for f in reports[run.deployment].pending_setup]
         return ReleaseRecord(
             release=run.release, deployment=run.deployment, program="manage", context=old.context,
             spec=deployed, digest=deployed.digest(), frozen_digest=deployed.frozen_digest(),
             permissions=old.permissions, targets=run.targets,
             outputs={**old.outputs, **result.outputs}, operations=result.summary,
-            pending_setup=sorted(set(old.pending_setup) | set(pending)),
+            pending_setup=sorted(set(old.pending_setup) | set(pending[run.deployment])),
         )
     return build
 
 
-def release(registry: Registry, spec: StackSpec, names: Iterable[str], release_id: str, state: Path, *,
-            waves: str | None = None, parallel: int = 8, halt_after_failures: int | None = None,
-            executor: Executor | None = None, allow_frozen_changes: bool = False, backend: str | None = None,
-            engine: str = "pulumi", on_progress: OnProgress | None = None,
-            rollout_id: str | None = None) -> RolloutResult:
-    """Preflight every deployment (any blocking finding stops everything before a run starts), then
-    roll the release out through the management program."""
+def fingerprint(record: ReleaseRecord) -> str:
+    """Which record a preflight was taken against: a worker finding the same one need not take it again."""
+    return f"{record.release}@{record.created_at}:{record.digest}"
+
+
+@dataclass(frozen=True)
+class Prepared:
+    inputs: dict[str, RunInput]
+    build: RecordBuilder
+    checked: dict[str, tuple[str, list[str]]]  # deployment -> (fingerprint of the record checked, pending setup)
+
+
+def prepare(registry: Registry, spec: StackSpec, names: Iterable[str], release_id: str, state: Path, *,
+            allow_frozen_changes: bool = False, backend: str | None = None, engine: str = "pulumi") -> Prepared:
+    """Preflight every deployment (any blocking finding stops everything before a run starts), record the
+    release, and build the runs of a rollout with the builder of their records."""
     deployments = {name: registry.get_deployment(name) for name in names}
     reports = {name: check(spec, dep, allow_frozen_changes) for name, dep in deployments.items()}
     blocked = {name: r for name, r in reports.items() if r.blocked}
@@ -130,9 +149,48 @@ def release(registry: Registry, spec: StackSpec, names: Iterable[str], release_i
         registry.record_release(release_id, spec)
     inputs = {name: run_input(spec, dep, RunKind.RELEASE, release_id, state, backend, engine)
               for name, dep in deployments.items()}
-    return rollout(registry, release_id, inputs, waves, parallel, halt_after_failures,
-                   executor or ProcessExecutor(), on_progress=on_progress, rollout_id=rollout_id,
-                   record=record_builder(spec, reports, deployments))
+    pending = {name: [f.message for f in report.pending_setup] for name, report in reports.items()}
+    checked = {name: (fingerprint(deployed_record(dep)), pending[name]) for name, dep in deployments.items()}
+    return Prepared(inputs, record_builder(spec, pending, deployments), checked)
+
+
+def release(registry: Registry, spec: StackSpec, names: Iterable[str], release_id: str, state: Path, *,
+            waves: str | None = None, parallel: int = 8, halt_after_failures: int | None = None,
+            executor: Executor | None = None, allow_frozen_changes: bool = False, backend: str | None = None,
+            engine: str = "pulumi", on_progress: OnProgress | None = None,
+            rollout_id: str | None = None, health_gate: bool = False) -> RolloutResult:
+    """Preflight every deployment, then roll the release out through the management program; with
+    ``health_gate``, each wave's deployments are heartbeaten after it and an unhealthy one halts the rollout."""
+    prepared = prepare(registry, spec, names, release_id, state, allow_frozen_changes=allow_frozen_changes,
+                       backend=backend, engine=engine)
+    runner = executor or ProcessExecutor()
+
+    def gate(wave: int, members: list[str]) -> str | None:
+        results = heartbeat(registry, members, state, parallel=parallel, backend=backend, engine=engine,
+                            executor=runner)
+        problems = [(name, problem) for name in members if (problem := health_problem(results[name])) is not None]
+        return gate_reason(wave, problems)
+
+    return rollout(registry, release_id, prepared.inputs, waves, parallel, halt_after_failures, runner,
+                   on_progress=on_progress, rollout_id=rollout_id, record=prepared.build,
+                   gate=gate if health_gate else None)
+
+
+def release_run(registry: Registry, release_id: str, name: str, state: Path, *, allow_frozen_changes: bool = False,
+                backend: str | None = None, engine: str = "pulumi",
+                checked: tuple[str, list[str]] | None = None) -> tuple[RunInput, RecordBuilder]:
+    """One deployment's run of a recorded release, as a remote worker builds it from the registry alone.
+    ``checked`` is what the release service's preflight found ((record fingerprint, pending setup)): it stands
+    while the deployment still runs that record; otherwise the preflight is taken again against what it runs
+    now."""
+    spec = registry.get_release(release_id).spec
+    deployment = registry.get_deployment(name)
+    if checked is not None and deployment.record is not None and fingerprint(deployment.record) == checked[0]:
+        run = run_input(spec, deployment, RunKind.RELEASE, release_id, state, backend, engine)
+        return run, record_builder(spec, {name: checked[1]}, {name: deployment})
+    prepared = prepare(registry, spec, [name], release_id, state, allow_frozen_changes=allow_frozen_changes,
+                       backend=backend, engine=engine)
+    return prepared.inputs[name], prepared.build
 
 
 def run_each(runs: list[RunInput], parallel: int, executor: Executor | None = None) -> list[RunResult]:

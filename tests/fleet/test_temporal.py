@@ -1,0 +1,204 @@
+"""Rollouts and heartbeats on a real Temporal dev server, with real worker processes (`alien-pulumi worker`)
+and the simulated engine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from alien_pulumi.fleet import service
+from alien_pulumi.fleet.registry import Registry, RolloutStatus, RunRecord, RunState
+from alien_pulumi.fleet.rollout import ProgressEvent, ProgressKind, RolloutResult
+from alien_pulumi.fleet.temporal import client
+from alien_pulumi.fleet.temporal.devserver import free_port
+from alien_pulumi.fleet.temporal.types import VERSION, Timing
+from alien_pulumi.model.loader import load_stack
+from tests.fleet.conftest import QUICKSTART, FleetMaker, Workers
+
+FAST = Timing(heartbeat_every=0.5, heartbeat_timeout=3, attempts=4, first_wait=0.2, longest_wait=1)
+
+
+def start(state: Path, names: list[str], settings: client.TemporalSettings, engine: str = "simulated:20",
+          events: list[ProgressEvent] | None = None, **options: object) -> RolloutResult:
+    spec = load_stack(QUICKSTART)
+    with Registry(state) as registry:
+        prepared = service.prepare(registry, spec, names, "r2", state, engine=engine)
+        return client.rollout(registry, "r2", prepared, settings, engine=engine, timing=FAST,
+                              on_progress=events.append if events is not None else None, **options)  # type: ignore[arg-type]
+
+
+def test_a_rollout_runs_on_temporal_workers(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 10)
+    workers.start(2, parallel=4)
+    events: list[ProgressEvent] = []
+    result = start(workers.state, names, workers.settings, events=events, waves="2,100%", parallel=4)
+    assert result.ok and result.status is RolloutStatus.COMPLETED, result.deployments
+    assert result.counts["succeeded"] == 10 and [w.size for w in result.waves] == [2, 8]
+    with Registry(workers.state) as registry:
+        for name in names:
+            record = registry.get_deployment(name).record
+            assert record is not None and record.release == "r2" and record.program == "manage"
+    finished = [e for e in events if e.kind is ProgressKind.RUN_FINISHED]
+    assert sorted(e.deployment for e in finished) == names
+    assert [e.kind for e in events if e.kind in (ProgressKind.WAVE_STARTED, ProgressKind.WAVE_FINISHED)] == [
+        ProgressKind.WAVE_STARTED, ProgressKind.WAVE_FINISHED, ProgressKind.WAVE_STARTED, ProgressKind.WAVE_FINISHED]
+    # Wave 2 started only after every run of wave 1 had finished.
+    with Registry(workers.state) as registry:
+        runs = registry.runs(rollout_id=result.rollout_id)
+    assert max(r.finished_at for r in runs if r.wave == 1) <= min(r.started_at for r in runs if r.wave == 2)  # type: ignore[type-var]
+    assert json.dumps(result.counts)
+    assert all(r.status is RunState.SUCCEEDED and r.attempt == 1 for r in runs)
+
+
+def in_background(state: Path, names: list[str], workers: Workers, rollout_id: str, **options: object) \
+        -> tuple[threading.Thread, list[RolloutResult]]:
+    """A rollout started and followed on another thread, as a second terminal would."""
+    results: list[RolloutResult] = []
+
+    def go() -> None:
+        asyncio.set_event_loop(asyncio.new_event_loop())  # synth (Pulumi's mock runtime) needs one on its thread
+        results.append(start(state, names, workers.settings, rollout_id=rollout_id, **options))  # type: ignore[arg-type]
+
+    thread = threading.Thread(target=go)
+    thread.start()
+    return thread, results
+
+
+def runs_of(state: Path, rollout_id: str) -> list[RunRecord]:
+    with Registry(state) as registry:
+        return registry.runs(rollout_id=rollout_id)
+
+
+def test_injected_failures_halt_after_k(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 8)
+    workers.start(1, parallel=1)
+    result = start(workers.state, names, workers.settings, engine="simulated:10;fail=c001,c002,c003,c004",
+                   parallel=1, halt_after_failures=2)
+    assert result.status is RolloutStatus.HALTED and not result.ok
+    assert result.counts == {"pending": 0, "running": 0, "succeeded": 1, "failed": 2, "skipped": 5}
+    skipped = [o for o in result.deployments.values() if o.status is RunState.SKIPPED]
+    assert {o.error for o in skipped} == {"halted after 2 failure(s)"}  # the words of the local runner
+    assert result.deployments["c001"].error == "simulated failure"
+
+
+def test_an_unhealthy_heartbeat_halts_at_the_gate(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 6)
+    workers.start(1, parallel=4)
+    events: list[ProgressEvent] = []
+    result = start(workers.state, names, workers.settings, engine="simulated:10;unhealthy=c001", waves="2,100%",
+                   health_gate=True, events=events)
+    assert result.status is RolloutStatus.HALTED
+    assert [result.deployments[n].status for n in names] == [RunState.SUCCEEDED] * 2 + [RunState.SKIPPED] * 4
+    reason = result.deployments["c005"].error or ""
+    assert reason.startswith("halted at the health gate after wave 1: 1 unhealthy (c001: ") and "missing" in reason
+    with Registry(workers.state) as registry:
+        beats = registry.latest_heartbeats()
+    assert sorted(beats) == ["c000", "c001"]  # the gate's heartbeats are recorded like any other
+    assert any(h["state"] == "missing" for h in beats["c001"].health["resources"].values())
+    halted = [e for e in events if e.kind is ProgressKind.HALTED]
+    assert len(halted) == 1 and halted[0].error == reason
+
+
+def test_healthy_waves_pass_the_gate(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 4)
+    workers.start(1, parallel=4)
+    result = start(workers.state, names, workers.settings, engine="simulated:10", waves="1,100%", health_gate=True)
+    assert result.ok and result.counts["succeeded"] == 4
+    with Registry(workers.state) as registry:
+        assert sorted(registry.latest_heartbeats()) == names  # both waves were checked
+
+
+def test_a_locked_stack_is_retried_by_temporal(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 3)
+    workers.start(1, parallel=3)
+    result = start(workers.state, names, workers.settings, engine="simulated:10;locked=2")
+    assert result.ok and {o.attempts for o in result.deployments.values()} == {3}
+    with Registry(workers.state) as registry:
+        attempts = registry.attempts(f"{result.rollout_id}:c000")
+    assert [(a.attempt, a.status) for a in attempts] == [(1, "locked"), (2, "locked"), (3, "succeeded")]
+
+
+def test_still_locked_after_every_attempt_fails_the_run(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 1)
+    workers.start(1)
+    result = start(workers.state, names, workers.settings, engine="simulated:10;locked=9")
+    outcome = result.deployments["c000"]
+    assert outcome.status is RunState.FAILED and outcome.attempts == FAST.attempts
+    assert outcome.error == f"still locked after {FAST.attempts} attempt(s): the stack is locked by another update"
+
+
+def test_a_cancelled_rollout_stops_starting_runs(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 30)
+    workers.start(1, parallel=2)
+    thread, results = in_background(workers.state, names, workers, "ro-cancel", engine="simulated:300", parallel=2)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if sum(r.status is RunState.SUCCEEDED for r in runs_of(workers.state, "ro-cancel")) >= 2:
+            break
+        time.sleep(0.1)
+    client.cancel("ro-cancel", workers.settings)
+    thread.join(timeout=60)
+    (result,) = results
+    assert result.status is RolloutStatus.CANCELLED and not result.ok
+    runs = runs_of(workers.state, "ro-cancel")
+    started = [r for r in runs if r.started_at is not None]
+    assert 2 <= len(started) < 10  # the runs in flight when it was cancelled ended; no new one started
+    assert all(r.status is RunState.SUCCEEDED for r in started)  # ... and were not interrupted
+    assert all(r.status is RunState.SKIPPED and r.error == "the rollout was cancelled" for r in runs
+               if r.started_at is None)
+
+
+def test_a_worker_of_another_version_is_refused(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 2)
+    workers.start(1)
+    with pytest.raises(client.TemporalError) as caught:
+        start(workers.state, names, workers.settings, version="0.0.1")
+    assert (f"this worker runs alien-pulumi {VERSION}, the workflow was started by alien-pulumi 0.0.1"
+            in str(caught.value))
+    runs = [r for ro in Registry(workers.state).rollouts() for r in runs_of(workers.state, ro.id)]
+    assert runs and all(r.started_at is None for r in runs)
+
+
+def test_an_unreachable_server_is_refused_before_anything_is_recorded(tmp_path: Path, make_fleet: FleetMaker) -> None:
+    names = make_fleet(tmp_path, 2)
+    nobody = client.TemporalSettings(f"127.0.0.1:{free_port()}")
+    with pytest.raises(client.TemporalUnavailableError, match=r"cannot reach the Temporal server at 127\.0\.0\.1:\d+ "
+                                                              r"\(namespace default\): .*nothing was started"):
+        start(tmp_path, names, nobody)
+    with Registry(tmp_path) as registry:
+        assert registry.rollouts() == [] and registry.runs() == []
+
+
+def test_a_record_changed_since_the_preflight_is_checked_again(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 2)
+    workers.start(1)
+    spec = load_stack(QUICKSTART)
+    with Registry(workers.state) as registry:
+        prepared = service.prepare(registry, spec, names, "r2", workers.state, engine="simulated:5")
+        # Between the release service's preflight and the run, c000's record changes under it: another setup,
+        # made for another prefix, whose permissions no longer fit this release.
+        record = registry.get_deployment("c000").record
+        other = registry.get_deployment("c001").record
+        assert record is not None and other is not None
+        registry.add_deployment(record.model_copy(update={"permissions": other.permissions,
+                                                          "created_at": "2030-01-01T00:00:00+00:00"}))
+        result = client.rollout(registry, "r2", prepared, workers.settings, engine="simulated:5", timing=FAST)
+    assert result.deployments["c001"].status is RunState.SUCCEEDED  # unchanged: the first preflight stands
+    refused = result.deployments["c000"]
+    assert refused.status is RunState.FAILED
+    assert refused.error and refused.error.startswith("preflight blocks the release:") and "c000:" in refused.error
+
+
+def test_workers_on_another_registry_are_refused(workers: Workers, make_fleet: FleetMaker) -> None:
+    ours = workers.state / "release-service"
+    names = make_fleet(ours, 2)
+    workers.start(1)  # polling the right queue, but with a registry of its own
+    with pytest.raises(client.TemporalError, match="has no rollout .*point the worker at the release service's "
+                                                   r"registry \(the same --state-dir\)"):
+        start(ours, names, workers.settings)
+    assert all(r.started_at is None for r in runs_of(ours, Registry(ours).rollouts()[0].id))
