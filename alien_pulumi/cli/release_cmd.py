@@ -140,7 +140,11 @@ def deployments_add(
 ) -> None:
     """Import the setup record the admin's setup wrote into its registered deployment."""
     registry, _ = _registry(state)
-    added = registry.add_deployment(handoff.import_record(record), registered=True)
+    imported = handoff.import_record(record)
+    added = registry.add_deployment(imported, registered=True)
+    warning = handoff.local_state(imported)
+    if warning:
+        err.print(f"[yellow]warning:[/] {warning}")
     if json_out:
         print_json(_deployment_json(added))
         return

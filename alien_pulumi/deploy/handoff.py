@@ -24,7 +24,13 @@ def import_record(path: Path) -> ReleaseRecord:
     if not record.backend or not record.secrets_provider:
         raise RecordError(f"{path}: the record names no backend or secrets provider: run setup with "
                           "`alien-deploy up --bundle` (or `alien-deploy record` after `pulumi up`)")
-    if record.backend.startswith("file:"):
-        raise RecordError(f"{path}: the state is in a local directory of the admin's machine ({record.backend}); "
-                          "releases could never run on it: set up on the state store (alien-deploy up --bundle)")
     return record
+
+
+def local_state(record: ReleaseRecord) -> str | None:
+    """The warning for a record whose state is a local directory (tests, demonstrations): only a release
+    service on that same machine can run on it."""
+    if record.backend and record.backend.startswith("file:"):
+        return (f"the state of {record.deployment} is a local directory ({record.backend}): for tests and "
+                "demonstrations only; a real deployment sets up on its state store (alien-deploy up --bundle)")
+    return None

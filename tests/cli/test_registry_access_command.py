@@ -9,7 +9,7 @@ from pathlib import Path
 from alien_pulumi.fleet.registry import Registry
 from tests.cli.helpers import run, run_json
 from tests.conftest import ROOT
-from tests.deploy.lifecycle import VENDOR_ROLE, VENDOR_SA, admin, vendor
+from tests.deploy.lifecycle import SHARED_STATE, VENDOR_ROLE, VENDOR_SA, admin, vendor
 
 QUICKSTART = str(ROOT / "examples" / "my_app.py")
 VENDOR_ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
@@ -84,7 +84,7 @@ def test_from_the_registry(tmp_path: Path) -> None:
     assert vendor("deployments", "new", "acme", "-p", "aws", *AWS, "--out", str(bundle), "--state-dir",
                   str(tmp_path)).exit_code == 0
     assert admin("up", QUICKSTART, "--bundle", str(bundle), "--yes", "--engine", "simulated:1", "--state-dir",
-                 str(tmp_path)).exit_code == 0
+                 str(tmp_path), *SHARED_STATE).exit_code == 0
     assert vendor("deployments", "add", str(tmp_path / "records" / "acme.json"), "--state-dir",
                   str(tmp_path)).exit_code == 0
     assert Registry(tmp_path).get_deployment("acme").context.account_id == "444455556666"

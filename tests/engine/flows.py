@@ -49,7 +49,15 @@ def register(cloud: str, state: Path) -> Path:
 
 def setup(stack: Path, cloud: str, state: Path, *extra: str) -> Any:
     """The admin's setup from the vendor's bundle (registering the deployment first if needed)."""
-    return invoke(deploy_app, "up", stack, "--bundle", register(cloud, state), "--yes", "--state-dir", state, *extra)
+    return invoke(deploy_app, "up", stack, "--bundle", register(cloud, state), "--yes", "--state-dir", state,
+                  *local_backend(state), *extra)
+
+
+def local_backend(state: Path) -> list[str]:
+    """The engine's state in a local directory: these tests have no cloud to bootstrap a state store in."""
+    backend = state / "backend"
+    backend.mkdir(parents=True, exist_ok=True)
+    return ["--backend", backend.as_uri()]
 
 
 @contextlib.contextmanager
