@@ -1,9 +1,14 @@
 """Fixtures of the engine tests: the real Pulumi engine (tools/engine/build.sh) and the fake provider plugins.
-A missing engine build fails every test using them with the command that builds it; nothing skips."""
+A missing engine build fails every test using them with the command that builds it; nothing skips.
+
+The stack's state lives where a vendor's release can reach it (a record on local file:// state is refused):
+an S3 bucket in moto (server mode, loopback), named by the backend URL the vendor registers the deployment
+with, endpoint included, so the engine reaches it from a management run's scrubbed environment too."""
 
 from __future__ import annotations
 
-import socket
+import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,16 +18,23 @@ import pytest
 from tests.engine.fake_provider import FakeCloud
 from tests.engine.harness import EngineMissing, engine_environment, install_plugins
 
+BACKEND_ENV = "ALIEN_ENGINE_TEST_BACKEND"  # read by tests.engine.flows when registering a deployment
+
 
 @dataclass
 class Engine:
     home: Path
     clouds: dict[str, FakeCloud]
+    moto: str
 
 
 @pytest.fixture
-def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
-    """The pinned engine on PATH, the fake plugins in a private PULUMI_HOME, the admin's credentials set."""
+def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+    """The pinned engine on PATH, the fake plugins in a private PULUMI_HOME, the state bucket in moto, the
+    admin's credentials set."""
+    import boto3
+    from moto.server import ThreadedMotoServer
+
     from tests.fake_cli.fixtures import ADMIN_ENV
 
     home = tmp_path / "pulumi-home"
@@ -31,25 +43,28 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
     except EngineMissing as exc:
         pytest.fail(str(exc), pytrace=False)
     states = install_plugins(home, tmp_path / "cloud")
-    for key, value in {**env, **ADMIN_ENV}.items():
+    # AWS_PROFILE names a profile no config file holds: the engine's S3 client would refuse to start.
+    for key, value in {**env, **{k: v for k, v in ADMIN_ENV.items() if k != "AWS_PROFILE"}}.items():
         monkeypatch.setenv(key, value)
-    return Engine(home, {k: FakeCloud(v) for k, v in states.items()})
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    moto = f"http://{host}:{port}"
+    # moto's backends are this process's: a bucket per test keeps each test's stacks apart.
+    bucket = f"alien-engine-state-{uuid.uuid4().hex[:12]}"
+    boto3.client("s3", region_name="us-east-1", endpoint_url=moto).create_bucket(Bucket=bucket)
+    monkeypatch.setenv(BACKEND_ENV, f"s3://{bucket}?region=us-east-1&endpoint={moto}&use_path_style=true")
+    try:
+        yield Engine(home, {k: FakeCloud(v) for k, v in states.items()}, moto)
+    finally:
+        server.stop()
 
 
 @pytest.fixture
-def management(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """What the vendor's release service has to become the management identity: AWS STS (moto's, on
-    loopback), the vendor's OIDC token for Azure; GCP impersonates with the base credentials already set."""
-    from moto.server import ThreadedMotoServer
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"http://127.0.0.1:{port}")
+def management(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the vendor's release service has to become the management identity: AWS STS (moto's), the
+    vendor's OIDC token for Azure; GCP impersonates with the base credentials already set."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", engine.moto)
     monkeypatch.setenv("ALIEN_AZURE_OIDC_TOKEN", "vendor-oidc-token")
-    try:
-        yield
-    finally:
-        server.stop()
+    assert os.environ[BACKEND_ENV]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import urllib.parse
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from typer.testing import CliRunner
 
 from alien_pulumi.cli.deploy import app as deploy_app
 from alien_pulumi.cli.main import app as vendor_app
+from alien_pulumi.fleet.registry import Registry
+from alien_pulumi.model.record import ReleaseRecord
+from tests.engine.fixtures import BACKEND_ENV
 from tests.fake_cli.fixtures import ADMIN_ENV
 
 HERE = Path(__file__).parent
@@ -36,28 +40,27 @@ def invoke(app: Any, *args: str) -> Any:
     return runner.invoke(app, [str(a) for a in args], catch_exceptions=False)
 
 
+def backend(cloud: str, state: Path) -> str:
+    """AWS: the state bucket in moto. GCP and Azure: local state, for want of a GCS or Blob emulator here."""
+    return os.environ[BACKEND_ENV] if cloud == "aws" else (state / "backend").as_uri()
+
+
 def register(cloud: str, state: Path) -> Path:
     """The vendor registers deployment ``acme`` and writes the bundle its admin sets up from."""
     bundle = state / "acme.bundle.json"
+    (state / "backend").mkdir(parents=True, exist_ok=True)
     if not bundle.exists():
         with vendor_side():
             new = invoke(vendor_app, "deployments", "new", "acme", "-p", cloud, *CONTEXT[cloud], "--out", bundle,
-                         "--state-dir", state)
+                         "--backend", backend(cloud, state), "--state-dir", state)
         assert new.exit_code == 0, new.output
     return bundle
 
 
 def setup(stack: Path, cloud: str, state: Path, *extra: str) -> Any:
     """The admin's setup from the vendor's bundle (registering the deployment first if needed)."""
-    return invoke(deploy_app, "up", stack, "--bundle", register(cloud, state), "--yes", "--state-dir", state,
-                  *local_backend(state), *extra)
-
-
-def local_backend(state: Path) -> list[str]:
-    """The engine's state in a local directory: these tests have no cloud to bootstrap a state store in."""
-    backend = state / "backend"
-    backend.mkdir(parents=True, exist_ok=True)
-    return ["--backend", backend.as_uri()]
+    return invoke(deploy_app, "up", stack, "--bundle", register(cloud, state), "--secrets-provider", "passphrase",
+                  "--yes", "--state-dir", state, *extra)
 
 
 @contextlib.contextmanager
@@ -82,9 +85,30 @@ def vendor(*args: str) -> Any:
 
 
 def stack_state(state: Path, stack: str = "acme") -> dict[str, Any]:
-    """The engine's checkpoint of a stack in the file:// backend."""
-    file = state / "backend" / ".pulumi" / "stacks" / "alien" / f"{stack}.json"
-    return json.loads(file.read_text())["checkpoint"]["latest"]
+    """The engine's checkpoint of a stack, from the backend the deployment was registered with."""
+    import boto3
+
+    key = f".pulumi/stacks/alien/{stack}.json"
+    local = state / "backend" / key
+    if local.exists():
+        return json.loads(local.read_text())["checkpoint"]["latest"]  # type: ignore[no-any-return]
+    url = urllib.parse.urlparse(os.environ[BACKEND_ENV])
+    query = dict(urllib.parse.parse_qsl(url.query))
+    s3 = boto3.client("s3", region_name=query["region"], endpoint_url=query["endpoint"])
+    body = s3.get_object(Bucket=url.netloc, Key=key)["Body"].read()
+    return json.loads(body)["checkpoint"]["latest"]  # type: ignore[no-any-return]
+
+
+def registered(state: Path) -> None:
+    """The vendor imports the admin's setup record. Local state (GCP and Azure here) is refused by the import, so
+    those records go through the registry's own API."""
+    record = state / "records" / "acme.json"
+    parsed = ReleaseRecord.model_validate_json(record.read_text())
+    if parsed.backend and parsed.backend.startswith("file:"):
+        Registry(state).add_deployment(parsed, registered=True)
+        return
+    added = vendor("deployments", "add", record, "--state-dir", state)
+    assert added.exit_code == 0, added.output
 
 
 def changed(tmp: Path, old: str, new: str, source: Path = SMALL) -> Path:

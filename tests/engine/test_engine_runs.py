@@ -13,9 +13,9 @@ from pathlib import Path
 
 from alien_pulumi.fleet.registry import Registry
 from tests.engine.fixtures import Engine
-from tests.engine.flows import SMALL, changed, local_backend, register, setup, stack_state, vendor
+from tests.engine.flows import SMALL, changed, register, registered, setup, stack_state, vendor
 from tests.engine.harness import plugin_version
-from tests.engine.test_lifecycle import descendants, registered
+from tests.engine.test_lifecycle import descendants
 
 
 def test_progress_and_records_follow_the_engine_events(engine: Engine, management: None, tmp_path: Path) -> None:
@@ -56,7 +56,7 @@ def test_a_concurrent_run_meets_the_engine_lock_and_is_retried(engine: Engine, m
     bigger = changed(tmp_path, "memory_mb=512", "memory_mb=768")
     admin = subprocess.Popen(
         [sys.executable, "-m", "alien_pulumi.cli.deploy", "up", str(bigger), "--bundle", str(register("aws", state)),
-         "--yes", "--state-dir", str(state), *local_backend(state)],
+         "--secrets-provider", "passphrase", "--yes", "--state-dir", str(state)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
     try:
         deadline = time.monotonic() + 120
@@ -95,3 +95,4 @@ def test_a_release_dropping_setup_owned_grants_fails_naming_the_cause(engine: En
     error = json.loads(result.stdout)["deployments"]["acme"]["error"]
     assert "was not specified in --target list" in error, error
     assert not [c for c in fake.calls() if c["method"] == "Delete"]
+
