@@ -144,7 +144,7 @@ def test_a_fresh_cli_process_rolls_out_on_temporal(workers: Workers, make_fleet:
     make_fleet(workers.state, 2)
     workers.start(1)
     done = subprocess.run([*CLI, "rollout", str(QUICKSTART), "--all", "--yes", "--no-resolve", "--engine",
-                           "simulated:5", "--json", "--state-dir", str(workers.state), *temporal(workers)], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+                           "simulated:5", "--json", "--state-dir", str(workers.state), *temporal(workers)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["counts"]["succeeded"] == 2
