@@ -31,7 +31,7 @@ def without_ids(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def rollout(state: Path, *args: str) -> Any:
-    return run("rollout", str(QUICKSTART), "--all", "--no-resolve", "--state-dir", str(state), "--json", *args)
+    return run("rollout", str(QUICKSTART), "--all", "--yes", "--no-resolve", "--state-dir", str(state), "--json", *args)
 
 
 @pytest.mark.parametrize("engine, extra, code", [
@@ -60,7 +60,8 @@ def test_the_table_output_matches_the_local_one(workers: Workers, make_fleet: Fl
     make_fleet(tmp_path / "local", 2)
     make_fleet(workers.state, 2)
     workers.start(1)
-    args = ("rollout", str(QUICKSTART), "--all", "--no-resolve", "--engine", "simulated:5", "--release-id", "r2")
+    args = ("rollout", str(QUICKSTART), "--all", "--yes", "--no-resolve", "--engine", "simulated:5",
+            "--release-id", "r2")
     local = run(*args, "--state-dir", str(tmp_path / "local"))
     remote = run(*args, "--state-dir", str(workers.state), *temporal(workers))
     assert local.exit_code == remote.exit_code == 0
@@ -142,8 +143,8 @@ def test_a_fresh_cli_process_rolls_out_on_temporal(workers: Workers, make_fleet:
     """As a vendor runs it: its own process, nothing cached (synth runs after the client has connected)."""
     make_fleet(workers.state, 2)
     workers.start(1)
-    done = subprocess.run([*CLI, "rollout", str(QUICKSTART), "--all", "--no-resolve", "--engine", "simulated:5",
-                           "--json", "--state-dir", str(workers.state), *temporal(workers)], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    done = subprocess.run([*CLI, "rollout", str(QUICKSTART), "--all", "--yes", "--no-resolve", "--engine",
+                           "simulated:5", "--json", "--state-dir", str(workers.state), *temporal(workers)],
+                          capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["counts"]["succeeded"] == 2
