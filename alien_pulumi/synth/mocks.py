@@ -6,6 +6,7 @@ retain_on_delete, parent, provider) are what the programs are about, so this mon
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 def run_program(program: Callable[[], None], project: str, stack: str) -> list[Registration]:
     """Run ``program`` under mocks (no CLI, no cloud, no credentials); return its registrations."""
+    _ensure_event_loop()
     reset_options(project=project, stack=stack, preview=False)
     mocks = SynthMocks()
     monitor = RecordingMonitor(mocks)
@@ -94,3 +96,12 @@ def run_program(program: Callable[[], None], project: str, stack: str) -> list[R
     SETTINGS.outputs.clear()
     _sync_await(run_pulumi_func(program))
     return monitor.registrations
+
+
+def _ensure_event_loop() -> None:
+    """Pulumi's mock runtime awaits on the thread's current loop; ``asyncio.run`` elsewhere in the process (the
+    Temporal client, a worker thread) leaves the thread with none, so give it one rather than fail."""
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())

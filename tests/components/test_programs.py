@@ -16,7 +16,7 @@ import alien_pulumi as alien
 from alien_pulumi.programs import PROJECT
 from alien_pulumi.synth import SynthResult, run_program, synth
 from alien_pulumi.synth.graph import Graph
-from tests.conftest import EXAMPLES, ROOT
+from tests.conftest import EXAMPLES, ROOT, quickstart
 
 ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
 
@@ -195,3 +195,16 @@ def test_the_root_program_refuses_missing_context_naming_each_config_key() -> No
     for key in ("alien:region: missing", "alien:externalId: missing", "alien:accountId: '12' is not",
                 "alien:vendorPrincipal: '*' is not an IAM role ARN"):
         assert key in message
+
+
+def test_synth_runs_after_asyncio_run_cleared_the_threads_loop() -> None:
+    """asyncio.run (the Temporal client uses it) leaves the thread with no event loop; synth must still run."""
+    import asyncio
+
+    async def nothing() -> None:
+        return None
+
+    asyncio.run(nothing())
+    spec = quickstart()
+    result = synth(spec, alien.DeploymentContext.example_context("aws", spec.name))
+    assert result.targets, "the management program of the quick-start stack targets its live resources"
