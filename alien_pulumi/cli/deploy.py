@@ -4,6 +4,7 @@ own credentials; the permissions document to review before."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -44,6 +45,7 @@ from alien_pulumi.model.context import DeploymentContext, field_name
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
 from alien_pulumi.permissions import derive_plan, render_markdown
+from alien_pulumi.preflight.findings import Code, Finding
 
 app = typer.Typer(
     name="alien-deploy",
@@ -119,9 +121,17 @@ def _plan(stack: Path, bundle_file: Path | None, platform: Platform | None, flag
         for finding in plan.report.findings:
             out.print(f"[{'red' if finding.blocks else 'yellow'}]{finding.code.value}[/] {finding.message}")
         if plan.report.blocked:
-            out.print("[red]setup stopped:[/] these changes need --allow-frozen-changes or a fixed stack")
+            out.print(f"[red]setup stopped:[/] {_blocked_hint(plan.report.findings, allow_frozen)}")
             raise typer.Exit(EXIT_BLOCKED)
     return plan
+
+
+def _blocked_hint(findings: Sequence[Finding], allow_frozen: bool) -> str:
+    """What lets setup go on: the flag only helps frozen changes; anything else the flag cannot apply (a removed
+    frozen resource stays protected and retained) needs the stack fixed, so it is never offered there."""
+    if not allow_frozen and all(f.code is Code.FROZEN_CHANGED for f in findings if f.blocks):
+        return "these changes need --allow-frozen-changes or a fixed stack"
+    return "setup cannot apply these changes (frozen resources are protected and retained): fix the stack"
 
 
 def _progress(line: str) -> None:

@@ -157,3 +157,17 @@ def test_a_record_on_local_state_says_so(tmp_path: Path) -> None:
     added = vendor("deployments", "add", str(tmp_path / "records" / "acme.json"), "--state-dir", str(tmp_path))
     assert added.exit_code == 0 and "is a local directory" in added.stderr and "tests and demonstrations" in \
         added.stderr
+
+
+def test_setup_never_offers_the_flag_for_what_it_cannot_apply(tmp_path: Path) -> None:
+    common = ["-p", "aws", *CUSTOMER["aws"], "--external-id", "x" * 32, "--engine", "simulated:1",
+              "--state-dir", str(tmp_path), "--yes", *SHARED_STATE]
+    assert deploy("up", str(QUICKSTART), *common).exit_code == 0  # type: ignore[attr-defined]
+    removed = tmp_path / "stack.py"
+    removed.write_text(QUICKSTART.read_text().replace('.add(secrets, "frozen")', ""))
+    for extra in ([], ["--allow-frozen-changes"]):
+        blocked = deploy("up", str(removed), *common, *extra)
+        assert blocked.exit_code == 3, blocked.stdout  # type: ignore[attr-defined]
+        assert "FROZEN_REMOVED" in blocked.stdout  # type: ignore[attr-defined]
+        assert "need --allow-frozen-changes" not in blocked.stdout  # type: ignore[attr-defined]
+        assert "fix the stack" in blocked.stdout  # type: ignore[attr-defined]
