@@ -10,8 +10,6 @@ from typing import Any
 import boto3
 import pytest
 from botocore.stub import Stubber
-from moto import settings as moto_settings
-from moto.server import ThreadedMotoServer
 
 import alien_pulumi as alien
 from alien_pulumi.automation.credentials import (
@@ -22,20 +20,15 @@ from alien_pulumi.automation.credentials import (
 )
 from alien_pulumi.errors import CredentialsError
 from alien_pulumi.permissions import derive_plan, render_layer
+from tests.moto_server import moto_server
 
 ACCOUNT = "123456789012"
 
 
 @pytest.fixture
-def moto_iam_enforced(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+def moto_iam_enforced() -> Iterator[str]:
+    with moto_server(enforce_iam=True) as endpoint:
+        yield endpoint
 
 
 EXTERNAL_ID = "ext-7f3a-0123456789abcdef0123456789abc"

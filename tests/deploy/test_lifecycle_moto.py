@@ -23,14 +23,13 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from moto import settings as moto_settings
-from moto.server import ThreadedMotoServer
 
 from alien_pulumi.fleet.registry import Registry
 from alien_pulumi.model.record import ReleaseRecord
 from tests.conftest import ROOT
 from tests.deploy.lifecycle import admin, vendor
 from tests.fake_cli.fixtures import FakeCli
+from tests.moto_server import moto_server
 
 ACCOUNT = "123456789012"  # moto's account
 REGION = "eu-west-1"
@@ -41,24 +40,13 @@ CUSTOMER_BUCKET = "acme-customer-data"
 
 
 @pytest.fixture
-def moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def moto() -> Iterator[str]:
     from moto.iam.models import iam_backends
     from moto.kms.models import kms_backends
     from moto.s3.models import s3_backends
 
-    every = (iam_backends, s3_backends, kms_backends)
-    for backends in every:
-        backends.reset()
-    monkeypatch.setattr(moto_settings, "INITIAL_NO_AUTH_ACTION_COUNT", 0)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        for backends in every:
-            backends.reset()
+    with moto_server(enforce_iam=True, reset=(iam_backends, s3_backends, kms_backends)) as endpoint:
+        yield endpoint
 
 
 def keys(name: str, policy: dict[str, Any]) -> dict[str, str]:

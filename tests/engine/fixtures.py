@@ -17,6 +17,7 @@ import pytest
 
 from tests.engine.fake_provider import FakeCloud
 from tests.engine.harness import EngineMissing, engine_environment, install_plugins
+from tests.moto_server import moto_server
 
 BACKEND_ENV = "ALIEN_ENGINE_TEST_BACKEND"  # read by tests.engine.flows when registering a deployment
 
@@ -33,7 +34,6 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     """The pinned engine on PATH, the fake plugins in a private PULUMI_HOME, the state bucket in moto, the
     admin's credentials set."""
     import boto3
-    from moto.server import ThreadedMotoServer
 
     from tests.fake_cli.fixtures import ADMIN_ENV
 
@@ -47,18 +47,12 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
     for key, value in {**env, **{k: v for k, v in ADMIN_ENV.items() if k != "AWS_PROFILE"}}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    moto = f"http://{host}:{port}"
-    # moto's backends are this process's: a bucket per test keeps each test's stacks apart.
-    bucket = f"alien-engine-state-{uuid.uuid4().hex[:12]}"
-    boto3.client("s3", region_name="us-east-1", endpoint_url=moto).create_bucket(Bucket=bucket)
-    monkeypatch.setenv(BACKEND_ENV, f"s3://{bucket}?region=us-east-1&endpoint={moto}&use_path_style=true")
-    try:
+    with moto_server() as moto:
+        # moto's backends are this process's: a bucket per test keeps each test's stacks apart.
+        bucket = f"alien-engine-state-{uuid.uuid4().hex[:12]}"
+        boto3.client("s3", region_name="us-east-1", endpoint_url=moto).create_bucket(Bucket=bucket)
+        monkeypatch.setenv(BACKEND_ENV, f"s3://{bucket}?region=us-east-1&endpoint={moto}&use_path_style=true")
         yield Engine(home, {k: FakeCloud(v) for k, v in states.items()}, moto)
-    finally:
-        server.stop()
 
 
 @pytest.fixture

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 
 import boto3
-import moto.server as moto_server
 import pytest
 from botocore.exceptions import ClientError
-from moto import settings as moto_settings
+
+from tests.moto_server import moto_server
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -52,21 +52,8 @@ def moto_endpoint():
 
     # moto's backends are process-wide: start from none and leave none (users, roles, buckets, queues)
     # to other test modules.
-    every = (iam_backends, s3_backends, sqs_backends)
-    for backends in every:
-        backends.reset()
-    old = moto_settings.INITIAL_NO_AUTH_ACTION_COUNT
-    moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
-    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-        moto_settings.INITIAL_NO_AUTH_ACTION_COUNT = old
-        for backends in every:
-            backends.reset()
+    with moto_server(enforce_iam=True, reset=(iam_backends, s3_backends, sqs_backends)) as endpoint:
+        yield endpoint
 
 
 def client(service, endpoint, creds):
