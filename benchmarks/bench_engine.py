@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import pulumi
 from pulumi import automation as auto
 
 import alien_pulumi as alien
@@ -27,6 +26,7 @@ from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.synth import synth
 from alien_pulumi.synth.graph import Graph
+from benchmarks.bench_synth import plain_program  # the same cloud resources declared directly
 from benchmarks.stacks import stack_of
 from tests.engine.harness import engine_environment, install_plugins
 
@@ -60,17 +60,6 @@ def timed(fn: Callable[[], object]) -> tuple[float, object]:
     start = time.perf_counter()
     out = fn()
     return time.perf_counter() - start, out
-
-
-def plain_program(graph: Graph) -> Callable[[], None]:
-    """The same cloud resources declared directly, with default providers."""
-    nodes = [n for n in graph.nodes.values() if n.custom and not n.type.startswith("pulumi:providers:")]
-
-    def program() -> None:
-        for node in nodes:
-            pulumi.CustomResource(node.type, node.name, dict(node.inputs))
-
-    return program
 
 
 def plain_urn(stack: str, urn: str) -> str:

@@ -63,16 +63,7 @@ class Identities(AlienComponent):
         # a custom role with iam.serviceAccounts.getAccessToken only, bound on that account.
         impersonation = self.layers[MANAGEMENT]["impersonation"]
         role = impersonation["custom_role"]
-        self.impersonation_role = gcp.projects.IAMCustomRole(
-            self.child_name("impersonation-role"),
-            project=ctx.project,
-            role_id=role["id"],
-            title=role["title"],
-            description=role["description"],
-            permissions=role["permissions"],
-            stage="GA",
-            opts=self.child_opts(),
-        )
+        self.impersonation_role = self._custom_role("impersonation-role", role)
         self.impersonation = gcp.serviceaccount.IAMMember(
             self.child_name("impersonation"),
             service_account_id=impersonation["scope"],
@@ -111,17 +102,21 @@ class Identities(AlienComponent):
                         raise ValueError(f"gcp: custom role {role['id']} is rendered with two permission lists")
                     continue
                 permissions[role["id"]] = role["permissions"]
-                roles[role["id"]] = gcp.projects.IAMCustomRole(
-                    self.child_name(f"role-{role['id']}"),
-                    project=self.env.ctx.project,
-                    role_id=role["id"],
-                    title=role["title"],
-                    description=role["description"],
-                    permissions=role["permissions"],
-                    stage="GA",
-                    opts=self.child_opts(),
-                )
+                roles[role["id"]] = self._custom_role(f"role-{role['id']}", role)
         return roles
+
+    def _custom_role(self, part: str, role: dict[str, Any]) -> gcp.projects.IAMCustomRole:
+        """A project custom role as the renderer describes it (id, title, description, permissions)."""
+        return gcp.projects.IAMCustomRole(
+            self.child_name(part),
+            project=self.env.ctx.project,
+            role_id=role["id"],
+            title=role["title"],
+            description=role["description"],
+            permissions=role["permissions"],
+            stage="GA",
+            opts=self.child_opts(),
+        )
 
     def management_outputs(self) -> dict[str, pulumi.Input[str]]:
         """What the vendor needs after setup: the account to impersonate, and its project."""
