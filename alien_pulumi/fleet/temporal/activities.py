@@ -55,10 +55,9 @@ class Activities:
         # connections of their own would contend through SQLite's busy timeout, which sleeps up to 100 ms a try.
         self.registry = Registry(state)
         self.new_executor = EXECUTORS[executor]
-        # Runs block a thread each (waiting for their process): one thread per activity slot. Each thread has an
-        # event loop of its own for synth (Pulumi's mock runtime runs on the calling thread's loop).
-        self.threads = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="alien-run",
-                                          initializer=lambda: asyncio.set_event_loop(asyncio.new_event_loop()))
+        # Runs block a thread each (waiting for their process): one thread per activity slot. Synth gives its
+        # thread the event loop Pulumi's mock runtime needs (synth/mocks.py).
+        self.threads = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix="alien-run")
 
     def all(self) -> list[Callable[..., object]]:
         return [self.run_deployment, self.check_health, self.finish_rollout, self.list_deployments]
