@@ -19,10 +19,10 @@ from alien_pulumi.fleet.registry import (
     RegistryVersionError,
     RolloutStatus,
     RunState,
-    migrate,
     rollout_run_id,
 )
 from alien_pulumi.model.record import ReleaseRecord
+from tests.fleet.legacy_registry import legacy_registry
 
 ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
 
@@ -78,7 +78,7 @@ def test_a_fresh_registry_has_the_latest_schema_in_wal_mode(reg: Registry) -> No
 
 def test_a_version_1_registry_is_migrated_forward_with_its_data(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "registry.db", isolation_level=None)
-    assert migrate(conn, target=1) == 0
+    assert legacy_registry(tmp_path).migrate(conn, target=1) == 0
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'run_attempts'").fetchone()
     old = record("acme")
@@ -118,8 +118,10 @@ def test_a_registry_newer_than_the_code_is_refused_and_left_untouched(tmp_path: 
 def test_durable_mode_fsyncs_every_commit(tmp_path: Path) -> None:
     with Registry(tmp_path, durable=True) as durable, Registry(tmp_path) as default:
         # PRAGMA synchronous is per connection: 2 = FULL, 1 = NORMAL.
-        assert durable._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
-        assert default._conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+        with durable.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        with default.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
 
 
 def test_every_state_change_is_committed_before_the_call_returns(reg: Registry) -> None:
