@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,9 @@ def setup_record(name: str, ctx: alien.DeploymentContext) -> ReleaseRecord:
 
 
 @pytest.fixture
-def reg(tmp_path: Path) -> Registry:
-    return Registry(tmp_path)
+def reg(tmp_path: Path, database: str | None) -> Iterator[Registry]:
+    with Registry(tmp_path, url=database) as opened:
+        yield opened
 
 
 def test_registered_deployment_awaits_setup_with_its_bundle(reg: Registry) -> None:

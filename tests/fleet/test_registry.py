@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
 import alien_pulumi as alien
 from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
@@ -21,6 +24,7 @@ from alien_pulumi.fleet.registry import (
     RunState,
     rollout_run_id,
 )
+from alien_pulumi.fleet.schema import metadata
 from alien_pulumi.model.record import ReleaseRecord
 from tests.fleet.legacy_registry import legacy_registry
 
@@ -46,8 +50,9 @@ def result(run: str, deployment: str, status: RunStatus = RunStatus.SUCCEEDED, e
 
 
 @pytest.fixture
-def reg(tmp_path: Path) -> Iterator[Registry]:
-    with Registry(tmp_path) as opened:
+def reg(tmp_path: Path, database: str | None) -> Iterator[Registry]:
+    """The registry on each database: SQLite (the default) and PostgreSQL."""
+    with Registry(tmp_path, url=database) as opened:
         yield opened
 
 
@@ -67,13 +72,28 @@ def test_state_dir_argument_beats_environment_beats_user_data_dir(tmp_path: Path
         assert explicit.path == tmp_path / "arg" / "registry.db"
 
 
-def test_a_fresh_registry_has_the_latest_schema_in_wal_mode(reg: Registry) -> None:
-    assert SCHEMA_VERSION >= 2
+def test_a_fresh_registry_has_the_latest_schema(reg: Registry) -> None:
+    assert SCHEMA_VERSION >= 4
     assert reg.schema_version == SCHEMA_VERSION
-    conn = sqlite3.connect(reg.path)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = set(sa.inspect(reg.engine).get_table_names())
     assert {"deployments", "releases", "rollouts", "runs", "heartbeats", "run_attempts"} <= tables
+
+
+def test_the_migrated_schema_is_the_one_the_queries_use(reg: Registry) -> None:
+    """The Alembic revisions and the tables of schema.py describe the same database (no column, index or
+    constraint only one of them has)."""
+    with reg.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
+
+
+def test_a_fresh_sqlite_registry_is_in_wal_mode_and_marked_for_older_versions(tmp_path: Path) -> None:
+    with Registry(tmp_path) as reg:
+        assert reg.path is not None
+        conn = sqlite3.connect(reg.path)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # What the hand-written versions read: they refuse a registry newer than theirs (3).
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_a_version_1_registry_is_migrated_forward_with_its_data(tmp_path: Path) -> None:
@@ -126,15 +146,21 @@ def test_durable_mode_fsyncs_every_commit(tmp_path: Path) -> None:
 
 def test_every_state_change_is_committed_before_the_call_returns(reg: Registry) -> None:
     """Another connection (another process: the CLI, or a resume after a crash) sees each change at once."""
-    other = sqlite3.connect(reg.path)
+    other = sa.create_engine(reg.url)
+
+    def read(sql: str) -> tuple[object, ...]:
+        with other.connect() as conn:
+            return tuple(conn.exec_driver_sql(sql).one())
+
     reg.record_release("v1", small_spec())
     reg.create_rollout("ro", "v1", {}, [["a", "b"]])
     reg.start_run(rollout_run_id("ro", "a"))
-    assert other.execute("SELECT status, attempt FROM runs WHERE id = 'ro:a'").fetchone() == ("running", 1)
+    assert read("SELECT status, attempt FROM runs WHERE id = 'ro:a'") == ("running", 1)
     reg.finish_run("ro:a", result("ro:a", "a"))
-    assert other.execute("SELECT status FROM runs WHERE id = 'ro:a'").fetchone() == ("succeeded",)
+    assert read("SELECT status FROM runs WHERE id = 'ro:a'") == ("succeeded",)
     reg.record_heartbeat("a", {"f": "present"})
-    assert other.execute("SELECT count(*) FROM heartbeats").fetchone() == (1,)
+    assert read("SELECT count(*) FROM heartbeats") == (1,)
+    other.dispose()
 
 
 def test_a_failed_write_leaves_nothing_behind(reg: Registry) -> None:
