@@ -272,8 +272,11 @@ def upgrade(engine: Engine, where: str) -> int:
     read inside the write transaction (a lock on PostgreSQL), so two processes opening a fresh registry at
     once cannot both apply a revision. A registry of the hand-written migrations is stamped with the revision
     of its version first, then carried forward."""
-    with engine.connect().execution_options(**_write_options(engine)) as conn, conn.begin():
-        if conn.dialect.name == "postgresql":
+    # On PostgreSQL at READ COMMITTED, not SERIALIZABLE: there a transaction's snapshot is taken by its first
+    # statement, the lock, and would not show what the holder before it committed.
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect().execution_options(**_write_options(engine) if sqlite else {}) as conn, conn.begin():
+        if not sqlite:
             conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         version, legacy = _schema_version(conn, where)
         if version == SCHEMA_VERSION:
@@ -284,7 +287,7 @@ def upgrade(engine: Engine, where: str) -> int:
             if legacy:
                 env.get_context().stamp(SCRIPT, f"{version:04d}")
             env.run_migrations()
-        if conn.dialect.name == "sqlite":
+        if sqlite:
             # Older alien-pulumi versions read only this: they refuse a registry newer than theirs.
             conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
     return version
