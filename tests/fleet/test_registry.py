@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -274,3 +275,35 @@ def test_the_latest_heartbeat_of_each_deployment(reg: Registry) -> None:
     assert reg.latest_heartbeat("c") is None
     assert {name: hb.health for name, hb in reg.latest_heartbeats().items()} == {
         "a": {"f": "drifted"}, "b": {"f": "missing"}}
+
+
+def test_a_registry_written_by_the_hand_migrated_version_upgrades_in_place_with_its_data(tmp_path: Path) -> None:
+    """A version-3 registry written through the pre-SQLAlchemy Registry itself: every row reads back the same
+    through today's, and today's writes carry on from it (run order, attempts, heartbeats)."""
+    legacy = legacy_registry(tmp_path)
+    with contextlib.closing(legacy.Registry(tmp_path)) as old:
+        assert old.schema_version == 3
+        old.add_deployment(record("acme", management={"role_arn": "arn:r"}))
+        old.add_deployment(record("globex", "gcp"))
+        old.record_release("v1", small_spec())
+        old.create_rollout("ro", "v1", {"waves": "1,100%"}, [["globex"], ["acme"]])
+        old.start_run("ro:globex")
+        old.retry_run("ro:globex", result("ro:globex", "globex", RunStatus.LOCKED, "locked"))
+        old.finish_run("ro:globex", result("ro:globex", "globex"))
+        old.add_run("acme", RunKind.HEARTBEAT, "hb-1")
+        old.record_heartbeat("acme", {"f": "present"})
+        before = [vars(x) for x in (*old.list_deployments(), old.get_release("v1"), old.get_rollout("ro"),
+                                      *old.runs(), *old.attempts("ro:globex"), *old.latest_heartbeats().values())]
+
+    with Registry(tmp_path) as reg:
+        assert reg.schema_version == SCHEMA_VERSION
+        after = [vars(x) for x in (*reg.list_deployments(), reg.get_release("v1"), reg.get_rollout("ro"),
+                                     *reg.runs(), *reg.attempts("ro:globex"), *reg.latest_heartbeats().values())]
+        assert after == before
+        reg.add_run("acme", RunKind.HEARTBEAT, "hb-2")
+        assert [r.id for r in reg.runs(deployment="acme")] == ["ro:acme", "hb-1", "hb-2"]
+        assert [r.id for r in reg.runs(rollout_id="ro")] == ["ro:globex", "ro:acme"]
+        assert reg.start_run("ro:acme") == 1
+    # The old code now refuses the upgraded registry instead of writing on a schema it does not know.
+    with pytest.raises(legacy.RegistryVersionError, match=f"schema version {SCHEMA_VERSION}, newer"):
+        legacy.Registry(tmp_path)
