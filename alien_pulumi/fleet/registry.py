@@ -22,6 +22,7 @@ import contextlib
 import functools
 import json
 import os
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -220,8 +221,10 @@ def database_url(state: Path, url: str | None = None) -> sa.URL:
 
 def _create_engine(url: sa.URL, timeout: float, durable: bool) -> Engine:
     if url.get_backend_name() != "sqlite":
-        return sa.create_engine(url, connect_args={"connect_timeout": max(1, int(timeout))}, pool_pre_ping=True)
-    engine = sa.create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False})
+        return sa.create_engine(url, connect_args={"connect_timeout": max(1, int(timeout))}, pool_pre_ping=True,
+                                max_overflow=-1)
+    # Any number of threads (a worker's run slots) may hold a connection at once.
+    engine = sa.create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False}, max_overflow=-1)
 
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -331,6 +334,9 @@ class Registry:
         self.engine = _create_engine(self.url, timeout, durable)
         self._write = _write_options(self.engine)
         self._insert = sqlite_insert if sqlite else postgresql_insert
+        # SQLite has one writer at a time: this process's threads queue here rather than through SQLite's busy
+        # handler, which sleeps up to 100 ms a try. PostgreSQL's writers run side by side.
+        self._writing: contextlib.AbstractContextManager[Any] = threading.Lock() if sqlite else contextlib.nullcontext()
         try:
             # Refuse a newer registry, or report an unreachable database, before changing anything, the SQLite
             # file's journal mode included.
@@ -367,7 +373,7 @@ class Registry:
 
     @contextlib.contextmanager
     def _tx(self) -> Iterator[Connection]:
-        with self.engine.connect().execution_options(**self._write) as conn, conn.begin():
+        with self._writing, self.engine.connect().execution_options(**self._write) as conn, conn.begin():
             yield conn
 
     def _query(self, statement: sa.Select[Any]) -> list[RowMapping]:
