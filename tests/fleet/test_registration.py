@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 import alien_pulumi as alien
-from alien_pulumi.fleet.registry import DeploymentState, Registry, RegistryError, migrate
+from alien_pulumi.fleet.registry import DeploymentState, Registry, RegistryError
 from alien_pulumi.model.record import ReleaseRecord
 from tests.deploy.lifecycle import CUSTOMER, VENDOR_ROLE, register, set_up, vendor
+from tests.fleet.legacy_registry import legacy_registry
 
 ACCOUNT = "210987654321"
 
@@ -31,8 +33,9 @@ def setup_record(name: str, ctx: alien.DeploymentContext) -> ReleaseRecord:
 
 
 @pytest.fixture
-def reg(tmp_path: Path) -> Registry:
-    return Registry(tmp_path)
+def reg(tmp_path: Path, database: str | None) -> Iterator[Registry]:
+    with Registry(tmp_path, url=database) as opened:
+        yield opened
 
 
 def test_registered_deployment_awaits_setup_with_its_bundle(reg: Registry) -> None:
@@ -96,15 +99,16 @@ def test_an_unregistered_record_is_refused_when_registration_is_required(reg: Re
 
 
 def test_migration_3_fills_targets_and_one_region_field(tmp_path: Path) -> None:
+    legacy = legacy_registry(tmp_path)
     conn = sqlite3.connect(tmp_path / "registry.db", isolation_level=None)
-    migrate(conn, target=2)
+    legacy.migrate(conn, target=2)
     old = {"platform": "gcp", "prefix": "acme", "stack": "s", "region": "us-east-1", "account_id": "123456789012",
            "partition": "aws", "project": "acme-prod-4711", "gcp_region": "europe-west4",
            "subscription_id": "00000000-0000-0000-0000-000000000000", "resource_group": None, "location": "eastus",
            "vendor_principal": "alien-release@vendor-release.iam.gserviceaccount.com",
            "vendor_oidc_issuer": "https://oidc.vendor.example.com", "external_id": None}
     conn.execute("INSERT INTO deployments VALUES ('acme', 'gcp', ?, '{}', NULL, 'then')", (json.dumps(old),))
-    migrate(conn)
+    legacy.migrate(conn)
     with Registry(tmp_path) as reg:
         dep = reg.get_deployment("acme")
     assert dep.context.region == "europe-west4" and dep.context.target == "gcp:acme-prod-4711:acme"
@@ -112,8 +116,9 @@ def test_migration_3_fills_targets_and_one_region_field(tmp_path: Path) -> None:
 
 
 def test_an_old_deployment_without_complete_facts_is_one_clear_error(tmp_path: Path) -> None:
+    legacy = legacy_registry(tmp_path)
     conn = sqlite3.connect(tmp_path / "registry.db", isolation_level=None)
-    migrate(conn, target=2)
+    legacy.migrate(conn, target=2)
     old = {"platform": "aws", "prefix": "acme", "stack": "s", "region": "us-east-1", "account_id": "123456789012",
            "partition": "aws", "vendor_principal": None, "external_id": None}
     conn.execute("INSERT INTO deployments VALUES ('acme', 'aws', ?, '{}', NULL, 'then')", (json.dumps(old),))

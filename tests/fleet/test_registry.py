@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 
 import alien_pulumi as alien
 from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
@@ -19,10 +23,11 @@ from alien_pulumi.fleet.registry import (
     RegistryVersionError,
     RolloutStatus,
     RunState,
-    migrate,
     rollout_run_id,
 )
+from alien_pulumi.fleet.schema import metadata
 from alien_pulumi.model.record import ReleaseRecord
+from tests.fleet.legacy_registry import legacy_registry
 
 ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
 
@@ -46,8 +51,9 @@ def result(run: str, deployment: str, status: RunStatus = RunStatus.SUCCEEDED, e
 
 
 @pytest.fixture
-def reg(tmp_path: Path) -> Iterator[Registry]:
-    with Registry(tmp_path) as opened:
+def reg(tmp_path: Path, database: str | None) -> Iterator[Registry]:
+    """The registry on each database: SQLite (the default) and PostgreSQL."""
+    with Registry(tmp_path, url=database) as opened:
         yield opened
 
 
@@ -67,18 +73,33 @@ def test_state_dir_argument_beats_environment_beats_user_data_dir(tmp_path: Path
         assert explicit.path == tmp_path / "arg" / "registry.db"
 
 
-def test_a_fresh_registry_has_the_latest_schema_in_wal_mode(reg: Registry) -> None:
-    assert SCHEMA_VERSION >= 2
+def test_a_fresh_registry_has_the_latest_schema(reg: Registry) -> None:
+    assert SCHEMA_VERSION >= 4
     assert reg.schema_version == SCHEMA_VERSION
-    conn = sqlite3.connect(reg.path)
-    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    tables = set(sa.inspect(reg.engine).get_table_names())
     assert {"deployments", "releases", "rollouts", "runs", "heartbeats", "run_attempts"} <= tables
+
+
+def test_the_migrated_schema_is_the_one_the_queries_use(reg: Registry) -> None:
+    """The Alembic revisions and the tables of schema.py describe the same database (no column, index or
+    constraint only one of them has)."""
+    with reg.engine.connect() as conn:
+        differences = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert differences == []
+
+
+def test_a_fresh_sqlite_registry_is_in_wal_mode_and_marked_for_older_versions(tmp_path: Path) -> None:
+    with Registry(tmp_path) as reg:
+        assert reg.path is not None
+        conn = sqlite3.connect(reg.path)
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        # What the hand-written versions read: they refuse a registry newer than theirs (3).
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
 def test_a_version_1_registry_is_migrated_forward_with_its_data(tmp_path: Path) -> None:
     conn = sqlite3.connect(tmp_path / "registry.db", isolation_level=None)
-    assert migrate(conn, target=1) == 0
+    assert legacy_registry(tmp_path).migrate(conn, target=1) == 0
     assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
     assert not conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'run_attempts'").fetchone()
     old = record("acme")
@@ -118,21 +139,29 @@ def test_a_registry_newer_than_the_code_is_refused_and_left_untouched(tmp_path: 
 def test_durable_mode_fsyncs_every_commit(tmp_path: Path) -> None:
     with Registry(tmp_path, durable=True) as durable, Registry(tmp_path) as default:
         # PRAGMA synchronous is per connection: 2 = FULL, 1 = NORMAL.
-        assert durable._conn.execute("PRAGMA synchronous").fetchone()[0] == 2
-        assert default._conn.execute("PRAGMA synchronous").fetchone()[0] == 1
+        with durable.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 2
+        with default.engine.connect() as conn:
+            assert conn.exec_driver_sql("PRAGMA synchronous").scalar() == 1
 
 
 def test_every_state_change_is_committed_before_the_call_returns(reg: Registry) -> None:
     """Another connection (another process: the CLI, or a resume after a crash) sees each change at once."""
-    other = sqlite3.connect(reg.path)
+    other = sa.create_engine(reg.url)
+
+    def read(sql: str) -> tuple[object, ...]:
+        with other.connect() as conn:
+            return tuple(conn.exec_driver_sql(sql).one())
+
     reg.record_release("v1", small_spec())
     reg.create_rollout("ro", "v1", {}, [["a", "b"]])
     reg.start_run(rollout_run_id("ro", "a"))
-    assert other.execute("SELECT status, attempt FROM runs WHERE id = 'ro:a'").fetchone() == ("running", 1)
+    assert read("SELECT status, attempt FROM runs WHERE id = 'ro:a'") == ("running", 1)
     reg.finish_run("ro:a", result("ro:a", "a"))
-    assert other.execute("SELECT status FROM runs WHERE id = 'ro:a'").fetchone() == ("succeeded",)
+    assert read("SELECT status FROM runs WHERE id = 'ro:a'") == ("succeeded",)
     reg.record_heartbeat("a", {"f": "present"})
-    assert other.execute("SELECT count(*) FROM heartbeats").fetchone() == (1,)
+    assert read("SELECT count(*) FROM heartbeats") == (1,)
+    other.dispose()
 
 
 def test_a_failed_write_leaves_nothing_behind(reg: Registry) -> None:
@@ -246,3 +275,35 @@ def test_the_latest_heartbeat_of_each_deployment(reg: Registry) -> None:
     assert reg.latest_heartbeat("c") is None
     assert {name: hb.health for name, hb in reg.latest_heartbeats().items()} == {
         "a": {"f": "drifted"}, "b": {"f": "missing"}}
+
+
+def test_a_registry_written_by_the_hand_migrated_version_upgrades_in_place_with_its_data(tmp_path: Path) -> None:
+    """A version-3 registry written through the pre-SQLAlchemy Registry itself: every row reads back the same
+    through today's, and today's writes carry on from it (run order, attempts, heartbeats)."""
+    legacy = legacy_registry(tmp_path)
+    with contextlib.closing(legacy.Registry(tmp_path)) as old:
+        assert old.schema_version == 3
+        old.add_deployment(record("acme", management={"role_arn": "arn:r"}))
+        old.add_deployment(record("globex", "gcp"))
+        old.record_release("v1", small_spec())
+        old.create_rollout("ro", "v1", {"waves": "1,100%"}, [["globex"], ["acme"]])
+        old.start_run("ro:globex")
+        old.retry_run("ro:globex", result("ro:globex", "globex", RunStatus.LOCKED, "locked"))
+        old.finish_run("ro:globex", result("ro:globex", "globex"))
+        old.add_run("acme", RunKind.HEARTBEAT, "hb-1")
+        old.record_heartbeat("acme", {"f": "present"})
+        before = [vars(x) for x in (*old.list_deployments(), old.get_release("v1"), old.get_rollout("ro"),
+                                      *old.runs(), *old.attempts("ro:globex"), *old.latest_heartbeats().values())]
+
+    with Registry(tmp_path) as reg:
+        assert reg.schema_version == SCHEMA_VERSION
+        after = [vars(x) for x in (*reg.list_deployments(), reg.get_release("v1"), reg.get_rollout("ro"),
+                                     *reg.runs(), *reg.attempts("ro:globex"), *reg.latest_heartbeats().values())]
+        assert after == before
+        reg.add_run("acme", RunKind.HEARTBEAT, "hb-2")
+        assert [r.id for r in reg.runs(deployment="acme")] == ["ro:acme", "hb-1", "hb-2"]
+        assert [r.id for r in reg.runs(rollout_id="ro")] == ["ro:globex", "ro:acme"]
+        assert reg.start_run("ro:acme") == 1
+    # The old code now refuses the upgraded registry instead of writing on a schema it does not know.
+    with pytest.raises(legacy.RegistryVersionError, match=f"schema version {SCHEMA_VERSION}, newer"):
+        legacy.Registry(tmp_path)

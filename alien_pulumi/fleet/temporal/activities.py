@@ -86,7 +86,7 @@ class Activities:
         run_id = rollout_run_id(task.rollout_id, task.deployment)
         registry = self.registry
         if registry.find_rollout(task.rollout_id) is None:
-            raise ApplicationError(f"the registry of this worker ({registry.path}) has no rollout "
+            raise ApplicationError(f"the registry of this worker ({registry.where}) has no rollout "
                                    f"{task.rollout_id}: point the worker at the release service's registry "
                                    "(the same --state-dir)", type=WRONG_REGISTRY,
                                    non_retryable=True)

@@ -225,7 +225,7 @@ async def _follow(client: Client, registry: Registry, rollout_id: str, on_progre
         raise TemporalError(f"rollout {rollout_id} ended as {described.status}")  # terminated, timed out
     tracker.update()
     if registry.get_rollout(rollout_id).status is RolloutStatus.RUNNING:  # the workers record elsewhere
-        raise TemporalError(f"rollout {rollout_id} ended, but not in this registry ({registry.path}): "
+        raise TemporalError(f"rollout {rollout_id} ended, but not in this registry ({registry.where}): "
                             f"{reason or 'its workers record their runs in another one'}")
     if reason is not None and registry.get_rollout(rollout_id).status is not RolloutStatus.COMPLETED:
         tracker.emit(ProgressKind.HALTED, max(tracker.started, default=1), 0, error=reason)
