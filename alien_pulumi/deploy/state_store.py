@@ -119,6 +119,7 @@ def bootstrap(ctx: DeploymentContext, session: Any = None) -> StateStore:
 
 
 def refuse(what: str, field_name: str, found: Any, wanted: Any, why: str) -> StateStoreError:
+    found = getattr(found, "value", found)  # an SDK enum: its wire value
     return StateStoreError(f"{what} exists with {field_name} = {found!r}, the state store needs {wanted!r} ({why}); "
                            "the bootstrap never moves or replaces an existing store: fix it or choose another prefix")
 
@@ -413,6 +414,9 @@ class _Azure(Adapter):
         ]
 
     def explain(self, exc: BaseException) -> str:
+        error = getattr(exc, "error", None)  # ARM's error body (code, message), when it answered one
+        if error is not None and error.code:
+            return f"{error.code}: {error.message}"
         return getattr(exc, "message", None) or str(exc)
 
     @staticmethod
