@@ -185,9 +185,13 @@ def test_management_roles_and_assignments_equal_the_rendered_layer(lifecycle: st
     layer = render_layer(result.plan, "management")
     roles = role_nodes(result)
     for definition in layer["role_definitions"]:
-        assert definition["actions"], "every management set grants something"
         assert definition_from_node(roles[definition["roleName"]]) == definition
+        if " state/state/" in definition["roleName"]:  # the state store's own roles (DESIGN.md §4a): data only
+            assert definition["dataActions"] and definition["actions"] == []
+            continue
+        assert definition["actions"], "every management set grants something"
         assert definition["dataActions"] == []
+    assert len([d for d in layer["role_definitions"] if " state/state/" in d["roleName"]]) == 2
     assert assignments_of(result, "identities-management") == rendered(layer["assignments"])
     mgmt = named(result, "identities-management")
     assert mgmt.inputs["resourceName"] == result.context.identity("management")
@@ -270,9 +274,12 @@ def test_assignments_wait_for_their_role_and_every_resource() -> None:
         role_guid = node.inputs["roleDefinitionId"].rsplit("/", 1)[1]
         assert role_guid in roles
         subscription = f"/subscriptions/{result.context.subscription_id}"
-        # the resource group, or the subscription for the operation-status role only (ARM polls live there)
-        assert node.inputs["scope"].startswith(f"{subscription}/resourceGroups/{result.context.rg}") or (
-            node.inputs["scope"] == subscription and roles[role_guid].inputs["scope"] == subscription)
+        # the resource group, or the subscription for the operation-status role only (ARM polls live there), or
+        # the state store's container and key for its own roles, defined in the state's resource group
+        state_rg = f"{subscription}/resourceGroups/{result.context.state_names()['state_resource_group']}"
+        assert node.inputs["scope"].startswith(f"{subscription}/resourceGroups/{result.context.rg}/") or (
+            node.inputs["scope"] == subscription and roles[role_guid].inputs["scope"] == subscription) or (
+            node.inputs["scope"].startswith(f"{state_rg}/") and roles[role_guid].inputs["scope"] == state_rg)
 
 
 def test_management_outputs() -> None:
@@ -331,6 +338,10 @@ def test_physical_names_come_from_naming_and_fit(long_ids: bool) -> None:
     for layer in [render_layer(result.plan, "management")] + [render_layer(result.plan, "runtime", p)
                                                                for p in result.plan.runtime]:
         for entry in layer["assignments"]:
+            if "/resourceGroups/" + ctx.state_names()["state_resource_group"] + "/" in entry["scope"]:
+                # the state store (DESIGN.md §4a) exists before the program: the bootstrap creates it by its names
+                assert entry["scope"].rsplit("/", 1)[1] in ctx.state_names().values(), entry["scope"]
+                continue
             assert entry["scope"].rsplit("/", 1)[1] in created, entry["scope"]
 
 

@@ -54,6 +54,7 @@ SCOPE_OF: dict[str, Callable[[dict[str, Any]], str]] = {
         lambda i: f"//run.googleapis.com/projects/{i['project']}/locations/{i['location']}/services/{i['name']}",
     SA_MEMBER: lambda i: f"//iam.googleapis.com/{i['serviceAccountId']}",
     "gcp:projects/iAMMember:IAMMember": lambda i: f"projects/{i['project']}",
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": lambda i: f"//cloudkms.googleapis.com/{i['cryptoKeyId']}",
 }
 # Resources that would hold or read contents: the programs never declare them.
 DATA_TYPES = {"gcp:storage/bucketObject:BucketObject", "gcp:secretmanager/secretVersion:SecretVersion",

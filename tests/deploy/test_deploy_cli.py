@@ -137,16 +137,21 @@ def test_record_after_a_plain_pulumi_up_reads_the_stack_on_the_store(tmp_path: P
     assert not [c for c in fake_cli.calls() if "up" in c["args"]], "record runs nothing"
 
 
-def test_the_state_store_of_an_example_or_unsupported_cloud_is_never_guessed(tmp_path: Path) -> None:
+def test_the_state_store_of_an_example_context_or_without_credentials_is_never_guessed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import alien_pulumi as alien
     from alien_pulumi.deploy.state_store import StateStoreError, bootstrap
 
     with pytest.raises(StateStoreError, match="example context is never created"):
         bootstrap(alien.DeploymentContext.example_context("aws", "s"))
+    # No GCP credentials anywhere (no ADC file, no gcloud config, no metadata server): a clear error, exit 4.
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
+    monkeypatch.setenv("NO_GCE_CHECK", "True")
     gcp = register(tmp_path, "acme-gcp", "gcp")
     result = deploy("bootstrap", "--bundle", str(gcp), "--stack", str(QUICKSTART))
     assert result.exit_code == 4  # type: ignore[attr-defined]
-    assert "bootstrap of gcp is not available in this version" in result.stderr  # type: ignore[attr-defined]
+    assert "no GCP credentials for the state store bootstrap" in result.stderr  # type: ignore[attr-defined]
 
 
 def test_a_record_on_local_state_says_so(tmp_path: Path) -> None:

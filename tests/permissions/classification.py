@@ -16,7 +16,8 @@ may hold: every set but ``provision``, ``runtime`` and ``data-*``) is
   justification in the set file (``justifications``), which the customer's document shows;
 - ``never``: contents or keys whatever the justification - AWS data-plane actions (DESIGN.md §4 names
   s3:ListBucket although AWS's metadata policies allow it), permissions management other than iam:PassRole;
-  GCP permissions of the content roles; Azure operations that hand out keys, SAS, secrets or credentials.
+  GCP permissions of the content roles; Azure operations that hand out keys, SAS, secrets or credentials,
+  and dataActions.
   The one documented exception is the ``state`` set (DESIGN.md §4a: the deployment's own Pulumi state), whose
   data actions need a justification instead.
 """
@@ -129,6 +130,15 @@ def _azure_patterns() -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(sorted(actions)), tuple(sorted(data))
 
 
+@cache
+def _azure_data_plane(action: str) -> bool:
+    """A data-plane operation (blob reads, key use): the catalog lists it by name as a dataAction and never as
+    an action. Its name alone can look like a control-plane read (``.../blobs/read``)."""
+    actions, data = _azure_patterns()
+    lowered = action.lower()
+    return lowered in {d.lower() for d in data} and lowered not in {a.lower() for a in actions}
+
+
 def _azure_is_real_read(action: str) -> bool:
     """A ``*/read`` of a resource type some built-in role names (not only matched by ``*/read``)."""
     if not AZURE_OPERATION.match(action) or not action.endswith("/read"):
@@ -149,7 +159,7 @@ def contents(cloud: str, action: str) -> bool:
     if cloud == "gcp":
         return action in _gcp_sets()[1]
     if cloud == "azure":
-        return bool(AZURE_SECRET_WORDS.search(action))
+        return bool(AZURE_SECRET_WORDS.search(action)) or _azure_data_plane(action)
     raise ValueError(cloud)
 
 

@@ -27,6 +27,8 @@ from tests.permissions.sets_data import (
     DATA_TYPES,
     NON_DATA_SETS,
     SCOPES,
+    STATE,
+    STATE_PLACEHOLDERS,
     TYPES,
     load_catalog,
     sets_dir,
@@ -35,7 +37,7 @@ from tests.permissions.sets_data import (
 SETS_DIR = sets_dir("azure")
 PLACEHOLDERS = {
     "prefix", "stack", "id", "name", "subscription", "resource_group",
-    "container", "queue", "table", "environment", "runtime_identity", "management_identity",
+    "container", "queue", "table", "environment", "runtime_identity", "management_identity", *STATE_PLACEHOLDERS,
 }
 # Placeholders that name one resource (a `scope: resource` grant must use one of them).
 RESOURCE_KEYS = {"name", "container", "queue", "table", "runtime_identity", "management_identity"}
@@ -46,7 +48,10 @@ SAMPLE = {
     "subscription": "00000000-0000-0000-0000-000000000000", "resource_group": "acme-app-rg",
     "container": "data", "queue": "jobs", "table": "cache", "environment": "acme-app-env",
     "runtime_identity": "acme-app-rt-app", "management_identity": "acme-app-management",
+    "state_resource_group": "acme-app-state-rg", "state_account": "acmeappst0123abcd",
+    "state_container": "pulumi-state", "state_vault": "acme-app-kv0123abcd", "state_key": "pulumi-state",
 }
+STATE_RG_SCOPE = "/subscriptions/{subscription}/resourceGroups/{state_resource_group}"
 RG_SCOPE = "/subscriptions/{subscription}/resourceGroups/{resource_group}"
 SUBSCRIPTION_SCOPE = "/subscriptions/{subscription}"
 
@@ -142,7 +147,7 @@ def _matching(action: str, pats: list[str]) -> list[str]:
 
 
 def test_all_files_present():
-    assert set(FILES) == {*TYPES, "identity"}
+    assert set(FILES) == {*TYPES, "identity", STATE}
 
 
 @pytest.mark.parametrize("kind", sorted(FILES))
@@ -152,6 +157,8 @@ def test_file_shape(kind):
     text = (SETS_DIR / f"{kind}.yaml").read_text()
     assert text.startswith("#"), "each file starts with a comment block saying what it covers"
     expected = {"provision"} if kind == "identity" else {"heartbeat", "management", "provision"}
+    if kind == STATE:  # the state store (DESIGN.md §4a): what the management identity uses, what the admin creates
+        expected = {STATE, "provision"}
     if kind in DATA_TYPES:
         expected |= {"data-read", "data-write"}
     if kind in COMPUTE_TYPES:
@@ -204,12 +211,13 @@ def test_templates_are_arm_scopes_with_known_placeholders(kind, set_name):
             assert _fields(t) <= PLACEHOLDERS, _fields(t) - PLACEHOLDERS
             if t == SUBSCRIPTION_SCOPE:  # the one exception, checked in test_subscription_scope_only_for_polling
                 continue
-            assert t.startswith(RG_SCOPE), f"{t}: every grant stays inside the deployment's resource group"
+            group = STATE_RG_SCOPE if kind == STATE else RG_SCOPE  # the state store lives in its own group
+            assert t.startswith(group), f"{t}: every grant stays inside the deployment's resource group"
             rendered = t.format(**SAMPLE)
             assert "{" not in rendered and "}" not in rendered and "//" not in rendered and not rendered.endswith("/")
             assert "*" not in t, "ARM scopes have no wildcards"
             # Nested scope: /providers/<Namespace>/<type>/<name>[/<type>/<name>...] (types and names alternate).
-            rest = t[len(RG_SCOPE):]
+            rest = t[len(group):]
             if rest:
                 m = re.fullmatch(r"/providers/(Microsoft\.[A-Za-z]+)((?:/[A-Za-z]+/[^/]+)+)", rest)
                 assert m, f"{t} is not an ARM resource id"
@@ -329,7 +337,8 @@ def test_secret_operations_never_granted(kind):
                     assert set_name == "provision" and kind in COMPUTE_TYPES, f"{kind}/{set_name}: {a}"
 
 
-@pytest.mark.parametrize(("kind", "set_name"), [ks for ks in _all_sets() if ks[1] in (*NON_DATA_SETS, "runtime")])
+@pytest.mark.parametrize(("kind", "set_name"), [ks for ks in _all_sets()
+                                               if ks[1] in (*NON_DATA_SETS, "runtime") and ks[0] != STATE])
 def test_no_data_actions_outside_data_sets(kind, set_name):
     assert not _data_actions(_expand(FILES[kind], set_name))
 
@@ -485,3 +494,23 @@ def test_management_updates_name_spec_fields(kind):
         assert updates == []
     if kind == "network":
         assert "cidr" not in updates, "the address space is the VNet's (virtualNetworks/write is setup-only)"
+
+
+def test_state_data_is_the_state_container_and_key_only():
+    """The management identity's only data access (DESIGN.md §4a): dataActions only, each grant on exactly the
+    state container (blobs) or the state key (encrypt/decrypt); no control-plane action, no other scope."""
+    container = (f"{STATE_RG_SCOPE}/providers/Microsoft.Storage/storageAccounts/{{state_account}}/blobServices/default/"
+                 "containers/{state_container}")
+    key = f"{STATE_RG_SCOPE}/providers/Microsoft.KeyVault/vaults/{{state_vault}}/keys/{{state_key}}"
+    grants = FILES[STATE]["sets"][STATE]["grants"]
+    assert not _actions(grants), "no control-plane action: the state roles hold dataActions alone"
+    by_scope = {tuple(g["resources"]): set(g["data_actions"]) for g in grants}
+    assert by_scope == {
+        (container,): {"Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read",
+                       "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write",
+                       "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/delete"},
+        (key,): {"Microsoft.KeyVault/vaults/keys/encrypt/action", "Microsoft.KeyVault/vaults/keys/decrypt/action"},
+    }
+    provision = _expand(FILES[STATE], "provision")
+    assert _data_actions(provision) == _data_actions(grants), "the admin's own data access is the state's"
+    assert all(r.startswith(STATE_RG_SCOPE) for g in provision for r in g["resources"])

@@ -16,6 +16,8 @@ from tests.permissions.sets_data import (
     DATA_TYPES,
     NON_DATA_SETS,
     SCOPES,
+    STATE,
+    STATE_PLACEHOLDERS,
     TYPES,
     load_catalog,
     sets_dir,
@@ -31,6 +33,7 @@ PLACEHOLDERS = {
     "region",
     "runtime_identity",
     "management_identity",
+    *STATE_PLACEHOLDERS,
 }
 
 # Permissions that read or change contents (objects, messages, documents, secret values). Taken from
@@ -142,7 +145,7 @@ def known_permissions(catalog) -> set[str]:
 
 
 def test_all_files_present():
-    assert set(FILES) == set(TYPES) | {"identity", "registry"}
+    assert set(FILES) == set(TYPES) | {"identity", "registry", STATE}
 
 
 @pytest.mark.parametrize("kind", sorted(FILES))
@@ -161,6 +164,8 @@ def test_file_shape(kind):
         expected = {"provision"}
     if kind == "registry":  # setup-owned mirrors: no management set, Cloud Run's service agent pulls
         expected = {"provision"}
+    if kind == STATE:  # the state store (DESIGN.md §4a): what the management identity uses, what the admin creates
+        expected = {STATE, "provision"}
     assert set(doc["sets"]) == expected
     for set_name, entry in doc["sets"].items():
         assert isinstance(entry["description"], str) and entry["description"].strip(), set_name
@@ -209,6 +214,7 @@ def test_templates_use_only_known_placeholders_and_render(kind, set_name):
         "region": "europe-west1",
         "runtime_identity": "acme-app-rt-api@p-1.iam.gserviceaccount.com",
         "management_identity": "acme-app-mgmt@p-1.iam.gserviceaccount.com",
+        **{name: f"acme-app-{name}" for name in STATE_PLACEHOLDERS},
     }
     for grant in FILES[kind]["sets"][set_name].get("grants") or []:
         for tpl in _templates(grant):
@@ -223,14 +229,17 @@ def test_resource_templates(kind, set_name):
     for grant in FILES[kind]["sets"][set_name].get("grants") or []:
         for res in grant["resources"]:
             assert res == "projects/{project}" or res.startswith("//"), res
-            if res.startswith("//"):
+            if res.startswith("//") and kind == STATE:
+                # the state store's bucket or key, one named resource each (checked in test_state_...)
+                assert "{state_" in res and grant["scope"] == "stack", res
+            elif res.startswith("//"):
                 # a full resource name is a resource-level binding on one named resource
                 assert grant["scope"] == "resource"
                 assert "{name}" in res or "{runtime_identity}" in res or "{management_identity}" in res
             elif grant["scope"] == "resource":
                 # a per-resource grant bound on the project must be narrowed by an IAM condition
                 assert "condition" in grant and "{name}" in grant["condition"]["expression"], grant
-        if grant["scope"] in {"stack", "account"}:
+        if grant["scope"] in {"stack", "account"} and kind != STATE:
             assert grant["resources"] == ["projects/{project}"]
             assert "condition" not in grant
 
@@ -268,7 +277,7 @@ def test_read_roles_data_permissions_are_listed(catalog):
         assert not unlisted, (role, unlisted)
 
 
-@pytest.mark.parametrize(("kind", "set_name"), [ks for ks in _all_sets() if ks[1] in NON_DATA_SETS])
+@pytest.mark.parametrize(("kind", "set_name"), [ks for ks in _all_sets() if ks[1] in NON_DATA_SETS and ks[0] != STATE])
 def test_no_data_permission_outside_data_sets(kind, set_name):
     found = _actions(_expand(FILES[kind], set_name)) & DATA_PERMISSIONS
     assert not found, (kind, set_name, found)
@@ -417,3 +426,22 @@ def test_impersonation_role_is_get_access_token_only(known_permissions, catalog)
     assert set(IMPERSONATION_PERMISSIONS) <= known_permissions
     creator = set(catalog["roles/iam.serviceAccountTokenCreator"]["permissions"])
     assert set(IMPERSONATION_PERMISSIONS) < creator and "iam.serviceAccounts.signBlob" in creator
+
+
+def test_state_data_is_the_state_bucket_and_key_only(catalog):
+    """The management identity's only data access (DESIGN.md §4a): objects of the state bucket and use of the
+    state key, each bound on that one resource (never the project); exactly what the predefined roles for object
+    use and key use hold, no more."""
+    bucket = "//storage.googleapis.com/projects/_/buckets/{state_bucket}"
+    key = ("//cloudkms.googleapis.com/projects/{project}/locations/{region}/keyRings/{state_key_ring}/cryptoKeys/"
+           "{state_key}")
+    grants = FILES[STATE]["sets"][STATE]["grants"]
+    by_scope = {tuple(g["resources"]): set(g["actions"]) for g in grants}
+    assert set(by_scope) == {(bucket,), (key,)}
+    assert by_scope[(bucket,)] <= set(catalog["roles/storage.objectUser"]["permissions"]) & DATA_PERMISSIONS
+    assert by_scope[(key,)] == set(catalog["roles/cloudkms.cryptoKeyEncrypterDecrypter"]["permissions"]) - {
+        "cloudkms.locations.get", "cloudkms.locations.list", "resourcemanager.projects.get"}
+    provision = _expand(FILES[STATE], "provision")
+    data = _actions(provision) & DATA_PERMISSIONS
+    assert data == by_scope[(bucket,)] and all(g["resources"] == [bucket] for g in provision
+                                               if set(g["actions"]) & DATA_PERMISSIONS)

@@ -49,7 +49,8 @@ def test_management_follows_lifecycle(platform: Platform) -> None:
     # provision only through extend: the quickstart extends api with function/provision
     assert uses["function/provision"] == ("api",)
     assert "container/provision" not in uses
-    assert not plan.management.data_actions()
+    # data: only the state set's (Azure: blob and key dataActions on the state container and key, DESIGN.md §4a)
+    assert {g.set_id for g in plan.management.grants if g.data_actions} <= {"state/state"}
     assert not any(u.set.is_data for u in plan.management.uses)
 
 

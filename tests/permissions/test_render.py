@@ -108,8 +108,12 @@ def test_azure_shape() -> None:
     assignable = {d["roleName"]: d["assignableScopes"] for d in out["role_definitions"]}
     assert all(any(a["scope"].startswith(s) for s in assignable[a["role"]]) for a in out["assignments"])
     outside = [a for a in out["assignments"] if not a["scope"].startswith(definition["assignableScopes"][0])]
-    # only the Container Apps operation-status role, at the subscription
-    assert {a["scope"] for a in outside} <= {f"/subscriptions/{plan.context.subscription_id}"}
+    # only the Container Apps operation-status role, at the subscription, and the state store's roles in its own
+    # resource group (DESIGN.md §4a)
+    state_rg = f"/subscriptions/{plan.context.subscription_id}/resourceGroups/my-app-state-rg/"
+    assert {a["scope"] for a in outside if not a["scope"].startswith(state_rg)} <= {
+        f"/subscriptions/{plan.context.subscription_id}"}
+    assert len([a for a in outside if a["scope"].startswith(state_rg)]) == 2  # the state container and key
     assert out["federated_credential"]["audiences"] == ["api://AzureADTokenExchange"]
     runtime = render_layer(plan, "runtime", "app")["role_definition"]
     assert runtime["dataActions"], "the app's runtime profile reads and writes data"

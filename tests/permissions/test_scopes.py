@@ -58,8 +58,24 @@ def test_azure_management_is_assigned_on_each_resource_never_the_resource_group(
     rendered = render_layer(derive_plan(stack(), ctx), "management")
     scopes = {a["scope"] for a in rendered["assignments"]}
     subscription = f"/subscriptions/{ctx.subscription_id}"
-    assert scopes == {rg + s for s in expected} | {subscription}
+    state = ctx.state_names()
+    state_rg = f"/subscriptions/{ctx.subscription_id}/resourceGroups/{state['state_resource_group']}"
+    state_scopes = {
+        f"{state_rg}/providers/Microsoft.Storage/storageAccounts/{state['state_account']}/blobServices/default/"
+        f"containers/{state['state_container']}",
+        f"{state_rg}/providers/Microsoft.KeyVault/vaults/{state['state_vault']}/keys/{state['state_key']}",
+    }
+    assert scopes == {rg + s for s in expected} | {subscription} | state_scopes
     assert rg not in scopes
+    # the state store (DESIGN.md §4a): roles of their own, dataActions only, assignable at the state's group only
+    definitions = {d["roleName"]: d for d in rendered["role_definitions"]}
+    for x in rendered["assignments"]:
+        definition = definitions[x["role"]]
+        if x["scope"] in state_scopes:
+            assert not definition["actions"] and definition["dataActions"], definition
+            assert definition["assignableScopes"] == [state_rg]
+        else:
+            assert not definition["dataActions"], definition
     # at the subscription: only the Container Apps operation-status reads (ARM's polling URL lives there)
     roles = {d["roleName"]: set(d["actions"]) for d in rendered["role_definitions"]}
     at_subscription = {a for x in rendered["assignments"] if x["scope"] == subscription for a in roles[x["role"]]}
@@ -83,8 +99,14 @@ def test_gcp_management_is_bound_on_each_resource_or_by_condition() -> None:
         f"//run.googleapis.com/projects/{project}/locations/{ctx.gcp_region}/services/{name[ResourceType.CONTAINER]}",
         f"//iam.googleapis.com/projects/{project}/serviceAccounts/{ctx.identity('rt-default')}",
     }
+    state = ctx.state_names()
+    state_key = (f"//cloudkms.googleapis.com/projects/{project}/locations/{ctx.gcp_region}/keyRings/"
+                 f"{state['state_key_ring']}/cryptoKeys/{state['state_key']}")
+    expected_resources |= {f"//storage.googleapis.com/projects/_/buckets/{state['state_bucket']}", state_key}
     on_resources = {b["scope"] for b in rendered["bindings"] if b["scope"] != f"projects/{project}"}
     assert on_resources == expected_resources
+    assert {p for b in rendered["bindings"] if b["scope"] == state_key for p in roles[b["role"]]} == {
+        "cloudkms.cryptoKeyVersions.useToEncrypt", "cloudkms.cryptoKeyVersions.useToDecrypt"}
     for b in rendered["bindings"]:
         assert b["member"] == f"serviceAccount:{ctx.identity('management')}"
         if b["scope"] != f"projects/{project}":

@@ -46,6 +46,8 @@ SCOPE_MEMBERS: tuple[tuple[re.Pattern[str], Callable[..., pulumi.CustomResource]
                 r"/services/(?P<name>[^/]+)"), gcp.cloudrunv2.ServiceIamMember),
     (re.compile(r"//iam\.googleapis\.com/(?P<service_account_id>projects/[^/]+/serviceAccounts/[^/]+)"),
      gcp.serviceaccount.IAMMember),
+    (re.compile(r"//cloudkms\.googleapis\.com/(?P<crypto_key_id>projects/[^/]+/locations/[^/]+/keyRings/[^/]+"
+                r"/cryptoKeys/[^/]+)"), gcp.kms.CryptoKeyIAMMember),
     (re.compile(r"projects/(?P<project>[^/]+)"), gcp.projects.IAMMember),
 )
 INVOKER = "roles/run.invoker"

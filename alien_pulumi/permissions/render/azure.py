@@ -3,11 +3,14 @@ of that role on each scope the grant names."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
+from alien_pulumi.permissions.library import STATE
 from alien_pulumi.permissions.plan import Layer, PermissionPlan
 from alien_pulumi.permissions.render.roles import distinct_roles, grant_roles
 
+STATE_SET = f"{STATE}/state"
 TOKEN_AUDIENCE = "api://AzureADTokenExchange"
 
 
@@ -19,6 +22,12 @@ def rg_scope(plan: PermissionPlan) -> str:
 def role_name(prefix: str, key: str, subscription: str) -> str:
     """Custom role names are unique per tenant: the subscription keeps two deployments of one prefix apart."""
     return f"alien {prefix} {key} {subscription}"
+
+
+def _group_of(scope: str) -> str:
+    """The resource group an ARM scope is in (``/subscriptions/<id>/resourceGroups/<name>``), else the scope."""
+    match = re.match(r"/subscriptions/[^/]+/resourceGroups/[^/]+", scope)
+    return match.group(0) if match else scope
 
 
 def _definition(name: str, description: str, actions: set[str], data_actions: set[str], scope: str) -> dict[str, Any]:
@@ -38,8 +47,9 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
     scope = rg_scope(plan)
     principal = None if layer.name == "provisioning" else layer.identity
     pairs = grant_roles(layer)
-    # A role assigned outside the resource group (the subscription: operation polling) must be assignable there.
-    assignable = {role.key: grant.resources[0] for grant, role in pairs
+    # A role assigned outside the resource group must be assignable there: at the subscription (operation
+    # polling), or at the other resource group its scope is in (the state store's, DESIGN.md §4a).
+    assignable = {role.key: _group_of(grant.resources[0]) for grant, role in pairs
                   if grant.resources and not grant.resources[0].startswith(scope)}
     assignments: list[dict[str, Any]] = []
     for grant, role in pairs:
@@ -50,9 +60,11 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
             if entry not in assignments:
                 assignments.append(entry)
     out: dict[str, Any] = {
+        # What the identity may do at the deployment's resource group. The state store's dataActions (DESIGN.md
+        # §4a) are not part of it: they are roles of their own on the state container and key (role_definitions).
         "role_definition": _definition(
             f"alien {ctx.prefix} {layer.name}", f"Everything the {layer.name} identity may do ({layer.holder}).",
-            layer.actions(), layer.data_actions(), scope,
+            layer.actions(), {a for g in layer.grants if g.set_id != STATE_SET for a in g.data_actions}, scope,
         ),
         "role_definitions": [
             _definition(role_name(ctx.prefix, role.key, ctx.scope_id), role.description, set(role.actions),

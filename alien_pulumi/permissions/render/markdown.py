@@ -120,6 +120,35 @@ _HAND_OFF = {
 }
 
 
+_STATE = {
+    Platform.AWS: "the state bucket `{state_bucket}` and the KMS key `{state_key}` (tagged `alien-state` = "
+                  "`{prefix}`), in your account, in `{region}`.",
+    Platform.GCP: "the Cloud Storage bucket `{state_bucket}` and the Cloud KMS key `{state_key}` of key ring "
+                  "`{state_key_ring}`, in your project, in `{region}`; both bindings are on that bucket and that key, "
+                  "never on the project.",
+    Platform.AZURE: "the blob container `{state_container}` of storage account `{state_account}` and the Key Vault "
+                    "key `{state_key}` of vault `{state_vault}`, in resource group `{state_resource_group}`, in "
+                    "`{region}`. "
+                    "Azure grants blob and key use only as *dataActions*, so the management identity's roles at the "
+                    "deployment's resource group keep none: the state access is in roles of its own (dataActions "
+                    "only, assignable in `{state_resource_group}` alone), assigned on exactly that container and that "
+                    "key. Remove those two assignments to revoke it.",
+}
+
+
+def _state_section(plan: PermissionPlan) -> list[str]:
+    """The one data the management identity touches: the deployment's own Pulumi state (DESIGN.md §4a)."""
+    if not any(use.set.id == "state/state" for use in plan.management.uses):
+        return []
+    ctx = plan.context
+    where = _STATE[ctx.platform].format(prefix=ctx.prefix, region=ctx.region, **ctx.state_names())
+    return ["### The deployment's Pulumi state", "",
+            "Both your admin's setup and the vendor's releases run on the same Pulumi state, and it stays in your "
+            f"cloud: {where} The management identity may read and write that state and encrypt and decrypt with "
+            "that key (`state/state`), nothing else of the store; revoking it ends the vendor's ability to release. "
+            "The setup bootstrap creates the store, never deletes it, and no `pulumi destroy` removes it.", ""]
+
+
 def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profile: str | None = None) -> str:
     spec, ctx = plan.spec, plan.context
     wanted = layers or ["provisioning", "management", "runtime"]
@@ -143,6 +172,7 @@ def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profi
         lines += _layer_section(plan, plan.management, "2. Management — the vendor's release service")
         lines += _justified_section(plan.management)
         lines += _account_wide_section(plan.management)
+        lines += _state_section(plan)
         lines += _reach_section(plan)
         lines += ["### Trust relationship", "",
                   _TRUST[ctx.platform].format(principal=ctx.principal, external=ctx.external,
@@ -155,7 +185,8 @@ def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profi
         "## What the vendor can never do",
         "",
         "- Read or write your data *as the management identity*: no object, message, item or secret-value "
-        "permission is in the management layer, for frozen and live resources alike, and a stack cannot add one "
+        "permission is in the management layer (the deployment's own Pulumi state above is its only data), for "
+        "frozen and live resources alike, and a stack cannot add one "
         "(`data-*` sets in `management.extend` are rejected). Code the vendor deploys to live compute reaches "
         "what that compute's runtime profile allows: see \"What the vendor can reach through code it deploys\".",
         "- Change a frozen resource: it holds only read permissions on it, and its management program ignores "

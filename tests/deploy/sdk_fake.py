@@ -1,0 +1,155 @@
+"""A recording HTTP answerer for the GCP and Azure SDK-contract tests of the state store bootstrap (no GCS, Cloud
+KMS or ARM emulator exists here). The real SDK clients run unchanged over it: google-cloud-storage takes a
+``requests`` session (``_http=``), google-cloud-kms's REST transport is a ``requests`` session, and azure-core's
+``RequestsTransport`` takes one (``transport=``); this adapter is mounted on those sessions. It records every
+request (method, path, query, JSON body) and answers like the clouds' REST APIs for the few resources a store
+has: a GET of what is absent is a 404 in the cloud's error shape, a create stores its body, a PATCH merges.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import io
+import json
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import BaseAdapter
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    body: Any
+
+
+def _merge(into: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(into.get(key), dict):
+            _merge(into[key], value)
+        else:
+            into[key] = value
+    return into
+
+
+class FakeCloud(BaseAdapter):
+    """``resources``: path (lower case) -> the resource's JSON. ``deny``: (method, path prefix) answered 403."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.resources: dict[str, dict[str, Any]] = {}
+        self.calls: list[Call] = []
+        self.deny: set[tuple[str, str]] = set()
+
+    def writes(self) -> list[Call]:
+        return [c for c in self.calls if c.method != "GET"]
+
+    def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:  # type: ignore[override]
+        url = urlsplit(str(request.url))
+        body = request.body
+        if isinstance(body, bytes):
+            body = body.decode()
+        data = json.loads(body) if body else None
+        call = Call(str(request.method), url.path, parse_qs(url.query), data)
+        self.calls.append(call)
+        if any(call.method == m and call.path.lower().startswith(p.lower()) for m, p in self.deny):
+            return self._answer(request, 403, {"error": {"code": 403 if "googleapis" in str(url.netloc) else
+                                                         "AuthorizationFailed", "message": "denied by the test"}})
+        status, answer = self._route(url.netloc, call)
+        return self._answer(request, status, answer)
+
+    def close(self) -> None:
+        pass
+
+    def _route(self, host: str, call: Call) -> tuple[int, Any]:
+        key = call.path.lower()
+        if host == "storage.googleapis.com" and call.method == "POST" and key == "/storage/v1/b":
+            # GCS answers the location upper case, whatever the request's case
+            bucket = {**copy.deepcopy(call.body), "location": call.body.get("location", "US").upper(),
+                      "kind": "storage#bucket"}
+            key = f"/storage/v1/b/{call.body['name']}".lower()
+            if key in self.resources:
+                return 409, {"error": {"code": 409, "message": "already exists"}}
+            self.resources[key] = bucket
+            return 200, bucket
+        if host == "cloudkms.googleapis.com" and call.method == "POST":
+            child = call.query.get("keyRingId") or call.query.get("cryptoKeyId") or [""]
+            kind = "keyRings" if "keyRingId" in call.query else "cryptoKeys"
+            name = f"{call.path.removeprefix('/v1/').rsplit('/', 1)[0]}/{kind}/{child[0]}"
+            resource = {**copy.deepcopy(call.body or {}), "name": name}
+            self.resources[f"/v1/{name}".lower()] = resource
+            return 200, resource
+        if call.method == "GET":
+            if key in self.resources:
+                return 200, self.resources[key]
+            if key.endswith("/blobservices/default"):  # every storage account has its blob service
+                return 200, {"name": "default", "properties": {}}
+            code = 404 if "googleapis" in host else "ResourceNotFound"
+            return 404, {"error": {"code": code, "message": f"{call.path} not found"}}
+        if call.method == "PUT":
+            resource = {**copy.deepcopy(call.body or {}), "id": call.path, "name": call.path.rsplit("/", 1)[-1]}
+            resource.setdefault("properties", {})["provisioningState"] = "Succeeded"
+            self.resources[key] = resource
+            return 200, resource
+        if call.method == "PATCH":
+            if key not in self.resources:
+                return 404, {"error": {"code": "ResourceNotFound", "message": f"{call.path} not found"}}
+            return 200, _merge(self.resources[key], copy.deepcopy(call.body or {}))
+        return 400, {"error": {"code": 400, "message": f"the fake does not answer {call.method} {call.path}"}}
+
+    @staticmethod
+    def _answer(request: requests.PreparedRequest, status: int, body: Any) -> requests.Response:
+        content = json.dumps(body).encode()
+        response = requests.Response()
+        response.status_code = status
+        # azure-core reads the urllib3 response under requests' (content length checks, streaming)
+        response.raw = urllib3.HTTPResponse(body=io.BytesIO(content), status=status, preload_content=False,
+                                            headers={"Content-Type": "application/json"})
+        response._content = content
+        response.headers["Content-Type"] = "application/json"
+        response.url = str(request.url)
+        response.request = request
+        response.reason = {200: "OK", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}.get(status, "Error")
+        return response
+
+
+def session(cloud: FakeCloud) -> requests.Session:
+    """A session for azure-core's RequestsTransport."""
+    out = requests.Session()
+    out.mount("https://", cloud)
+    return out
+
+
+def gcp_session(cloud: FakeCloud) -> requests.Session:
+    """google-auth's session (the storage client asks it about mTLS) with anonymous credentials."""
+    from google.auth.credentials import AnonymousCredentials
+    from google.auth.transport.requests import AuthorizedSession
+
+    out = AuthorizedSession(AnonymousCredentials())
+    out.mount("https://", cloud)
+    return out
+
+
+class Token:
+    """An azure-core TokenCredential whose token carries the admin's tenant (``tid``), as Entra ID's do."""
+
+    def __init__(self, tenant: str) -> None:
+        claims = base64.urlsafe_b64encode(json.dumps({"tid": tenant}).encode()).decode().rstrip("=")
+        self.token = f"e30.{claims}.sig"
+
+    def get_token(self, *scopes: str, **_: Any) -> Any:
+        from azure.core.credentials import AccessToken
+
+        return AccessToken(self.token, int(time.time()) + 3600)
+
+    def get_token_info(self, *scopes: str, **_: Any) -> Any:
+        from azure.core.credentials import AccessTokenInfo
+
+        return AccessTokenInfo(self.token, int(time.time()) + 3600)
