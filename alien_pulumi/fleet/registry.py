@@ -410,6 +410,18 @@ class Registry:
             raise RegistryError(f"{context.platform.value} {context.scope_id} with prefix {context.prefix!r} is "
                                 f"already the deployment {row[0]!r}: one prefix per account, project or "
                                 "subscription")
+        # Management grants are packed as `<prefix>-*`: in one account, `acme-*` would also match every name of
+        # a deployment prefixed `acme-prod`, so neither prefix may extend the other with a dash.
+        scope = context.target.rsplit(":", 1)[0] + ":"
+        for other, target in conn.execute(sa.select(deployments.c.name, deployments.c.target).where(
+                deployments.c.target.startswith(scope, autoescape=True), deployments.c.name != name)):
+            theirs = target[len(scope):]
+            if theirs.startswith(f"{context.prefix}-") or context.prefix.startswith(f"{theirs}-"):
+                raise RegistryError(
+                    f"prefix {context.prefix!r} overlaps prefix {theirs!r} of the deployment {other!r} in "
+                    f"{context.platform.value} {context.scope_id}: grants on `{min(theirs, context.prefix, key=len)}"
+                    "-*` would reach the other deployment's resources; choose a prefix that does not extend the "
+                    "other with '-'")
 
     @_serialised
     def add_deployment(self, record: ReleaseRecord, management: Mapping[str, str] | None = None, *,

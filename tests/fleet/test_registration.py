@@ -61,6 +61,21 @@ def test_same_account_and_prefix_under_another_name_is_refused(reg: Registry) ->
     assert other_account.context.prefix == "acme"  # the same prefix in another account is another deployment
 
 
+@pytest.mark.parametrize(("first", "second"), [("acme", "acme-prod"), ("acme-prod", "acme")])
+def test_a_prefix_extending_another_in_the_same_account_is_refused(reg: Registry, first: str, second: str) -> None:
+    """`acme-*` grants would reach `acme-prod-*` names: in one account, neither prefix may extend the other."""
+    reg.register_deployment(first, aws_context(first), {})
+    with pytest.raises(RegistryError, match=f"prefix '{second}' overlaps prefix '{first}' of the deployment "
+                                            f"'{first}' in aws {ACCOUNT}: grants on `acme-\\*`"):
+        reg.register_deployment(second, aws_context(second), {})
+    with pytest.raises(RegistryError, match="overlaps"):
+        reg.add_deployment(setup_record(second, aws_context(second)))
+    assert [d.name for d in reg.list_deployments()] == [first]
+    # Elsewhere, or without the dash, the names cannot meet.
+    assert reg.register_deployment(second, aws_context(second, account="333344445555"), {})
+    assert reg.register_deployment("acmeprod", aws_context("acmeprod"), {})
+
+
 def test_same_name_with_another_target_is_refused(reg: Registry) -> None:
     reg.register_deployment("acme", aws_context(), {})
     with pytest.raises(RegistryError, match="already registered with other facts \\(account_id: 210987654321 "
