@@ -1,9 +1,12 @@
-"""End to end on moto with IAM enforcement: a frozen bucket and queue, the management role holding only
-their heartbeat grants (the rendered management layer, as Identities attaches it), assumed with an external id.
+"""End to end on moto with IAM enforcement: a frozen bucket and queue and a live bucket, the management role
+created with the rendered trust policy and holding the rendered management layer (as Identities attaches
+it), assumed with the deployment's external id. Management updates the live bucket and is denied on the
+frozen ones.
 
-moto evaluates identity policies (resource ARNs checked for S3, SQS, IAM and STS) but does not evaluate
-role trust policies, so it accepts AssumeRole with a wrong or missing ExternalId; that part is checked
-on the trust policy document only (see test_wrong_external_id).
+moto evaluates identity policies (resource ARNs checked for S3, SQS, IAM and STS; Lambda and ECS calls only
+against "*", so live compute cannot be exercised here) and a trust policy's principal, but not its
+conditions, and it cannot let an assumed-role session assume another role: the vendor is a user in moto (the
+rendered trust with that user as principal), and the ExternalId condition is checked on the document only.
 """
 
 from __future__ import annotations
@@ -19,27 +22,31 @@ from tests.moto_server import moto_server
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
 PREFIX = "acme-myapp"
-EXTERNAL_ID = "alien-ext-7f3a"
+EXTERNAL_ID = "x7Kq2Vb9mT4wLz8Rj3Nc6Hy1Pd5Fs0Ga2Ue7Qo9Wi4E"  # as `deployments new` generates one
 ROLE_NAME = f"{PREFIX}-management"
 BUCKET = f"{PREFIX}-data"
 QUEUE = f"{PREFIX}-jobs"
+LIVE_BUCKET = f"{PREFIX}-assets"
+VENDOR_ROLE = "arn:aws:iam::111122223333:role/alien-release"
 
 
-def management_policies() -> list[dict]:
-    """The management layer of a stack with a frozen bucket and queue, rendered as the Identities component
-    attaches it (one managed policy per document)."""
+def management_layer() -> dict:
+    """The management layer of a stack with a frozen bucket and queue and a live bucket, rendered as the
+    Identities component attaches it: the trust policy and one managed policy per document."""
     from alien_pulumi import DeploymentContext, Queue, Stack, Storage
     from alien_pulumi.permissions.plan import derive_plan
     from alien_pulumi.permissions.render import render_layer
 
-    spec = Stack(PREFIX).platforms("aws").add(Storage("data"), "frozen").add(Queue("jobs"), "frozen").build()
-    ctx = DeploymentContext.example_context("aws", PREFIX, account_id=ACCOUNT, region=REGION)
-    policies = render_layer(derive_plan(spec, ctx), "management")["policies"]
-    for doc in policies:
+    spec = (Stack(PREFIX).platforms("aws").add(Storage("data"), "frozen").add(Queue("jobs"), "frozen")
+            .add(Storage("assets"), "live").build())
+    ctx = DeploymentContext.create("aws", PREFIX, prefix=PREFIX, account_id=ACCOUNT, region=REGION,
+                                   vendor_principal=VENDOR_ROLE, external_id=EXTERNAL_ID)
+    layer = render_layer(derive_plan(spec, ctx), "management")
+    for doc in layer["policies"]:
         for st in doc["Statement"]:
             # the state key is bound by its tag (aws:ResourceTag); everything else is unconditioned
             assert "Condition" not in st or all(a.startswith("kms:") for a in st["Action"]), st
-    return policies
+    return layer
 
 
 @pytest.fixture(scope="module")
@@ -89,19 +96,19 @@ def stack(moto_endpoint, admin):
         "ID": "retention", "Status": "Enabled", "Filter": {"Prefix": ""},
         "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}]})
     s3.put_object(Bucket=BUCKET, Key="customer/data.txt", Body=b"secret contents")
+    s3.create_bucket(Bucket=LIVE_BUCKET)
     sqs = client("sqs", moto_endpoint, admin)
     queue_url = sqs.create_queue(QueueName=QUEUE)["QueueUrl"]
     sqs.send_message(QueueUrl=queue_url, MessageBody="customer message")
 
     iam = client("iam", moto_endpoint, admin)
-    trust = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/vendor"},
-        "Action": "sts:AssumeRole",
-        "Condition": {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}},
-    }]}
-    role_arn = iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
-    for number, policy in enumerate(management_policies(), start=1):
+    layer = management_layer()
+    trust = layer["trust_policy"]
+    assert [st["Principal"] for st in trust["Statement"]] == [{"AWS": VENDOR_ROLE}]
+    moto_trust = {**trust, "Statement": [{**st, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/vendor"}}
+                                         for st in trust["Statement"]]}
+    role_arn = iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(moto_trust))["Role"]["Arn"]
+    for number, policy in enumerate(layer["policies"], start=1):
         policy_arn = iam.create_policy(PolicyName=f"{ROLE_NAME}-{number}",
                                        PolicyDocument=json.dumps(policy))["Policy"]["Arn"]
         iam.attach_role_policy(RoleName=ROLE_NAME, PolicyArn=policy_arn)
@@ -216,14 +223,26 @@ def test_wrong_external_id(moto_endpoint, admin, stack):
                                          "aws_secret_access_key": key["SecretAccessKey"]})
     denied(sts.assume_role, RoleArn=stack["role_arn"], RoleSessionName="probe", ExternalId=EXTERNAL_ID)
 
-    # The trust policy requires the external id; AWS refuses a wrong one. moto does not evaluate trust
-    # policies, so a wrong id is refused only if this moto version checks it.
+    # The role's trust, as moto stores it, requires the deployment's external id of every principal (AWS refuses
+    # a wrong one; moto does not evaluate trust conditions, see the module docstring).
     role = client("iam", moto_endpoint, admin).get_role(RoleName=ROLE_NAME)["Role"]
     doc = role["AssumeRolePolicyDocument"]
     doc = json.loads(doc) if isinstance(doc, str) else doc
-    assert doc["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
-    sts = client("sts", moto_endpoint, stack["vendor"])
-    try:
-        sts.assume_role(RoleArn=stack["role_arn"], RoleSessionName="probe", ExternalId="wrong")
-    except ClientError as e:
-        assert e.response["Error"]["Code"] == "AccessDenied"
+    assert [st["Condition"]["StringEquals"]["sts:ExternalId"] for st in doc["Statement"]] == [EXTERNAL_ID]
+    assert all(st["Action"] == "sts:AssumeRole" and st["Effect"] == "Allow" for st in doc["Statement"])
+
+
+def test_management_updates_the_live_bucket_only(moto_endpoint, admin, management):
+    """What a release applies to a live storage (versioning, retention) goes through, on that bucket alone."""
+    s3 = client("s3", moto_endpoint, management)
+    s3.put_bucket_versioning(Bucket=LIVE_BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_lifecycle_configuration(Bucket=LIVE_BUCKET, LifecycleConfiguration={"Rules": [{
+        "ID": "retention", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 90}}]})
+    as_admin = client("s3", moto_endpoint, admin)
+    assert as_admin.get_bucket_versioning(Bucket=LIVE_BUCKET)["Status"] == "Enabled"
+    assert as_admin.get_bucket_lifecycle_configuration(Bucket=LIVE_BUCKET)["Rules"][0]["Expiration"] == {"Days": 90}
+    denied(s3.put_bucket_lifecycle_configuration, Bucket=BUCKET, LifecycleConfiguration={"Rules": [{
+        "ID": "retention", "Status": "Enabled", "Filter": {"Prefix": ""}, "Expiration": {"Days": 1}}]})
+    assert as_admin.get_bucket_lifecycle_configuration(Bucket=BUCKET)["Rules"][0]["ID"] == "retention"
+    denied(s3.put_object, Bucket=LIVE_BUCKET, Key="vendor.txt", Body=b"x")
+    denied(s3.put_bucket_policy, Bucket=LIVE_BUCKET, Policy=json.dumps({"Version": "2012-10-17", "Statement": []}))
