@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from alien_pulumi.fleet.registry import Registry
 from tests.engine.fixtures import Engine
 from tests.engine.flows import SMALL, changed, register, registered, setup, stack_state, vendor
@@ -80,19 +82,28 @@ def test_a_plugin_version_no_fake_provides_fails_naming_it(engine: Engine, tmp_p
     assert "aws" in up.output and plugin_version("aws") in up.output, up.output
 
 
-def test_a_release_dropping_setup_owned_grants_fails_naming_the_cause(engine: Engine, management: None,
-                                                                     tmp_path: Path) -> None:
-    """Known limitation, found by the real engine: on GCP (and Azure) a live change that drops a link removes
-    setup-owned grant resources from the management program; preflight lets it through (pending setup removes
-    them) but the engine refuses a targeted run that would delete an untargeted resource. The release fails
-    with that cause (not the engine's generic 'update failed'), and no grant is deleted."""
-    fake, state = engine.clouds["gcp"], tmp_path / "state"
-    assert setup(SMALL, "gcp", state).exit_code == 0
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_a_release_dropping_setup_owned_grants_needs_setup(cloud: str, engine: Engine, management: None,
+                                                           tmp_path: Path) -> None:
+    """Found by the real engine: on GCP and Azure a live change dropping a link removes setup-owned grant resources
+    from the management program, and the engine refuses a targeted run that would delete an untargeted resource.
+    Preflight refuses the release before any run, naming the grant and setup; the admin's setup removes them."""
+    fake, state = engine.clouds[cloud], tmp_path / "state"
+    assert setup(SMALL, cloud, state).exit_code == 0
     registered(state)
+    # Setup-owned permissions: bindings/assignments (Grants) and custom roles (Identities).
+    grants = {r["urn"] for r in fake.resources()
+              if any(f":{cloud}:{component}$" in r["urn"] for component in ("Grants", "Identities"))}
     fake.clear_calls()
-    result = vendor("release", changed(tmp_path, "links=[jobs, cache]", "links=[jobs]"), "-d", "acme",
-                    "--state-dir", state, "--json")
-    error = json.loads(result.stdout)["deployments"]["acme"]["error"]
-    assert "was not specified in --target list" in error, error
-    assert not [c for c in fake.calls() if c["method"] == "Delete"]
+    fewer = changed(tmp_path, "links=[jobs, cache]", "links=[jobs]")
+    result = vendor("release", fewer, "-d", "acme", "--state-dir", state)
+    assert result.exit_code == 3, result.output
+    assert f"GRANT_REMOVED {cloud}: cache: the release drops the setup-owned" in result.output, result.output
+    assert "the customer's admin must run setup" in result.output
+    assert fake.calls() == [], "refused before the engine ran"
+    assert Registry(state).runs(deployment="acme") == []
 
+    again = setup(fewer, cloud, state)
+    assert again.exit_code == 0, again.output
+    deleted = {c["urn"] for c in fake.calls() if c["method"] == "Delete"}
+    assert deleted <= grants and any(":Grants$" in u for u in deleted), "setup deletes the dropped grants only"
