@@ -117,7 +117,7 @@ class PulumiEngine:
                 health = {}
                 if run.kind is RunKind.HEARTBEAT:
                     health = merge(health_from_refresh(recorder, run.refresh_targets),
-                                   aws_bucket_health(run.spec, run.context))
+                                   aws_bucket_health(run.spec, run.context, backend=run.backend_url))
             except auto.errors.CompilationError as exc:
                 raise ProgramError(f"the program of {run.deployment} failed to compile: {_one_line(exc)}; check "
                                    "that alien-pulumi is installed in the Python the workspace uses") from None

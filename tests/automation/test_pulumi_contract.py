@@ -111,7 +111,7 @@ def test_heartbeat_is_a_preview_refresh_of_resources(tmp_path: Path, fake_cli: F
         BASE + "alien:aws:Kv$aws:dynamodb/table:Table::cache-table": "cache",
     }
     run = run_input(tmp_path, RunKind.HEARTBEAT, refresh_targets=refresh)
-    monkeypatch.setattr("alien_pulumi.automation.pulumi_engine.aws_bucket_health", lambda spec, ctx: {})
+    monkeypatch.setattr("alien_pulumi.automation.pulumi_engine.aws_bucket_health", lambda spec, ctx, backend: {})
     result = engine(recording).execute(run)
     args = fake_cli.call("refresh")["args"]
     assert "--preview-only" in args and "up" not in args

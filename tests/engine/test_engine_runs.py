@@ -17,7 +17,7 @@ from alien_pulumi.fleet.registry import Registry
 from tests.engine.fixtures import Engine
 from tests.engine.flows import SMALL, changed, register, registered, setup, stack_state, vendor
 from tests.engine.harness import plugin_version
-from tests.engine.test_lifecycle import descendants
+from tests.engine.test_lifecycle import descendants, heartbeat
 
 
 def test_progress_and_records_follow_the_engine_events(engine: Engine, management: None, tmp_path: Path) -> None:
@@ -73,6 +73,33 @@ def test_a_concurrent_run_meets_the_engine_lock_and_is_retried(engine: Engine, m
     assert released.exit_code == 0, released.output
     outcome = json.loads(released.stdout)["deployments"]["acme"]
     assert outcome["status"] == "succeeded" and outcome["attempts"] >= 2, outcome
+
+
+def test_aws_bucket_heartbeat_reads_the_buckets_where_the_state_is(engine: Engine, management: None,
+                                                                   tmp_path: Path) -> None:
+    """On AWS a bucket's health is read directly, not refreshed (DESIGN.md §4): from the management run's scrubbed
+    environment too, at the S3 endpoint the deployment's s3:// backend names (here moto)."""
+    import boto3
+
+    state = tmp_path / "state"
+    with_bucket = changed(tmp_path, 'cache = alien.Kv("cache")',
+                          'cache = alien.Kv("cache")\ndata = alien.Storage("data", versioning=True)')
+    with_bucket = changed(tmp_path, '.add(cache, "frozen")', '.add(cache, "frozen").add(data, "frozen")', with_bucket)
+    assert setup(with_bucket, "aws", state).exit_code == 0
+    registered(state)
+    assert heartbeat(state)["data"] == {"state": "missing", "fields": []}, "moto holds no such bucket yet"
+
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=engine.moto)
+    s3.create_bucket(Bucket="acme-data")
+    s3.put_bucket_versioning(Bucket="acme-data", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(Bucket="acme-data", ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_public_access_block(Bucket="acme-data", PublicAccessBlockConfiguration=dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True))
+    s3.put_bucket_tagging(Bucket="acme-data", Tagging={"TagSet": [{"Key": "alien-stack", "Value": "small"}]})
+    assert heartbeat(state)["data"] == {"state": "present", "fields": []}
+    s3.put_bucket_versioning(Bucket="acme-data", VersioningConfiguration={"Status": "Suspended"})
+    assert heartbeat(state)["data"] == {"state": "drifted", "fields": ["versioning: Suspended"]}
 
 
 def test_a_plugin_version_no_fake_provides_fails_naming_it(engine: Engine, tmp_path: Path) -> None:
