@@ -23,6 +23,7 @@ class EventRecorder:
         self.gone: set[str] = set()  # refresh found the resource missing
         self.summary: dict[str, int] = {}
         self.errors: list[str] = []
+        self.events = 0  # none: the run failed before the engine started (stack lock, state store)
 
     def mark(self, urn: str) -> str:
         return "live" if urn in self.live else "frozen"
@@ -32,6 +33,8 @@ class EventRecorder:
             self.on_line(line)
 
     def __call__(self, event: EngineEvent) -> None:
+        # Every event log ends with a cancel event, also when the run failed before the engine started.
+        self.events += event.cancel_event is None
         if event.resource_pre_event and event.resource_pre_event.metadata:
             meta = event.resource_pre_event.metadata
             if meta.type == "pulumi:pulumi:Stack":

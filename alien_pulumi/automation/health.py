@@ -8,6 +8,7 @@ identity's credentials.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,6 +72,13 @@ def health_from_refresh(recorder: EventRecorder, targets: Mapping[str, str]) -> 
     return health
 
 
+def s3_endpoint(backend: str | None) -> str | None:
+    """The ``endpoint`` query parameter of an ``s3://`` backend URL (Pulumi's diy backend, gocloud's s3blob)."""
+    if not backend or not backend.startswith("s3://"):
+        return None
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(backend).query)).get("endpoint")
+
+
 def _bucket_health(s3: Any, bucket: str, res: StorageSpec, stack: str) -> dict[str, Any]:
     import botocore.exceptions
 
@@ -97,13 +105,16 @@ def _bucket_health(s3: Any, bucket: str, res: StorageSpec, stack: str) -> dict[s
     return {"state": DRIFTED if fields else PRESENT, "fields": fields}
 
 
-def aws_bucket_health(spec: StackSpec, ctx: DeploymentContext, s3: Any = None) -> dict[str, dict[str, Any]]:
-    """Direct configuration reads of every bucket of the stack (credentials from the environment)."""
+def aws_bucket_health(spec: StackSpec, ctx: DeploymentContext, s3: Any = None,
+                      backend: str | None = None) -> dict[str, dict[str, Any]]:
+    """Direct configuration reads of every bucket of the stack (credentials from the environment). ``backend``:
+    the deployment's state URL; an ``s3://`` one naming an ``endpoint`` says where this account's S3 API is
+    reached (a VPC or FIPS endpoint, or a stand-in), and the buckets are read there too."""
     if ctx.platform is not Platform.AWS:
         return {}
     import boto3
 
-    s3 = s3 or boto3.client("s3", region_name=ctx.region)
+    s3 = s3 or boto3.client("s3", region_name=ctx.region, endpoint_url=s3_endpoint(backend))
     out = {}
     for res in spec.resources:
         if isinstance(res, StorageSpec) and res.kind is ResourceType.STORAGE:

@@ -7,7 +7,9 @@ credential of the caller leaks into it); that is why one process runs one deploy
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -42,13 +44,48 @@ def environment(env: Mapping[str, str] | None) -> Iterator[None]:
 # What the real engine says about the stack when any step failed; the cause is on another line.
 GENERIC_ERRORS = ("error: update failed", "error: preview failed", "error: refresh failed",
                   "error: Resource monitor has terminated")
+# Joined errors say only how many occurred; their causes follow on bullet lines: ``1) ...`` where the CLI
+# flattens them (cmdutil's errorMessage), ``* ...`` in a hashicorp/go-multierror message.
+MULTIERROR = re.compile(r"\d+ errors? occurred:$")
+BULLET = re.compile(r"^(?:\* |\d+\) )")
+STREAM = re.compile(r"^(?:stdout|stderr): ")
+MESSAGE_LIMIT = 600
+
+
+def _error(exc: auto.errors.CommandError) -> tuple[str, list[str]]:
+    """The engine's first specific error line, and a joined error's causes (its bullet lines)."""
+    # str(CommandError) is "code: ..., stdout: ..., stderr: ...", each stream on the line of its label.
+    lines = [STREAM.sub("", ln.strip()) for ln in str(exc).splitlines()]
+    errors = [i for i, ln in enumerate(lines) if ln.startswith(("error:", "Error:"))]
+    errors = [i for i in errors if not lines[i].startswith(GENERIC_ERRORS)] or errors
+    if not errors:
+        return next((ln for ln in reversed(lines) if ln), "the Pulumi CLI failed"), []
+    message = lines[errors[0]]
+    if not MULTIERROR.search(message):
+        return message, []
+    bullets = itertools.takewhile(lambda ln: BULLET.match(ln) is not None, lines[errors[0] + 1:])
+    return message, [BULLET.sub("", bullet) for bullet in bullets]
 
 
 def _one_line(exc: auto.errors.CommandError) -> str:
-    text = str(exc)
-    lines = [ln.strip() for ln in text.splitlines() if ln.strip().startswith(("error:", "Error:"))]
-    lines = [ln for ln in lines if not ln.startswith(GENERIC_ERRORS)] or lines
-    return (lines[0] if lines else text.strip().splitlines()[-1] if text.strip() else "the Pulumi CLI failed")[:400]
+    message, causes = _error(exc)
+    if causes:
+        message = f"{message} " + "; ".join(causes)
+    return message if len(message) <= MESSAGE_LIMIT else message[:MESSAGE_LIMIT - 3] + "..."
+
+
+# The diy backend's lock check lists the stack's lock files, then reads each one (backend/diy/lock.go): a lock
+# released in between makes the read fail NotFound, returned bare, and the CLI flattens that gocloud error into
+# its causes ("2 errors occurred: ... NoSuchKey ...; NotFound"), key and all lost. Before the engine's first
+# event, nothing but the lock check reads a blob that can vanish: that is contention, like "currently locked by"
+# (all the Automation API recognises).
+VANISHED = "NotFound"
+
+
+def _lock_contention(exc: auto.errors.CommandError, recorder: EventRecorder) -> bool:
+    if isinstance(exc, auto.errors.ConcurrentUpdateError):
+        return True
+    return not recorder.events and VANISHED in _error(exc)[1]
 
 
 class PulumiEngine:
@@ -80,14 +117,14 @@ class PulumiEngine:
                 health = {}
                 if run.kind is RunKind.HEARTBEAT:
                     health = merge(health_from_refresh(recorder, run.refresh_targets),
-                                   aws_bucket_health(run.spec, run.context))
-            except auto.errors.ConcurrentUpdateError:
-                raise StackLockedError(f"stack {run.context.prefix} of {run.deployment} is locked by another update; "
-                                       "retry later (or `pulumi cancel` a stuck update)") from None
+                                   aws_bucket_health(run.spec, run.context, backend=run.backend_url))
             except auto.errors.CompilationError as exc:
                 raise ProgramError(f"the program of {run.deployment} failed to compile: {_one_line(exc)}; check "
                                    "that alien-pulumi is installed in the Python the workspace uses") from None
             except auto.errors.CommandError as exc:
+                if _lock_contention(exc, recorder):
+                    raise StackLockedError(f"stack {run.context.prefix} of {run.deployment} is locked by another "
+                                           "update; retry later (or `pulumi cancel` a stuck update)") from None
                 raise AutomationError(f"{run.kind.value} of {run.deployment} failed: {_one_line(exc)}") from None
         failed = bool(recorder.failed) or bool(recorder.errors)
         return base.model_copy(update={

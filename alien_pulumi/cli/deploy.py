@@ -119,9 +119,10 @@ def _plan(stack: Path, bundle_file: Path | None, platform: Platform | None, flag
                       deployment=bundle.deployment if bundle else None)
     if plan.report is not None and plan.report.findings:
         for finding in plan.report.findings:
-            out.print(f"[{'red' if finding.blocks else 'yellow'}]{finding.code.value}[/] {finding.message}")
-        if plan.report.blocked:
-            out.print(f"[red]setup stopped:[/] {_blocked_hint(plan.report.findings, allow_frozen)}")
+            stops = finding in plan.report.blocks_setup
+            out.print(f"[{'red' if stops else 'yellow'}]{finding.code.value}[/] {finding.message}")
+        if plan.report.blocks_setup:
+            out.print(f"[red]setup stopped:[/] {_blocked_hint(plan.report.blocks_setup, allow_frozen)}")
             raise typer.Exit(EXIT_BLOCKED)
     return plan
 

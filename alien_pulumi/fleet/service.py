@@ -110,7 +110,7 @@ def as_deployed(new: StackSpec, old: StackSpec) -> StackSpec:
 def record_builder(spec: StackSpec, pending: dict[str, list[str]],
                    deployments: dict[str, Deployment]) -> RecordBuilder:
     """The release record after a succeeded release: permissions stay what setup created (releases never
-    change identities), pending setup changes are carried."""
+    change identities), pending setup changes are carried, and so are the backend and secrets provider."""
     def build(run: RunInput, result: RunResult) -> ReleaseRecord:
         old = deployed_record(deployments[run.deployment])
         deployed = as_deployed(spec, old.spec)
@@ -120,6 +120,8 @@ def record_builder(spec: StackSpec, pending: dict[str, list[str]],
             permissions=old.permissions, targets=run.targets,
             outputs={**old.outputs, **result.outputs}, operations=result.summary,
             pending_setup=sorted(set(old.pending_setup) | set(pending[run.deployment])),
+            # Where the state is: the next release runs on it (without it, it would find no stack at all).
+            backend=run.backend_url, secrets_provider=run.secrets_provider, versions=result.versions,
         )
     return build
 

@@ -21,6 +21,9 @@ from alien_pulumi.preflight.images import image_findings
 from alien_pulumi.preflight.limits import limit_findings
 from alien_pulumi.preflight.permdiff import permission_diff
 
+# Blocking findings whose remedy is the admin's setup, so they never stop it.
+SETUP_APPLIES = frozenset({Code.GRANT_REMOVED})
+
 
 @dataclass(frozen=True)
 class PreflightReport:
@@ -32,6 +35,11 @@ class PreflightReport:
     @property
     def blocked(self) -> bool:
         return any(f.blocks for f in self.findings)
+
+    @property
+    def blocks_setup(self) -> list[Finding]:
+        """What stops the admin's setup too: all that blocks a release, but what setup itself applies."""
+        return [f for f in self.findings if f.blocks and f.code not in SETUP_APPLIES]
 
     @property
     def needs_setup(self) -> list[Finding]:
@@ -186,6 +194,54 @@ def _permission_finding(code: Code, platform: Platform, profile: str | None, who
                    removed={platform.value: removed})
 
 
+# The rendered entries each cloud's programs declare as a resource of their own, and the fields a resource is
+# named by (components/*/identities.py, grants.py); None: named by position. An entry gone from the new render is
+# a setup-owned resource the management program no longer declares: the engine refuses a targeted run that would
+# delete it, so such a release needs setup. A changed entry under the same name is an update of an untargeted
+# resource (ignored): pending setup, like AWS permissions inside a policy document.
+GRANT_RESOURCES: dict[Platform, dict[str, tuple[tuple[str, ...], tuple[str, ...]] | None]] = {
+    Platform.AWS: {"policies": None},  # (named by, shown in the finding)
+    Platform.GCP: {"bindings": (("role", "member", "scope", "condition"), ("role", "scope")), "roles": (("id",),) * 2},
+    Platform.AZURE: {"assignments": (("role", "principal", "scope"), ("role", "scope")),
+                     "role_definitions": (("roleName",),) * 2},
+}
+
+
+def _grant_resources(platform: Platform, rendered: dict[str, Any]) -> dict[str, tuple[str, str | None]]:
+    """Each grant resource of the rendered layers, by name: (what it grants, the stack resource it is on)."""
+    layers = [("management identity", rendered["management"]),
+              *((f"runtime profile {p!r}", layer) for p, layer in sorted(rendered["runtime"].items()))]
+    found: dict[str, tuple[str, str | None]] = {}
+    for who, layer in layers:
+        for key, fields in GRANT_RESOURCES[platform].items():
+            kind = key[:-1].replace("_", " ")
+            for number, entry in enumerate(layer.get(key) or [], start=1):
+                if fields is None:
+                    name, what = [who, number], f"{kind} {number} of the {who}"
+                else:
+                    name = [entry.get(f) for f in fields[0]]
+                    what = f"{kind} " + ", ".join(f"{f} {entry[f]}" for f in fields[1]) + f" of the {who}"
+                found[repr((key, name))] = (what, entry.get("resource"))
+    return found
+
+
+def _grant_findings(deployed: Deployed, new: dict[Platform, dict[str, Any]]) -> list[Finding]:
+    findings = []
+    for platform, rendered in new.items():
+        old = deployed.permissions.get(platform)
+        if old is None:
+            continue
+        kept = _grant_resources(platform, rendered)
+        for name, (what, resource) in sorted(_grant_resources(platform, old).items()):
+            if name not in kept:
+                on = f"{resource}: " if resource else ""
+                findings.append(Finding(Code.GRANT_REMOVED, Severity.ERROR, True, True,
+                                        f"{platform.value}: {on}the release drops the setup-owned {what}; the "
+                                        "management run cannot delete it: the customer's admin must run setup",
+                                        resource, "permissions", platform=platform.value))
+    return findings
+
+
 def _validation_findings(new: StackSpec, deployed: Deployed, platforms: tuple[Platform, ...]) -> list[Finding]:
     findings = []
     for platform in deployed.contexts:
@@ -231,6 +287,7 @@ def preflight(new: StackSpec, deployed: Deployed, platform: Platform | None = No
         _validation_findings(new, deployed, platforms)
         + _resource_findings(deployed.spec, new, allow_frozen_changes, platforms)
         + _permission_findings(deployed, rendered)
+        + _grant_findings(deployed, rendered)
         + image_findings(deployed.spec, new, contexts)
         + [f for p in platforms for f in limit_findings(p, rendered[p])]
     )

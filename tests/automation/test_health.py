@@ -12,7 +12,7 @@ from moto import mock_aws
 from moto import settings as moto_settings
 
 import alien_pulumi as alien
-from alien_pulumi.automation.health import aws_bucket_health, merge
+from alien_pulumi.automation.health import aws_bucket_health, merge, s3_endpoint
 
 SPEC = alien.Stack("my-app").platforms("aws").add(alien.Storage("data", versioning=True), "frozen").build()
 CTX = alien.DeploymentContext.example_context("aws", "my-app", prefix="acme")
@@ -68,3 +68,10 @@ def test_merge_keeps_the_worst_state() -> None:
     merged = merge({"a": {"state": "present", "fields": []}, "b": {"state": "drifted", "fields": ["x"]}},
                    {"a": {"state": "missing", "fields": []}, "b": {"state": "present", "fields": []}})
     assert merged == {"a": {"state": "missing", "fields": []}, "b": {"state": "drifted", "fields": ["x"]}}
+
+
+def test_the_s3_endpoint_is_the_one_the_s3_backend_names() -> None:
+    assert s3_endpoint("s3://state?region=eu-west-1&endpoint=http://127.0.0.1:5000&use_path_style=true") == \
+        "http://127.0.0.1:5000"
+    assert s3_endpoint("s3://state?region=eu-west-1") is None
+    assert s3_endpoint("gs://state?endpoint=http://elsewhere") is None and s3_endpoint(None) is None

@@ -111,7 +111,7 @@ def test_heartbeat_is_a_preview_refresh_of_resources(tmp_path: Path, fake_cli: F
         BASE + "alien:aws:Kv$aws:dynamodb/table:Table::cache-table": "cache",
     }
     run = run_input(tmp_path, RunKind.HEARTBEAT, refresh_targets=refresh)
-    monkeypatch.setattr("alien_pulumi.automation.pulumi_engine.aws_bucket_health", lambda spec, ctx: {})
+    monkeypatch.setattr("alien_pulumi.automation.pulumi_engine.aws_bucket_health", lambda spec, ctx, backend: {})
     result = engine(recording).execute(run)
     args = fake_cli.call("refresh")["args"]
     assert "--preview-only" in args and "up" not in args
@@ -130,6 +130,31 @@ def test_locked_stack_is_retryable(tmp_path: Path, fake_cli: FakeCli, recording:
         engine(recording).execute(run_input(tmp_path, RunKind.RELEASE))
     monkeypatch.setattr(worker, "engine_for", lambda run: engine(recording))
     assert worker.execute(run_input(tmp_path, RunKind.RELEASE)).status is RunStatus.LOCKED
+
+
+def test_a_lock_released_during_the_lock_check_is_retryable(tmp_path: Path, fake_cli: FakeCli,
+                                                           recording: type[RecordingPulumiCommand],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """The diy backend lists the lock files, then reads each: one deleted in between fails the read NotFound, which
+    the CLI prints flattened into "2 errors occurred" (found by tests/engine's concurrent run)."""
+    monkeypatch.setenv("FAKE_PULUMI_FAIL", "vanished-lock")
+    with pytest.raises(StackLockedError, match="is locked by another update; retry later"):
+        engine(recording).execute(run_input(tmp_path, RunKind.RELEASE))
+    monkeypatch.setattr(worker, "engine_for", lambda run: engine(recording))
+    assert worker.execute(run_input(tmp_path, RunKind.RELEASE)).status is RunStatus.LOCKED
+
+
+def test_joined_errors_carry_their_causes(tmp_path: Path, fake_cli: FakeCli,
+                                          recording: type[RecordingPulumiCommand],
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure after the engine started is not contention, NotFound or not; its message names each cause."""
+    monkeypatch.setenv("FAKE_PULUMI_FAIL", "joined")
+    monkeypatch.setattr(worker, "engine_for", lambda run: engine(recording))
+    result = worker.execute(run_input(tmp_path, RunKind.RELEASE))
+    assert result.status is RunStatus.FAILED
+    assert result.error is not None and "\n" not in result.error
+    assert "2 errors occurred: writing snapshot: operation error S3: PutObject" in result.error, result.error
+    assert result.error.endswith("StatusCode: 503; NotFound"), result.error
 
 
 def test_compilation_error_is_one_line(tmp_path: Path, fake_cli: FakeCli, recording: type[RecordingPulumiCommand],

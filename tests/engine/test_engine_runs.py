@@ -11,11 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from alien_pulumi.fleet.registry import Registry
 from tests.engine.fixtures import Engine
 from tests.engine.flows import SMALL, changed, register, registered, setup, stack_state, vendor
 from tests.engine.harness import plugin_version
-from tests.engine.test_lifecycle import descendants
+from tests.engine.test_lifecycle import descendants, heartbeat
 
 
 def test_progress_and_records_follow_the_engine_events(engine: Engine, management: None, tmp_path: Path) -> None:
@@ -73,6 +75,33 @@ def test_a_concurrent_run_meets_the_engine_lock_and_is_retried(engine: Engine, m
     assert outcome["status"] == "succeeded" and outcome["attempts"] >= 2, outcome
 
 
+def test_aws_bucket_heartbeat_reads_the_buckets_where_the_state_is(engine: Engine, management: None,
+                                                                   tmp_path: Path) -> None:
+    """On AWS a bucket's health is read directly, not refreshed (DESIGN.md §4): from the management run's scrubbed
+    environment too, at the S3 endpoint the deployment's s3:// backend names (here moto)."""
+    import boto3
+
+    state = tmp_path / "state"
+    with_bucket = changed(tmp_path, 'cache = alien.Kv("cache")',
+                          'cache = alien.Kv("cache")\ndata = alien.Storage("data", versioning=True)')
+    with_bucket = changed(tmp_path, '.add(cache, "frozen")', '.add(cache, "frozen").add(data, "frozen")', with_bucket)
+    assert setup(with_bucket, "aws", state).exit_code == 0
+    registered(state)
+    assert heartbeat(state)["data"] == {"state": "missing", "fields": []}, "moto holds no such bucket yet"
+
+    s3 = boto3.client("s3", region_name="us-east-1", endpoint_url=engine.moto)
+    s3.create_bucket(Bucket="acme-data")
+    s3.put_bucket_versioning(Bucket="acme-data", VersioningConfiguration={"Status": "Enabled"})
+    s3.put_bucket_encryption(Bucket="acme-data", ServerSideEncryptionConfiguration={
+        "Rules": [{"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]})
+    s3.put_public_access_block(Bucket="acme-data", PublicAccessBlockConfiguration=dict.fromkeys(
+        ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"), True))
+    s3.put_bucket_tagging(Bucket="acme-data", Tagging={"TagSet": [{"Key": "alien-stack", "Value": "small"}]})
+    assert heartbeat(state)["data"] == {"state": "present", "fields": []}
+    s3.put_bucket_versioning(Bucket="acme-data", VersioningConfiguration={"Status": "Suspended"})
+    assert heartbeat(state)["data"] == {"state": "drifted", "fields": ["versioning: Suspended"]}
+
+
 def test_a_plugin_version_no_fake_provides_fails_naming_it(engine: Engine, tmp_path: Path) -> None:
     shutil.rmtree(engine.home / "plugins" / f"resource-aws-v{plugin_version('aws')}")
     up = setup(SMALL, "aws", tmp_path / "state")
@@ -80,19 +109,28 @@ def test_a_plugin_version_no_fake_provides_fails_naming_it(engine: Engine, tmp_p
     assert "aws" in up.output and plugin_version("aws") in up.output, up.output
 
 
-def test_a_release_dropping_setup_owned_grants_fails_naming_the_cause(engine: Engine, management: None,
-                                                                     tmp_path: Path) -> None:
-    """Known limitation, found by the real engine: on GCP (and Azure) a live change that drops a link removes
-    setup-owned grant resources from the management program; preflight lets it through (pending setup removes
-    them) but the engine refuses a targeted run that would delete an untargeted resource. The release fails
-    with that cause (not the engine's generic 'update failed'), and no grant is deleted."""
-    fake, state = engine.clouds["gcp"], tmp_path / "state"
-    assert setup(SMALL, "gcp", state).exit_code == 0
+@pytest.mark.parametrize("cloud", ["gcp", "azure"])
+def test_a_release_dropping_setup_owned_grants_needs_setup(cloud: str, engine: Engine, management: None,
+                                                           tmp_path: Path) -> None:
+    """Found by the real engine: on GCP and Azure a live change dropping a link removes setup-owned grant resources
+    from the management program, and the engine refuses a targeted run that would delete an untargeted resource.
+    Preflight refuses the release before any run, naming the grant and setup; the admin's setup removes them."""
+    fake, state = engine.clouds[cloud], tmp_path / "state"
+    assert setup(SMALL, cloud, state).exit_code == 0
     registered(state)
+    # Setup-owned permissions: bindings/assignments (Grants) and custom roles (Identities).
+    grants = {r["urn"] for r in fake.resources()
+              if any(f":{cloud}:{component}$" in r["urn"] for component in ("Grants", "Identities"))}
     fake.clear_calls()
-    result = vendor("release", changed(tmp_path, "links=[jobs, cache]", "links=[jobs]"), "-d", "acme",
-                    "--state-dir", state, "--json")
-    error = json.loads(result.stdout)["deployments"]["acme"]["error"]
-    assert "was not specified in --target list" in error, error
-    assert not [c for c in fake.calls() if c["method"] == "Delete"]
+    fewer = changed(tmp_path, "links=[jobs, cache]", "links=[jobs]")
+    result = vendor("release", fewer, "-d", "acme", "--state-dir", state)
+    assert result.exit_code == 3, result.output
+    assert f"GRANT_REMOVED {cloud}: cache: the release drops the setup-owned" in result.output, result.output
+    assert "the customer's admin must run setup" in result.output
+    assert fake.calls() == [], "refused before the engine ran"
+    assert Registry(state).runs(deployment="acme") == []
 
+    again = setup(fewer, cloud, state)
+    assert again.exit_code == 0, again.output
+    deleted = {c["urn"] for c in fake.calls() if c["method"] == "Delete"}
+    assert deleted <= grants and any(":Grants$" in u for u in deleted), "setup deletes the dropped grants only"

@@ -4,7 +4,9 @@ and answers like the CLI does. Behaviour from environment variables:
 FAKE_PULUMI_LOG     JSON lines file where each call is appended as {"args": [...], "env": {...}}
 FAKE_PULUMI_EVENTS  JSON lines engine event log replayed into --event-log for up/preview/refresh
 FAKE_PULUMI_OUTPUTS JSON object printed by `stack output --json`
-FAKE_PULUMI_FAIL    "locked" (up fails with the DIY backend's lock message) or "compile"
+FAKE_PULUMI_FAIL    "locked" (up fails with the DIY backend's lock message), "vanished-lock" (the lock check read a
+                    lock file released meanwhile: a gocloud NotFound, flattened by the CLI into its causes),
+                    "joined" (the engine ran, then failed with two joined causes) or "compile"
 FAKE_PULUMI_NEW_STACK set: `stack select` finds no stack (the first run on a backend: `stack init` follows)
 """
 
@@ -33,7 +35,13 @@ def close_event_log(replay: bool) -> None:
 
 
 if words[:1] in (["up"], ["preview"], ["refresh"]):
-    close_event_log(replay=fail is None)
+    close_event_log(replay=fail in (None, "joined"))
+    if fail in ("vanished-lock", "joined"):
+        first = ("operation error S3: GetObject, https response error StatusCode: 404, RequestID: 1A2B, api error "
+                 "NoSuchKey: The specified key does not exist." if fail == "vanished-lock"
+                 else "writing snapshot: operation error S3: PutObject, https response error StatusCode: 503")
+        print(f"error: 2 errors occurred:\n    1) {first}\n    2) NotFound", file=sys.stderr)
+        sys.exit(255)
     if fail == "locked":
         print("error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
               "or delete the lock file with `pulumi cancel`.", file=sys.stderr)

@@ -41,6 +41,8 @@ def test_deployments_list(fleet: Path) -> None:
 
 
 def test_release_runs_the_management_program_and_records(fleet: Path) -> None:
+    before = Registry(fleet).get_deployment("acme").record
+    assert before is not None
     stack = changed(fleet, "memory_mb=512", "memory_mb=1024")
     result = run("release", stack, "-d", "acme", "--release-id", "r2", *OFFLINE, "--state-dir", str(fleet),
                  "--json")
@@ -50,6 +52,8 @@ def test_release_runs_the_management_program_and_records(fleet: Path) -> None:
     assert record is not None and record.release == "r2" and record.program == "manage"
     assert record.spec.resource("api").memory_mb == 1024  # type: ignore[attr-defined]
     assert record.targets and all(t.startswith("urn:pulumi:acme::alien::alien:aws:") for t in record.targets)
+    assert record.backend and (record.backend, record.secrets_provider) == (
+        before.backend, before.secrets_provider), "the next release runs on the state setup created"
 
 
 def test_blocked_release_runs_nothing(fleet: Path) -> None:

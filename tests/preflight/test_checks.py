@@ -142,6 +142,24 @@ def test_profile_permissions_changed() -> None:
     assert finding.blocks
 
 
+@pytest.mark.parametrize("platform", ["gcp", "azure"])
+def test_a_dropped_grant_resource_needs_setup(platform: str) -> None:
+    """GCP bindings and Azure role assignments are resources of their own: one a release no longer declares would
+    be deleted by a targeted run, which the engine refuses. Setup itself is not stopped by it."""
+    report = preflight(edited("api", links=["data"]), from_spec(quickstart()), Platform(platform))
+    dropped = [f for f in report.findings if f.code is Code.GRANT_REMOVED]
+    assert dropped and all(f.blocks and f.needs_setup for f in dropped)
+    assert any(f.resource == "jobs" and f.message.startswith(f"{platform}: jobs: the release drops the setup-owned ")
+               and f.message.endswith("the customer's admin must run setup") for f in dropped), dropped
+    assert report.blocked and not report.blocks_setup
+
+
+def test_aws_permissions_dropped_inside_a_policy_document_stay_pending() -> None:
+    report = preflight(edited("api", links=["data"]), from_spec(quickstart()), Platform.AWS)
+    assert not [f for f in report.findings if f.code is Code.GRANT_REMOVED] and not report.blocked
+    assert any(f.code is Code.PROFILE_PERMISSIONS_CHANGED for f in report.pending_setup)
+
+
 def test_platform_removed() -> None:
     data = deployed_data()
     data["platforms"] = ["aws"]
