@@ -38,6 +38,7 @@ from pathlib import Path
 
 from alien_pulumi.automation.run import RunKind
 from alien_pulumi.deploy.setup import execute, plan_setup, write_record
+from alien_pulumi.deploy.state_store import StateStore
 from alien_pulumi.fleet import service
 from alien_pulumi.fleet.executor import InProcessExecutor
 from alien_pulumi.fleet.registry import Registry
@@ -84,7 +85,9 @@ def fleet(state: Path, n: int) -> list[str]:
     by the simulated engine, its record copied with each deployment's context and permissions)."""
     spec = load_stack(STACK)
     context = DeploymentContext.create("aws", spec.name, prefix="tpl", **CUSTOMER)
-    first = plan_setup(spec, context, state, None, False, "simulated:1")
+    # The simulated engine writes no state: a local backend, as the tests use (deploy/setup.resolve_state).
+    first = plan_setup(spec, context, state, StateStore(f"file://{state / 'backend'}", "passphrase"), False,
+                       "simulated:1")
     template = write_record(first, execute(first.run, RunKind.SETUP, None))
     names = [f"c{i:05d}" for i in range(n)]
     with Registry(state) as registry:

@@ -342,7 +342,7 @@ class Registry:
             # file's journal mode included.
             try:
                 with self.engine.connect() as conn:
-                    _schema_version(conn, self.where)
+                    version, legacy = _schema_version(conn, self.where)
             except sa.exc.OperationalError as exc:
                 raise RegistryError(f"cannot open the registry {self.where}: {_first_line(exc.orig)}; nothing "
                                     f"was done (is the database server up? {DATABASE_ENV})") from None
@@ -352,7 +352,8 @@ class Registry:
                     raw.driver_connection.execute("PRAGMA journal_mode = WAL")  # type: ignore[union-attr]
                 finally:
                     raw.close()
-            upgrade(self.engine, self.where)
+            if legacy or version != SCHEMA_VERSION:  # an up-to-date registry opens without a write lock
+                upgrade(self.engine, self.where)
         except BaseException:
             self.engine.dispose()
             raise

@@ -3,12 +3,17 @@ none is lost, none succeeds twice) and a restart of the Temporal server mid-roll
 
 from __future__ import annotations
 
+import asyncio
 import signal
+import subprocess
 import time
 from collections import Counter
 from pathlib import Path
 
+from temporalio.api.enums.v1 import PendingActivityState
+
 from alien_pulumi.fleet.registry import Registry, RolloutStatus, RunState
+from alien_pulumi.fleet.temporal.client import connect
 from alien_pulumi.fleet.temporal.devserver import DevServer
 from tests.fleet.conftest import FleetMaker, Workers
 from tests.fleet.test_temporal import in_background, runs_of
@@ -32,12 +37,36 @@ def successes_per_run(state: Path, rollout_id: str) -> Counter[str]:
                         for run in registry.runs(rollout_id=rollout_id)})
 
 
+def busiest_worker(workers: Workers, rollout_id: str, at_least: int = 3, timeout: float = 120) \
+        -> subprocess.Popen[str]:
+    """A worker process that Temporal says has ``at_least`` of the rollout's runs started on it now (the one with
+    the most). On a loaded machine far fewer than ``parallel`` runs are in flight at once (a run's synth is
+    CPU-bound), so any one worker may hold none at a given moment, or only a run about to report its end:
+    killing a fixed one would then test nothing."""
+    pids = {proc.pid: proc for proc in workers.procs}
+
+    async def started_on() -> Counter[int]:
+        handle = (await connect(workers.settings)).get_workflow_handle(rollout_id)
+        pending = (await handle.describe()).raw_description.pending_activities
+        return Counter(int(a.last_worker_identity.split("@")[0]) for a in pending
+                       if a.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED)
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        held = [(count, pid) for pid, count in asyncio.run(started_on()).items() if pid in pids and count >= at_least]
+        if held:
+            return pids[max(held)[1]]
+        time.sleep(0.05)
+    raise AssertionError(f"no worker held {at_least} runs of {rollout_id} at once within {timeout} s")
+
+
 def test_200_deployments_over_3_workers_survive_a_killed_worker(workers: Workers, make_fleet: FleetMaker) -> None:
     names = make_fleet(workers.state, 200)
-    victim, *_ = workers.start(3, parallel=8)
+    workers.start(3, parallel=8)
     thread, results = in_background(workers.state, names, workers, "ro-kill", engine="simulated:150", parallel=24)
     wait_for_successes(workers.state, "ro-kill", 50)
-    victim.send_signal(signal.SIGKILL)  # mid-wave: 24 runs at once on 3 workers of 8 slots, so it holds 8
+    victim = busiest_worker(workers, "ro-kill")
+    victim.send_signal(signal.SIGKILL)  # mid-wave, with runs started on it
     thread.join(timeout=300)
     (result,) = results
     assert victim.wait() == -signal.SIGKILL

@@ -18,6 +18,7 @@ from alien_pulumi.fleet.temporal.client import TemporalSettings, connect
 from alien_pulumi.fleet.temporal.workflows import HeartbeatWorkflow, RolloutWorkflow
 
 DRAIN = timedelta(hours=3)  # how long a stopping worker waits for its runs in flight
+HEARTBEAT_THROTTLE = timedelta(seconds=1)
 
 
 async def serve(settings: TemporalSettings, state: Path, parallel: int = 4, executor: str = "process",
@@ -28,7 +29,10 @@ async def serve(settings: TemporalSettings, state: Path, parallel: int = 4, exec
     worker = Worker(client, task_queue=settings.task_queue, workflows=[RolloutWorkflow, HeartbeatWorkflow],
                     activities=activities.all(), max_concurrent_activities=parallel, graceful_shutdown_timeout=DRAIN,
                     # Runs go to whichever worker has a free slot, not first to the one running the workflow.
-                    disable_eager_activity_execution=True)
+                    disable_eager_activity_execution=True,
+                    # The SDK sends heartbeats at most every 0.8 x the heartbeat timeout: a busy machine that delays
+                    # one by the remaining fifth loses a live run to a retry. Send each as the activity beats.
+                    max_heartbeat_throttle_interval=HEARTBEAT_THROTTLE)
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
