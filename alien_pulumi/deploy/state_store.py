@@ -118,6 +118,20 @@ def bootstrap(ctx: DeploymentContext, session: Any = None) -> StateStore:
     return StateStore(backend, secrets, created, kept)
 
 
+def store_tags(ctx: DeploymentContext) -> dict[str, str]:
+    """Tags (labels) of every part of a store: whose state it is (the AWS state set's key condition reads it)."""
+    return {"alien-state": ctx.prefix, "alien-stack": ctx.stack}
+
+
+def ambient(cloud: str, login: str, make: Callable[[], Any], missing: type[Exception]) -> Any:
+    """The SDK clients on the admin's ambient credentials, or a clear error saying how to sign in."""
+    try:
+        return make()
+    except missing as exc:
+        raise StateStoreError(f"no {cloud} credentials for the state store bootstrap ({exc}): run `{login}` as the "
+                              "admin") from None
+
+
 def refuse(what: str, field_name: str, found: Any, wanted: Any, why: str) -> StateStoreError:
     found = getattr(found, "value", found)  # an SDK enum: its wire value
     return StateStoreError(f"{what} exists with {field_name} = {found!r}, the state store needs {wanted!r} ({why}); "
@@ -139,7 +153,7 @@ class _Aws(Adapter):
         names = ctx.state_names()
         self.bucket, self.alias = names["state_bucket"], names["state_key"]
         self.key_arn = ""
-        self.tags = {"alien-state": ctx.prefix, "alien-stack": ctx.stack}
+        self.tags = store_tags(ctx)
 
     def parts(self) -> Sequence[Part]:
         return [Part(f"KMS key {self.alias}", self._find_key, self._create_key),
@@ -226,14 +240,9 @@ class _Gcp(Adapter):
 
         self.failures = (google.api_core.exceptions.GoogleAPIError, google.auth.exceptions.GoogleAuthError)
         self.ctx = ctx
-        self.labels = {"alien-state": ctx.prefix, "alien-stack": ctx.stack}
-        if clients is None:
-            try:
-                clients = self._ambient(ctx)
-            except google.auth.exceptions.DefaultCredentialsError as exc:
-                raise StateStoreError(f"no GCP credentials for the state store bootstrap ({exc}): run "
-                                      "`gcloud auth application-default login` as the admin") from None
-        self.clients = clients
+        self.labels = store_tags(ctx)
+        self.clients = clients or ambient(self.cloud, "gcloud auth application-default login",
+                                          lambda: self._ambient(ctx), google.auth.exceptions.DefaultCredentialsError)
         self.bucket_name = ctx.state_names()["state_bucket"]
 
     @staticmethod
@@ -371,14 +380,9 @@ class _Azure(Adapter):
         self.ctx = ctx
         self.names = ctx.state_names()
         self.rg = self.names["state_resource_group"]
-        self.tags = {"alien-state": ctx.prefix, "alien-stack": ctx.stack}
-        if clients is None:
-            try:
-                clients = self._ambient(ctx)
-            except azure.core.exceptions.ClientAuthenticationError as exc:
-                raise StateStoreError(f"no Azure credentials for the state store bootstrap ({exc.message}): run "
-                                      "`az login` as the admin") from None
-        self.clients = clients
+        self.tags = store_tags(ctx)
+        self.clients = clients or ambient(self.cloud, "az login", lambda: self._ambient(ctx),
+                                          azure.core.exceptions.ClientAuthenticationError)
 
     @staticmethod
     def _ambient(ctx: DeploymentContext) -> AzureClients:
