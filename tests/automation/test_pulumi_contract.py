@@ -123,21 +123,15 @@ def test_heartbeat_is_a_preview_refresh_of_resources(tmp_path: Path, fake_cli: F
     }
 
 
+@pytest.mark.parametrize("failure", [
+    "locked",
+    # The diy backend lists the lock files, then reads each: one deleted in between fails the read NotFound,
+    # which the CLI prints flattened into "2 errors occurred" (found by tests/engine's concurrent run).
+    "vanished-lock",
+])
 def test_locked_stack_is_retryable(tmp_path: Path, fake_cli: FakeCli, recording: type[RecordingPulumiCommand],
-                                   monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("FAKE_PULUMI_FAIL", "locked")
-    with pytest.raises(StackLockedError, match="is locked by another update; retry later"):
-        engine(recording).execute(run_input(tmp_path, RunKind.RELEASE))
-    monkeypatch.setattr(worker, "engine_for", lambda run: engine(recording))
-    assert worker.execute(run_input(tmp_path, RunKind.RELEASE)).status is RunStatus.LOCKED
-
-
-def test_a_lock_released_during_the_lock_check_is_retryable(tmp_path: Path, fake_cli: FakeCli,
-                                                           recording: type[RecordingPulumiCommand],
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
-    """The diy backend lists the lock files, then reads each: one deleted in between fails the read NotFound, which
-    the CLI prints flattened into "2 errors occurred" (found by tests/engine's concurrent run)."""
-    monkeypatch.setenv("FAKE_PULUMI_FAIL", "vanished-lock")
+                                   monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
+    monkeypatch.setenv("FAKE_PULUMI_FAIL", failure)
     with pytest.raises(StackLockedError, match="is locked by another update; retry later"):
         engine(recording).execute(run_input(tmp_path, RunKind.RELEASE))
     monkeypatch.setattr(worker, "engine_for", lambda run: engine(recording))
