@@ -3,8 +3,14 @@
 A setup run uses the admin's own credentials from the environment, untouched. A management run (release,
 preview, heartbeat) gets a scrubbed environment: every cloud credential variable of the calling process
 is removed, and only the management identity's short-lived credentials are added — AWS: STS AssumeRole
-with the external id and session name ``alien-<release>-<deployment>``; GCP: service-account
-impersonation; Azure: an OIDC federated token for the management identity.
+with the external id and session name ``alien-<release>-<deployment>``; GCP: an access token of the management
+service account, obtained by impersonation with the vendor's own credentials; Azure: the vendor's OIDC token
+for the management identity's federated credential.
+
+The credentials are in the forms both the providers and the engine's state backend read: Pulumi opens ``gs://``
+and ``gcpkms://`` with ``GOOGLE_OAUTH_ACCESS_TOKEN`` (it ignores ``GOOGLE_IMPERSONATE_SERVICE_ACCOUNT``), and
+``azblob://`` and ``azurekeyvault://`` with Azure's DefaultAzureCredential, whose workload-identity form is
+``AZURE_CLIENT_ID``/``AZURE_TENANT_ID``/``AZURE_FEDERATED_TOKEN_FILE`` (the provider reads ``ARM_*``).
 """
 
 from __future__ import annotations
@@ -21,8 +27,15 @@ from alien_pulumi.model.types import Platform
 
 # Cloud credential and profile variables never inherited by a management run.
 SCRUBBED_PREFIXES = ("AWS_", "GOOGLE_", "CLOUDSDK_", "GCLOUD_", "ARM_", "AZURE_", "MSI_", "IDENTITY_")
-# The vendor's own base credentials that a management run needs to obtain the management identity's.
-GCP_BASE = ("GOOGLE_APPLICATION_CREDENTIALS",)
+# The vendor's own base credentials, with which a management run obtains the management identity's.
+GCP_BASE = "GOOGLE_APPLICATION_CREDENTIALS"
+GCP_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+# The IAM Credentials endpoint, when the customer reaches Google through Private Service Connect (the name the
+# Google provider reads, e.g. https://iamcredentials-myendpoint.p.googleapis.com/v1/).
+GCP_IAM_ENDPOINT = "GOOGLE_IAM_CREDENTIALS_CUSTOM_ENDPOINT"
+# Google's longest impersonated token without an organisation policy extending it: a management run must end
+# within the hour, as an AWS session must.
+GCP_TOKEN_SECONDS = 3600
 AZURE_TOKEN_ENV, AZURE_TOKEN_FILE_ENV = "ALIEN_AZURE_OIDC_TOKEN", "ALIEN_AZURE_OIDC_TOKEN_FILE"
 SESSION_NAME = re.compile(r"[^\w+=,.@-]")
 
@@ -74,21 +87,77 @@ def aws_environment(ctx: DeploymentContext, management: Mapping[str, str], relea
     }
 
 
-def gcp_environment(ctx: DeploymentContext, management: Mapping[str, str], environ: Mapping[str, str]
-                    ) -> dict[str, str]:
-    """Impersonate the management service account with the vendor's own base credentials."""
+def gcp_access_token(account: str, environ: Mapping[str, str], source: Any = None, request: Any = None) -> str:
+    """An access token of ``account``, impersonated with the vendor's base credentials (``source``, else the
+    key file ``GOOGLE_APPLICATION_CREDENTIALS`` of ``environ``, else Google's default credentials), from
+    Google's IAM Credentials API or the endpoint ``GOOGLE_IAM_CREDENTIALS_CUSTOM_ENDPOINT`` names."""
+    import google.auth
+    import google.auth.exceptions
+    import google.auth.transport.requests
+    from google.auth import impersonated_credentials
+
+    try:
+        if source is None and environ.get(GCP_BASE):
+            source = _gcp_key_file(environ[GCP_BASE])
+        elif source is None:
+            source, _ = google.auth.default(scopes=GCP_SCOPES)
+        endpoint = environ.get(GCP_IAM_ENDPOINT)
+        target = impersonated_credentials.Credentials(
+            source_credentials=source, target_principal=account, target_scopes=list(GCP_SCOPES),
+            lifetime=GCP_TOKEN_SECONDS,
+            iam_endpoint_override=f"{endpoint.rstrip('/')}/projects/-/serviceAccounts/{account}:generateAccessToken"
+            if endpoint else None)
+        target.refresh(request or google.auth.transport.requests.Request())
+    except google.auth.exceptions.GoogleAuthError as exc:
+        raise CredentialsError(
+            f"GCP refused to let the release service impersonate {account} ({_first_line(exc)}); check that the "
+            "customer's setup granted the vendor's principal roles/iam.serviceAccountTokenCreator on it") from None
+    return str(target.token)
+
+
+def _gcp_key_file(path: str) -> Any:
+    """The vendor's credentials file, by the loader of its own type (google-auth deprecates guessing it)."""
+    import json
+
+    from google.auth import identity_pool
+    from google.oauth2 import credentials, service_account
+
+    loaders: dict[str, Callable[..., Any]] = {
+        "service_account": service_account.Credentials.from_service_account_file,
+        "authorized_user": credentials.Credentials.from_authorized_user_file,
+        "external_account": identity_pool.Credentials.from_file,  # workload identity federation
+    }
+    try:
+        kind = json.loads(Path(path).read_text()).get("type")
+    except (OSError, ValueError, AttributeError) as exc:
+        raise CredentialsError(f"{GCP_BASE}={path} is not a readable credentials file: {exc}") from None
+    if kind not in loaders:
+        raise CredentialsError(f"{GCP_BASE}={path} holds credentials of type {kind!r}; the release service "
+                               f"impersonates with one of: {', '.join(loaders)}")
+    return loaders[kind](path, scopes=list(GCP_SCOPES))
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def gcp_environment(ctx: DeploymentContext, management: Mapping[str, str], environ: Mapping[str, str],
+                    gcp_token: Callable[[str, Mapping[str, str]], str] = gcp_access_token) -> dict[str, str]:
+    """The management service account's access token, for the provider and the gs:// / gcpkms:// state alike.
+    No key file and no impersonation variable is passed on: the run holds only the hour-long token."""
     account = management.get("service_account") or ctx.identity("management")
-    env = {k: environ[k] for k in GCP_BASE if k in environ}
-    env["GOOGLE_IMPERSONATE_SERVICE_ACCOUNT"] = account
-    return env
+    return {"GOOGLE_OAUTH_ACCESS_TOKEN": gcp_token(account, environ)}
 
 
-def azure_environment(ctx: DeploymentContext, management: Mapping[str, str], environ: Mapping[str, str]
-                      ) -> dict[str, str]:
-    """Sign in as the management identity with the vendor's OIDC token (federated credential)."""
+def azure_environment(ctx: DeploymentContext, management: Mapping[str, str], environ: Mapping[str, str],
+                      scratch: Path) -> dict[str, str]:
+    """Sign in as the management identity with the vendor's OIDC token (federated credential): ``ARM_*`` for
+    the provider, the workload-identity ``AZURE_*`` for the azblob:// state and the azurekeyvault:// key. A
+    token given inline is written to a private file in ``scratch`` (the run's own directory)."""
+    token_file = environ.get(AZURE_TOKEN_FILE_ENV)
     token = environ.get(AZURE_TOKEN_ENV)
-    if token is None and environ.get(AZURE_TOKEN_FILE_ENV):
-        token = Path(environ[AZURE_TOKEN_FILE_ENV]).read_text().strip()
+    if token is None and token_file:
+        token = Path(token_file).read_text().strip()
     if not token:
         raise CredentialsError(f"no OIDC token for Azure: set {AZURE_TOKEN_ENV} or {AZURE_TOKEN_FILE_ENV} to a token "
                                f"issued by {ctx.vendor_oidc_issuer} for subject {ctx.principal}")
@@ -96,25 +165,34 @@ def azure_environment(ctx: DeploymentContext, management: Mapping[str, str], env
         if not management.get(key):
             raise CredentialsError(f"the deployment's management identity has no {key}: add the setup's release "
                                    "record to the registry (alien-pulumi deployments add)")
+    if not token_file or environ.get(AZURE_TOKEN_ENV):
+        path = scratch / "azure-federated-token"
+        path.touch(mode=0o600)
+        path.write_text(token)
+        token_file = str(path)
     return {
         "ARM_USE_OIDC": "true",
         "ARM_OIDC_TOKEN": token,
         "ARM_CLIENT_ID": management["client_id"],
         "ARM_TENANT_ID": management["tenant_id"],
         "ARM_SUBSCRIPTION_ID": ctx.scope_id,
+        "AZURE_CLIENT_ID": management["client_id"],
+        "AZURE_TENANT_ID": management["tenant_id"],
+        "AZURE_FEDERATED_TOKEN_FILE": token_file,
     }
 
 
 def management_environment(ctx: DeploymentContext, management: Mapping[str, str], release: str, deployment: str,
-                           environ: Mapping[str, str] | None = None,
-                           aws_sts: Callable[..., dict[str, str]] = aws_environment) -> dict[str, str]:
+                           scratch: Path, environ: Mapping[str, str] | None = None,
+                           aws_sts: Callable[..., dict[str, str]] = aws_environment,
+                           gcp_token: Callable[[str, Mapping[str, str]], str] = gcp_access_token) -> dict[str, str]:
     """The whole environment of a management run: the caller's, less every cloud credential, plus the
-    management identity's credentials."""
+    management identity's credentials. ``scratch``: a private directory that lives as long as the run."""
     environ = dict(os.environ if environ is None else environ)
     if ctx.platform is Platform.AWS:
         creds = aws_sts(ctx, management, release, deployment)
     elif ctx.platform is Platform.GCP:
-        creds = gcp_environment(ctx, management, environ)
+        creds = gcp_environment(ctx, management, environ, gcp_token)
     else:
-        creds = azure_environment(ctx, management, environ)
+        creds = azure_environment(ctx, management, environ, scratch)
     return {**scrubbed(environ), **creds}

@@ -10,13 +10,15 @@ import contextlib
 import itertools
 import os
 import re
+import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
 
-from alien_pulumi.automation.credentials import aws_environment, management_environment
+from alien_pulumi.automation.credentials import aws_environment, gcp_access_token, management_environment
 from alien_pulumi.automation.engine import OnLine
 from alien_pulumi.automation.events import EventRecorder
 from alien_pulumi.automation.health import aws_bucket_health, health_from_refresh, merge
@@ -90,16 +92,18 @@ def _lock_contention(exc: auto.errors.CommandError, recorder: EventRecorder) -> 
 
 class PulumiEngine:
     def __init__(self, command_factory: type[auto.PulumiCommand] = auto.PulumiCommand,
-                 aws_sts: Callable[..., dict[str, str]] = aws_environment) -> None:
+                 aws_sts: Callable[..., dict[str, str]] = aws_environment,
+                 gcp_token: Callable[[str, Mapping[str, str]], str] = gcp_access_token) -> None:
         self.command_factory = command_factory
         self.aws_sts = aws_sts
+        self.gcp_token = gcp_token
 
-    def run_environment(self, run: RunInput) -> dict[str, str] | None:
+    def run_environment(self, run: RunInput, scratch: Path) -> dict[str, str] | None:
         """None for setup runs (the admin's own environment); the management environment otherwise."""
         if run.kind in SETUP_KINDS:
             return None
-        return management_environment(run.context, run.management, run.release, run.deployment,
-                                      aws_sts=self.aws_sts)
+        return management_environment(run.context, run.management, run.release, run.deployment, scratch,
+                                      aws_sts=self.aws_sts, gcp_token=self.gcp_token)
 
     def execute(self, run: RunInput, on_line: OnLine | None = None) -> RunResult:
         start = time.perf_counter()
@@ -109,7 +113,8 @@ class PulumiEngine:
             return base
         live = set(run.targets)
         recorder = EventRecorder(live, on_line)
-        with environment(self.run_environment(run)):
+        with tempfile.TemporaryDirectory(prefix="alien-run-") as scratch, \
+                environment(self.run_environment(run, Path(scratch))):
             command = pulumi_command(self.command_factory)
             try:
                 stack = open_stack(run, {}, command)

@@ -13,7 +13,7 @@ from pulumi import automation as auto
 
 from alien_pulumi.automation.run import RunInput, RunKind
 from alien_pulumi.components.base import ProgramKind
-from alien_pulumi.errors import PulumiNotFoundError
+from alien_pulumi.errors import AutomationError, PulumiNotFoundError
 from alien_pulumi.programs.build import PROJECT, program
 from alien_pulumi.programs.entry import CONTEXT_KEYS
 
@@ -112,6 +112,10 @@ def open_stack(run: RunInput, env: dict[str, str], command: auto.PulumiCommand) 
     The program runs inline (the Automation API serves the language runtime from this process): the engine
     then needs no Python language host, and the program is built from ``run.spec`` in memory. The
     workspace directory still gets ``__main__.py`` and ``spec.json``, so an admin can run ``pulumi up`` there."""
+    if run.backend_url is None and run.kind not in SETUP_KINDS:
+        # A management run on a local default would run the targeted program against an empty stack.
+        raise AutomationError(f"{run.deployment} has no backend on record: import its setup record (alien-pulumi "
+                              "deployments add RECORD) or pass --backend with the URL its setup used")
     directory = write_program(run)
     root = Path(run.state_dir)
     backend = run.backend_url or default_backend(root)

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import pytest
+import requests
 from botocore.stub import Stubber
+from requests.adapters import BaseAdapter
 
 import alien_pulumi as alien
 from alien_pulumi.automation.credentials import (
@@ -20,6 +24,8 @@ from alien_pulumi.automation.credentials import (
 )
 from alien_pulumi.errors import CredentialsError
 from alien_pulumi.permissions import derive_plan, render_layer
+from tests.deploy.sdk_fake import answer, session
+from tests.gcp_token_server import management_token, token_server
 from tests.moto_server import moto_server
 
 ACCOUNT = "123456789012"
@@ -118,23 +124,96 @@ def test_scrubbing_keeps_pulumi_and_system_variables() -> None:
     assert scrubbed(CALLER) == {"PULUMI_ACCESS_TOKEN": "pul-123", "PATH": "/usr/bin", "HOME": "/home/release"}
 
 
-def test_gcp_management_environment_impersonates() -> None:
+def test_gcp_management_environment_carries_the_impersonated_token_alone(tmp_path: Path) -> None:
+    """google-auth signs a JWT with the vendor's key, trades it for a token, and impersonates the management
+    service account with it; the run gets that token in the form Pulumi's gs:// and gcpkms:// read, and
+    neither the vendor's key file nor an impersonation variable."""
     ctx = alien.DeploymentContext.example_context("gcp", "my-app", prefix="acme", project="acme-prod-1")
-    env = management_environment(ctx, {}, "r1", "acme", environ=CALLER)
-    assert env["GOOGLE_IMPERSONATE_SERVICE_ACCOUNT"] == "acme-mgmt@acme-prod-1.iam.gserviceaccount.com"
-    assert env["GOOGLE_APPLICATION_CREDENTIALS"] == "/vendor.json"  # the vendor's own, to impersonate with
-    assert "AWS_PROFILE" not in env and "CLOUDSDK_CORE_ACCOUNT" not in env and "ARM_CLIENT_SECRET" not in env
+    with token_server() as google:
+        caller = {**CALLER, "GOOGLE_APPLICATION_CREDENTIALS": str(google.key_file(tmp_path / "sa.json", "r@v.iam")),
+                  "GOOGLE_IAM_CREDENTIALS_CUSTOM_ENDPOINT": f"{google.url}/v1/"}
+        env = management_environment(ctx, {}, "r1", "acme", tmp_path, environ=caller)
+        assert google.impersonated == ["acme-mgmt@acme-prod-1.iam.gserviceaccount.com"]
+        assert env["GOOGLE_OAUTH_ACCESS_TOKEN"] == management_token(google.impersonated[0])
+        assert not {"GOOGLE_APPLICATION_CREDENTIALS", "GOOGLE_IMPERSONATE_SERVICE_ACCOUNT",
+                    "GOOGLE_IAM_CREDENTIALS_CUSTOM_ENDPOINT", "AWS_PROFILE", "CLOUDSDK_CORE_ACCOUNT",
+                    "ARM_CLIENT_SECRET"} & set(env)
+
+        for content, problem in (("{not json", "is not a readable credentials file"),
+                                 ('{"type": "gdch_service_account"}', "holds credentials of type 'gdch_serv")):
+            (tmp_path / "bad.json").write_text(content)
+            with pytest.raises(CredentialsError, match=f"GOOGLE_APPLICATION_CREDENTIALS=.*bad.json {problem}"):
+                management_environment(ctx, {}, "r1", "acme", tmp_path,
+                                       environ={**caller, "GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "bad.json")})
+
+        google.refused.add("acme-mgmt@acme-prod-1.iam.gserviceaccount.com")
+        with pytest.raises(CredentialsError, match=r"GCP refused to let the release service impersonate "
+                                                   r"acme-mgmt@acme-prod-1\.iam\.gserviceaccount\.com "
+                                                   r".*getAccessToken"):
+            management_environment(ctx, {}, "r1", "acme", tmp_path, environ=caller)
 
 
-def test_azure_management_environment_uses_the_oidc_token() -> None:
+def test_azure_management_environment_signs_in_the_provider_and_the_state_backend(tmp_path: Path) -> None:
     ctx = alien.DeploymentContext.example_context("azure", "my-app", prefix="acme")
     management = {"client_id": "cid", "tenant_id": "tid"}
-    env = management_environment(ctx, management, "r1", "acme", environ={**CALLER, "ALIEN_AZURE_OIDC_TOKEN": "jwt"})
+    env = management_environment(ctx, management, "r1", "acme", tmp_path,
+                                 environ={**CALLER, "ALIEN_AZURE_OIDC_TOKEN": "jwt"})
     assert {k: env[k] for k in ("ARM_USE_OIDC", "ARM_OIDC_TOKEN", "ARM_CLIENT_ID", "ARM_TENANT_ID")} == {
         "ARM_USE_OIDC": "true", "ARM_OIDC_TOKEN": "jwt", "ARM_CLIENT_ID": "cid", "ARM_TENANT_ID": "tid"}
-    assert "ARM_CLIENT_SECRET" not in env and "AZURE_CLIENT_ID" not in env
+    # DefaultAzureCredential's workload-identity form, which azblob:// and azurekeyvault:// sign in with
+    token_file = Path(env["AZURE_FEDERATED_TOKEN_FILE"])
+    assert (env["AZURE_CLIENT_ID"], env["AZURE_TENANT_ID"]) == ("cid", "tid") and token_file.parent == tmp_path
+    assert token_file.read_text() == "jwt" and token_file.stat().st_mode & 0o077 == 0
+    assert "ARM_CLIENT_SECRET" not in env
+    given = tmp_path / "given-token"
+    given.write_text("jwt-from-file\n")
+    env = management_environment(ctx, management, "r1", "acme", tmp_path / "unused",
+                                 environ={**CALLER, "ALIEN_AZURE_OIDC_TOKEN_FILE": str(given)})
+    assert env["AZURE_FEDERATED_TOKEN_FILE"] == str(given) and env["ARM_OIDC_TOKEN"] == "jwt-from-file"
     with pytest.raises(CredentialsError, match="no OIDC token for Azure"):
-        management_environment(ctx, management, "r1", "acme", environ=CALLER)
+        management_environment(ctx, management, "r1", "acme", tmp_path, environ=CALLER)
+
+
+class EntraToken(BaseAdapter):
+    """Entra ID's token endpoint: records each form posted and answers an access token."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paths: list[str] = []
+        self.forms: list[dict[str, list[str]]] = []
+
+    def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:  # type: ignore[override]
+        body = request.body.decode() if isinstance(request.body, bytes) else str(request.body or "")
+        self.paths.append(urlsplit(str(request.url)).path)
+        self.forms.append(parse_qs(body))
+        return answer(request, 200, {"access_token": "management-access-token", "expires_in": 3600,
+                                     "token_type": "Bearer"})
+
+    def close(self) -> None:
+        pass
+
+
+def test_azure_identity_signs_in_from_the_management_environment(tmp_path: Path) -> None:
+    """The Azure SDK's own workload-identity credential (the contract DefaultAzureCredential shares across
+    languages) reads the environment a management run gets, and presents the vendor's token for the
+    management identity's client id in its tenant."""
+    from azure.core.pipeline.transport import RequestsTransport
+    from azure.identity import WorkloadIdentityCredential
+
+    ctx = alien.DeploymentContext.example_context("azure", "my-app", prefix="acme")
+    env = management_environment(ctx, {"client_id": "cid", "tenant_id": "tid"}, "r1", "acme", tmp_path,
+                                 environ={**CALLER, "ALIEN_AZURE_OIDC_TOKEN": "vendor-jwt"})
+    entra = EntraToken()
+    with pytest.MonkeyPatch.context() as mp:
+        for key in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE"):
+            mp.setenv(key, env[key])
+        credential = WorkloadIdentityCredential(transport=RequestsTransport(session=session(entra)))
+        token = credential.get_token("https://storage.azure.com/.default")
+    assert token.token == "management-access-token"
+    (form,) = entra.forms
+    assert entra.paths == ["/tid/oauth2/v2.0/token"]
+    assert form["client_id"] == ["cid"] and form["client_assertion"] == ["vendor-jwt"]
+    assert form["client_assertion_type"] == ["urn:ietf:params:oauth:client-assertion-type:jwt-bearer"]
 
 
 # One real variable of each credential family, named independently of SCRUBBED_PREFIXES (a prefix dropped from

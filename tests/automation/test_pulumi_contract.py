@@ -12,7 +12,7 @@ import pytest
 import alien_pulumi as alien
 from alien_pulumi.automation.pulumi_engine import PulumiEngine
 from alien_pulumi.automation.run import RunInput, RunKind, RunStatus
-from alien_pulumi.errors import ProgramError, PulumiNotFoundError, StackLockedError
+from alien_pulumi.errors import AutomationError, ProgramError, PulumiNotFoundError, StackLockedError
 from alien_pulumi.fleet import worker
 from tests.fake_cli.fixtures import HERE, FakeCli, RecordingPulumiCommand
 
@@ -34,12 +34,21 @@ def fake_sts(ctx: Any, management: Any, release: str, deployment: str) -> dict[s
 def run_input(tmp_path: Path, kind: RunKind, **extra: Any) -> RunInput:
     spec = alien.load_stack(Path(__file__).parents[2] / "examples" / "my_app.py")
     ctx = alien.DeploymentContext.example_context("aws", spec.name, prefix="acme")
+    extra.setdefault("backend_url", (tmp_path / "state" / "backend").as_uri())  # what the setup record names
     return RunInput(run_id="run-1", kind=kind, deployment="acme", release="r42", spec=spec, context=ctx,
                     targets=TARGETS, state_dir=str(tmp_path / "state"), **extra)
 
 
 def engine(recording: type[RecordingPulumiCommand]) -> PulumiEngine:
     return PulumiEngine(command_factory=recording, aws_sts=fake_sts)
+
+
+@pytest.mark.parametrize("kind", [RunKind.RELEASE, RunKind.PREVIEW, RunKind.HEARTBEAT])
+def test_a_management_run_without_a_backend_on_record_is_refused(kind: RunKind, tmp_path: Path, fake_cli: FakeCli,
+                                                                 recording: type[RecordingPulumiCommand]) -> None:
+    with pytest.raises(AutomationError, match="acme has no backend on record: import its setup record"):
+        engine(recording).execute(run_input(tmp_path, kind, backend_url=None))
+    assert not [a for a, _ in recording.calls if {"up", "preview"} & set(a)], "nothing ran on a local default"
 
 
 def test_release_arguments_and_management_environment(tmp_path: Path, fake_cli: FakeCli,

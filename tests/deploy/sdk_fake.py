@@ -60,10 +60,10 @@ class FakeCloud(BaseAdapter):
         call = Call(str(request.method), url.path, parse_qs(url.query), data)
         self.calls.append(call)
         if any(call.method == m and call.path.lower().startswith(p.lower()) for m, p in self.deny):
-            return self._answer(request, 403, {"error": {"code": 403 if "googleapis" in str(url.netloc) else
+            return answer(request, 403, {"error": {"code": 403 if "googleapis" in str(url.netloc) else
                                                          "AuthorizationFailed", "message": "denied by the test"}})
-        status, answer = self._route(url.netloc, call)
-        return self._answer(request, status, answer)
+        status, payload = self._route(url.netloc, call)
+        return answer(request, status, payload)
 
     def close(self) -> None:
         pass
@@ -104,23 +104,24 @@ class FakeCloud(BaseAdapter):
             return 200, _merge(self.resources[key], copy.deepcopy(call.body or {}))
         return 400, {"error": {"code": 400, "message": f"the fake does not answer {call.method} {call.path}"}}
 
-    @staticmethod
-    def _answer(request: requests.PreparedRequest, status: int, body: Any) -> requests.Response:
-        content = json.dumps(body).encode()
-        response = requests.Response()
-        response.status_code = status
-        # azure-core reads the urllib3 response under requests' (content length checks, streaming)
-        response.raw = urllib3.HTTPResponse(body=io.BytesIO(content), status=status, preload_content=False,
-                                            headers={"Content-Type": "application/json"})
-        response._content = content
-        response.headers["Content-Type"] = "application/json"
-        response.url = str(request.url)
-        response.request = request
-        response.reason = {200: "OK", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}.get(status, "Error")
-        return response
+
+def answer(request: requests.PreparedRequest, status: int, body: Any) -> requests.Response:
+    """A JSON answer as the clouds' REST APIs give it, readable by requests and azure-core alike."""
+    content = json.dumps(body).encode()
+    response = requests.Response()
+    response.status_code = status
+    # azure-core reads the urllib3 response under requests' (content length checks, streaming)
+    response.raw = urllib3.HTTPResponse(body=io.BytesIO(content), status=status, preload_content=False,
+                                        headers={"Content-Type": "application/json"})
+    response._content = content
+    response.headers["Content-Type"] = "application/json"
+    response.url = str(request.url)
+    response.request = request
+    response.reason = {200: "OK", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}.get(status, "Error")
+    return response
 
 
-def session(cloud: FakeCloud) -> requests.Session:
+def session(cloud: BaseAdapter) -> requests.Session:
     """A session for azure-core's RequestsTransport."""
     out = requests.Session()
     out.mount("https://", cloud)

@@ -17,6 +17,7 @@ import pytest
 
 from tests.engine.fake_provider import FakeCloud
 from tests.engine.harness import EngineMissing, engine_environment, install_plugins
+from tests.gcp_token_server import TokenServer, token_server
 from tests.moto_server import moto_server
 
 BACKEND_ENV = "ALIEN_ENGINE_TEST_BACKEND"  # read by tests.engine.flows when registering a deployment
@@ -56,9 +57,17 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def management(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+def management(engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TokenServer]:
     """What the vendor's release service has to become the management identity: AWS STS (moto's), the
-    vendor's OIDC token for Azure; GCP impersonates with the base credentials already set."""
+    vendor's OIDC token for Azure, and for GCP the vendor's service-account key, whose token endpoint and the
+    IAM Credentials API are Google's token endpoints on loopback."""
+    from tests.engine.flows import VENDOR_ENV
+
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", engine.moto)
     monkeypatch.setenv("ALIEN_AZURE_OIDC_TOKEN", "vendor-oidc-token")
     assert os.environ[BACKEND_ENV]
+    with token_server() as google:
+        key = google.key_file(tmp_path / "vendor-release-sa.json", "release@vendor-ops.iam.gserviceaccount.com")
+        monkeypatch.setitem(VENDOR_ENV, "GOOGLE_APPLICATION_CREDENTIALS", str(key))
+        monkeypatch.setenv("GOOGLE_IAM_CREDENTIALS_CUSTOM_ENDPOINT", f"{google.url}/v1/")
+        yield google

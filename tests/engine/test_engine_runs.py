@@ -18,9 +18,10 @@ from tests.engine.fixtures import Engine
 from tests.engine.flows import SMALL, changed, register, registered, setup, stack_state, vendor
 from tests.engine.harness import plugin_version
 from tests.engine.test_lifecycle import descendants, heartbeat
+from tests.gcp_token_server import TokenServer
 
 
-def test_progress_and_records_follow_the_engine_events(engine: Engine, management: None, tmp_path: Path) -> None:
+def test_progress_and_records_follow_the_engine_events(engine: Engine, management: TokenServer, tmp_path: Path) -> None:
     state = tmp_path / "state"
     up = setup(SMALL, "aws", state)
     assert up.exit_code == 0, up.output
@@ -47,7 +48,7 @@ def test_progress_and_records_follow_the_engine_events(engine: Engine, managemen
     assert deployed.operations.get("update") == len(updates) and set(deployed.operations) <= {"update", "same"}
 
 
-def test_a_concurrent_run_meets_the_engine_lock_and_is_retried(engine: Engine, management: None,
+def test_a_concurrent_run_meets_the_engine_lock_and_is_retried(engine: Engine, management: TokenServer,
                                                                tmp_path: Path) -> None:
     fake, state = engine.clouds["aws"], tmp_path / "state"
     assert setup(SMALL, "aws", state).exit_code == 0
@@ -75,7 +76,7 @@ def test_a_concurrent_run_meets_the_engine_lock_and_is_retried(engine: Engine, m
     assert outcome["status"] == "succeeded" and outcome["attempts"] >= 2, outcome
 
 
-def test_aws_bucket_heartbeat_reads_the_buckets_where_the_state_is(engine: Engine, management: None,
+def test_aws_bucket_heartbeat_reads_the_buckets_where_the_state_is(engine: Engine, management: TokenServer,
                                                                    tmp_path: Path) -> None:
     """On AWS a bucket's health is read directly, not refreshed (DESIGN.md §4): from the management run's scrubbed
     environment too, at the S3 endpoint the deployment's s3:// backend names (here moto)."""
@@ -110,7 +111,7 @@ def test_a_plugin_version_no_fake_provides_fails_naming_it(engine: Engine, tmp_p
 
 
 @pytest.mark.parametrize("cloud", ["gcp", "azure"])
-def test_a_release_dropping_setup_owned_grants_needs_setup(cloud: str, engine: Engine, management: None,
+def test_a_release_dropping_setup_owned_grants_needs_setup(cloud: str, engine: Engine, management: TokenServer,
                                                            tmp_path: Path) -> None:
     """Found by the real engine: on GCP and Azure a live change dropping a link removes setup-owned grant resources
     from the management program, and the engine refuses a targeted run that would delete an untargeted resource.

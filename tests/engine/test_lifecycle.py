@@ -21,12 +21,14 @@ from alien_pulumi.model.loader import load_stack
 from tests.engine.fixtures import Engine
 from tests.engine.flows import SMALL, VENDOR_ENV, changed, registered, setup, stack_state, vendor, vendor_side
 from tests.fake_cli.fixtures import ADMIN_ENV
+from tests.gcp_token_server import TokenServer, management_token
 
 CLOUDS = ["aws", "gcp", "azure"]
 FROZEN, LIVE = ("jobs", "cache"), ("api",)
 # What only the admin's environment holds, and what the management environment of each cloud must carry.
-MANAGEMENT = {"aws": ("AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN"), "gcp": ("GOOGLE_IMPERSONATE_SERVICE_ACCOUNT",),
-              "azure": ("ARM_USE_OIDC", "ARM_OIDC_TOKEN", "ARM_CLIENT_ID")}
+MANAGEMENT = {"aws": ("AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN"), "gcp": ("GOOGLE_OAUTH_ACCESS_TOKEN",),
+              "azure": ("ARM_USE_OIDC", "ARM_OIDC_TOKEN", "ARM_CLIENT_ID", "AZURE_CLIENT_ID", "AZURE_TENANT_ID",
+                        "AZURE_FEDERATED_TOKEN_FILE")}
 ADMIN_MARK = {"aws": ("AWS_ACCESS_KEY_ID", "AKIAADMIN"),
               "gcp": ("GOOGLE_APPLICATION_CREDENTIALS", "/home/admin/gcp.json"),
               "azure": ("ARM_CLIENT_SECRET", "admin-azure-secret")}
@@ -64,7 +66,8 @@ def heartbeat(state: Path) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
-def test_setup_release_frozen_change_heartbeat(cloud: str, engine: Engine, management: None, tmp_path: Path) -> None:
+def test_setup_release_frozen_change_heartbeat(cloud: str, engine: Engine, management: TokenServer,
+                                               tmp_path: Path) -> None:
     fake, state = engine.clouds[cloud], tmp_path / "state"
 
     # Setup: every resource created by the admin; the engine's state protects the frozen children only.
@@ -97,9 +100,13 @@ def test_setup_release_frozen_change_heartbeat(cloud: str, engine: Engine, manag
     assert not {c["method"] for c in calls} & {"Create", "Delete"}
     for call in calls:
         seen = call["credentials"]
-        assert not {k for k, v in seen.items() if ADMIN_ENV.get(k) == v or VENDOR_ENV.get(k) == v} - {
-            "GOOGLE_APPLICATION_CREDENTIALS"}, f"only management credentials: {call}"
+        assert not {k for k, v in seen.items() if ADMIN_ENV.get(k) == v or VENDOR_ENV.get(k) == v}, \
+            f"only management credentials: {call}"
         assert all(k in seen for k in MANAGEMENT[cloud]), call
+    if cloud == "gcp":  # the vendor's key file stays behind: the run holds the impersonated token alone
+        (account,) = set(management.impersonated)
+        assert account.endswith("-mgmt@acme-prod.iam.gserviceaccount.com")
+        assert {c["credentials"]["GOOGLE_OAUTH_ACCESS_TOKEN"] for c in calls} == {management_token(account)[:64]}
 
     # A frozen change let through: not applied (ignore_changes), recorded pending setup; setup applies it.
     slower = changed(tmp_path, "visibility_timeout_s=30", "visibility_timeout_s=90")
@@ -133,7 +140,7 @@ def test_setup_release_frozen_change_heartbeat(cloud: str, engine: Engine, manag
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
-def test_frozen_resource_removed(cloud: str, engine: Engine, management: None, tmp_path: Path) -> None:
+def test_frozen_resource_removed(cloud: str, engine: Engine, management: TokenServer, tmp_path: Path) -> None:
     fake, state = engine.clouds[cloud], tmp_path / "state"
     assert setup(SMALL, cloud, state).exit_code == 0
     frozen = descendants(stack_state(state), ("cache",))
