@@ -63,8 +63,11 @@ def busiest_worker(workers: Workers, rollout_id: str, at_least: int = 3, timeout
 def test_200_deployments_over_3_workers_survive_a_killed_worker(workers: Workers, make_fleet: FleetMaker) -> None:
     names = make_fleet(workers.state, 200)
     workers.start(3, parallel=8)
-    thread, results = in_background(workers.state, names, workers, "ro-kill", engine="simulated:150", parallel=24)
-    wait_for_successes(workers.state, "ro-kill", 50)
+    # Runs long enough (1 s) that a run Temporal shows started on the victim is still running when the kill
+    # lands: with 150 ms runs, all of them had often recorded their end in the registry (so their retries found
+    # them done and ran nothing) between the look and the kill.
+    thread, results = in_background(workers.state, names, workers, "ro-kill", engine="simulated:1000", parallel=24)
+    wait_for_successes(workers.state, "ro-kill", 30)
     victim = busiest_worker(workers, "ro-kill")
     victim.send_signal(signal.SIGKILL)  # mid-wave, with runs started on it
     thread.join(timeout=300)
