@@ -163,7 +163,7 @@ def test_frozen_resource_removed(cloud: str, engine: Engine, management: TokenSe
         else:
             assert result.status is RunStatus.SUCCEEDED and {result.operations[u] for u in removed} == {"same"}
         # ...and an untargeted one, which would delete them, is stopped by protect.
-        with environment(PulumiEngine().run_environment(run)):
+        with environment(PulumiEngine().run_environment(run, tmp_path)):
             stack = open_stack(run, {}, pulumi_command())
             with pytest.raises(auto.errors.CommandError, match="protect"):
                 stack.up(color="never")
