@@ -1,7 +1,8 @@
 """The setup bundle: what the vendor registered for one deployment, handed to the customer's admin.
 
 Versioned JSON. It holds the deployment's facts (platform, account/project/subscription, region, prefix),
-the vendor's trust (principal, Azure issuer, the AWS external id generated here) and the state backend the
+the vendor's trust (principal, Azure issuer, the AWS external id generated here, the end of the vendor's access
+when the vendor limits it) and the state backend the
 vendor chose (none: the state store bootstrapped in the customer's cloud, DESIGN.md §4a).
 """
 
@@ -20,7 +21,8 @@ from alien_pulumi.model.context import FIELDS, DeploymentContext, Naming, contex
 from alien_pulumi.model.loader import read_json
 from alien_pulumi.model.types import Platform
 
-BUNDLE_VERSION = 1
+# 2: the context may carry access_until (an older alien-deploy would refuse the field; it says "upgrade" instead).
+BUNDLE_VERSION = 2
 EXTERNAL_ID_BYTES = 32  # token_urlsafe: 43 characters, 256 bits
 
 
@@ -31,7 +33,7 @@ class SetupBundle(BaseModel):
     deployment: str = Field(description="The deployment's name in the vendor's registry.")
     platform: Platform
     context: dict[str, str] = Field(description="Context facts: prefix, region, account/project/subscription, "
-                                    "vendor principal, issuer, external id.")
+                                    "vendor principal, issuer, external id, access until.")
     backend: str | None = Field(default=None, description="A backend the vendor chose (e.g. Pulumi Cloud); none: the "
                                 "state store in the customer's cloud.")
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
