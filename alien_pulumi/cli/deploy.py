@@ -99,7 +99,7 @@ def setup_context(stack: Path, bundle_file: Path | None, platform: Platform | No
         raise UsageError(f"the bundle is for {bundle.platform.value}, not {platform.value}")
     check_platform(spec, bundle.platform)
     ctx = bundle.to_context(spec.name, flags)
-    for field, (was, now) in bundle.overridden(flags).items():
+    for field, (was, now) in bundle.overridden(flags, ctx).items():
         out.print(f"[yellow]{field_name(field, 'flag')} overrides the bundle:[/] {was} -> {now}")
     refuse_past_access(ctx, "flag")
     return spec, ctx, bundle

@@ -44,10 +44,12 @@ class SetupBundle(BaseModel):
         given = {k: v for k, v in (overrides or {}).items() if v is not None}
         return DeploymentContext.from_fields(self.platform, stack, {**self.context, **given}, naming=naming)
 
-    def overridden(self, overrides: Mapping[str, str | None]) -> dict[str, tuple[str, str]]:
-        """Fields a flag changes: field -> (bundle value, flag value); shown in the setup plan."""
-        return {k: (self.context.get(k, "-"), v) for k, v in overrides.items()
-                if v is not None and self.context.get(k) != v}
+    def overridden(self, overrides: Mapping[str, str | None], ctx: DeploymentContext) -> dict[str, tuple[str, str]]:
+        """Fields a flag changes: field -> (bundle value, the value setup uses); shown in the setup plan. Compared
+        as the context holds them (a date given in another form of the same instant changes nothing)."""
+        facts = ctx.facts()
+        return {k: (self.context.get(k, "-"), facts[k]) for k, v in overrides.items()
+                if v is not None and k in facts and self.context.get(k) != facts[k]}
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,7 @@ carries it, the admin's override, the refusals that leave nothing behind, the re
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import boto3
@@ -74,6 +74,13 @@ def test_the_admins_flag_overrides_it_and_the_vendor_imports_the_record(tmp_path
     assert added.exit_code == 0, added.output
     shown = json.loads(vendor("deployments", "show", "acme", "--state-dir", str(tmp_path), "--json").stdout)
     assert "2030-12-31T12:00:00Z" in json.dumps(shown)
+
+
+def test_the_same_instant_in_another_form_overrides_nothing(tmp_path: Path) -> None:
+    bundle = register(tmp_path, "acme", "aws", "--access-until", "2031-06-30")
+    same = set_up(tmp_path, bundle, "--access-until", "2031-06-30T00:00+00:00")
+    assert same.exit_code == 0, same.output
+    assert "overrides the bundle" not in same.stdout
 
 
 @pytest.fixture
@@ -223,3 +230,39 @@ def test_access_refuses_a_file_that_is_no_record(tmp_path: Path) -> None:
     bundle = register(tmp_path, "acme")
     code, stdout, _ = access("--record", str(bundle), "--json")
     assert code == 1 and "not a release record" in json.loads(stdout)["error"]["message"]
+
+
+@pytest.fixture
+def root_config() -> Iterator[Callable[[str], None]]:
+    """The root program's config (`pulumi config set alien:...`), as a plain `pulumi up` of setup has it."""
+    from pulumi.runtime.config import set_all_config
+
+    def configure(until: str) -> None:
+        set_all_config({"alien:platform": "aws", "alien:stack": str(QUICKSTART), "alien:accountId": "210987654321",
+                        "alien:region": "eu-west-1", "alien:vendorPrincipal": VENDOR_ROLE,
+                        "alien:externalId": "e" * 43, "alien:accessUntil": until})
+
+    yield configure
+    set_all_config({})
+
+
+def test_a_plain_pulumi_up_of_setup_refuses_a_past_date_by_its_config_key(root_config: Callable[[str], None]
+                                                                           ) -> None:
+    import pulumi
+
+    from alien_pulumi.components.base import ProgramKind
+    from alien_pulumi.programs import entry
+    from alien_pulumi.synth.mocks import run_program
+
+    root_config("2020-01-01")
+    with pytest.raises(pulumi.RunError, match=r"alien:accessUntil: 2020-01-01T00:00:00Z is in the past") as info:
+        run_program(lambda: entry.run(ProgramKind.PROVISION), "alien", "my-app")
+    assert "set each with `pulumi config set <key> <value>`" in str(info.value)
+    # The management program of a deployment whose window is over still builds: the cloud refuses the vendor.
+    assert run_program(lambda: entry.run(ProgramKind.MANAGE), "alien", "my-app")
+    root_config("2031-01-01")
+    registrations = run_program(lambda: entry.run(ProgramKind.PROVISION), "alien", "my-app")
+    (role,) = [r for r in registrations if r.type == "aws:iam/role:Role" and r.name.endswith("management")]
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    assert {st["Condition"]["DateLessThan"]["aws:CurrentTime"] for st in trust["Statement"]} == \
+        {"2031-01-01T00:00:00Z"}
