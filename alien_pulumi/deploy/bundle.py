@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alien_pulumi.deploy.vendor import VENDOR_KEYS, sources, vendor_facts
 from alien_pulumi.errors import ContextError, Problem
-from alien_pulumi.model.context import FIELDS, DeploymentContext, Naming, context_problems
+from alien_pulumi.model.context import FIELDS, DeploymentContext, Naming, context_problems, refuse_past_access
 from alien_pulumi.model.loader import read_json
 from alien_pulumi.model.types import Platform
 
@@ -93,5 +93,6 @@ def new_bundle(name: str, platform: Platform, flags: Mapping[str, str | None], *
             Problem(p.where, f"{p.field} (or {sources(platform, vendor[p.field], environ)})", p.message, p.code)
             if p.field in vendor and p.code == "MISSING" else p
             for p in exc.problems]) from None
+    refuse_past_access(ctx, "flag")  # a bundle whose window is over could set nothing up
     return SetupBundle(deployment=name, platform=platform, context=ctx.facts(), backend=backend), ctx
 

@@ -137,12 +137,18 @@ def test_a_malformed_date_is_refused_naming_the_flag(moto: str, tmp_path: Path) 
     nothing_created(moto, tmp_path)
 
 
-def test_the_vendor_cannot_register_a_malformed_date(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("date", "says"), [("2027-13-01", "is not an ISO 8601 UTC date"),
+                                           ("2020-01-01", "2020-01-01T00:00:00Z is in the past")])
+def test_the_vendor_cannot_register_a_malformed_or_past_date(tmp_path: Path, date: str, says: str) -> None:
     result = vendor("deployments", "new", "acme", "-p", "aws", "--account-id", "210987654321", "--region",
-                    "eu-west-1", "--vendor-principal", VENDOR_ROLE, "--access-until", "2027-13-01",
-                    "--out", str(tmp_path / "b.json"), "--state-dir", str(tmp_path))
-    assert result.exit_code == 2 and "--access-until" in result.stderr
+                    "eu-west-1", "--vendor-principal", VENDOR_ROLE, "--access-until", date,
+                    "--out", str(tmp_path / "b.json"), "--state-dir", str(tmp_path), "--json")
+    assert result.exit_code == 2
+    (problem,) = json.loads(result.stdout)["error"]["problems"]
+    assert problem["field"] == "--access-until" and says in problem["message"]
     assert not (tmp_path / "b.json").exists()
+    listed = vendor("deployments", "list", "--state-dir", str(tmp_path), "--json")
+    assert json.loads(listed.stdout) == []  # nothing registered
 
 
 # alien-deploy access --------------------------------------------------------------------------------------
