@@ -71,18 +71,17 @@ def _external_id(platform: Platform, management: dict[str, Any]) -> str:
     return "required" if required else "not required"
 
 
-def _access(deployment: str, source: str, ctx: DeploymentContext, management: dict[str, Any], identity: str,
-            now: datetime | None) -> AccessInForce:
+def _access(deployment: str, source: str, ctx: DeploymentContext, management: dict[str, Any], identity: str
+            ) -> AccessInForce:
     platform = ctx.platform
     until = _window(platform, management) if platform is not Platform.AZURE else ctx.access_until
     deadline = access_deadline(until) if until else None
-    now = now or datetime.now(timezone.utc)
     return AccessInForce(
         deployment=deployment, platform=platform.value, source=source, principal=ctx.principal,
         issuer=ctx.vendor_oidc_issuer, management_identity=identity,
         external_id=_external_id(platform, management), access_until=until,
         enforced_by=_ENFORCED[platform].format(until=until) if until else "no expiry",
-        expired=deadline is not None and deadline <= now)
+        expired=deadline is not None and deadline <= datetime.now(timezone.utc))
 
 
 def _identity(ctx: DeploymentContext, outputs: Mapping[str, str]) -> str:
@@ -92,13 +91,13 @@ def _identity(ctx: DeploymentContext, outputs: Mapping[str, str]) -> str:
     return str(outputs.get(_IDENTITY_KEY[ctx.platform]) or ctx.identity("management"))
 
 
-def from_record(record: ReleaseRecord, now: datetime | None = None) -> AccessInForce:
+def from_record(record: ReleaseRecord) -> AccessInForce:
     ctx = record.context
     identity = _identity(ctx, record.outputs.get("management_identity") or {})
-    return _access(record.deployment, "record", ctx, record.permissions["management"], identity, now)
+    return _access(record.deployment, "record", ctx, record.permissions["management"], identity)
 
 
-def from_bundle(bundle: SetupBundle, now: datetime | None = None) -> AccessInForce:
+def from_bundle(bundle: SetupBundle) -> AccessInForce:
     ctx = bundle.to_context(bundle.deployment, naming="field")
     # The parts of the management layer a setup with this bundle renders that hold the trust (Azure: none).
     rendered: dict[str, Any] = {}
@@ -106,4 +105,4 @@ def from_bundle(bundle: SetupBundle, now: datetime | None = None) -> AccessInFor
         rendered = {"trust_policy": {"Statement": vendor_statements(ctx)}}
     elif ctx.platform is Platform.GCP:
         rendered = {"impersonation": {"condition": access_condition(ctx.access_until)}}
-    return _access(bundle.deployment, "bundle", ctx, rendered, _identity(ctx, {}), now)
+    return _access(bundle.deployment, "bundle", ctx, rendered, _identity(ctx, {}))

@@ -216,12 +216,12 @@ def context_problems(platform: Platform, values: Mapping[str, Any], naming: Nami
     return problems
 
 
-def refuse_past_access(ctx: DeploymentContext, naming: Naming, now: datetime | None = None) -> None:
+def refuse_past_access(ctx: DeploymentContext, naming: Naming) -> None:
     """A setup that would grant access already over: refused, naming the field as typed. Not part of the
     context's validation, since the records of past setups must still load."""
     if ctx.access_until is None:
         return
-    now = now or datetime.now(timezone.utc)
+    now = datetime.now(timezone.utc)
     deadline = access_deadline(ctx.access_until)
     if deadline is not None and deadline <= now:
         raise ContextError([Problem("context", field_name("access_until", naming),

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 import alien_pulumi as alien
+from alien_pulumi.automation.credentials import session_tags
 from alien_pulumi.permissions import derive_plan
 from alien_pulumi.permissions.render import render_layer
 from tests.aws_simulator import ROLE, VENDOR_SESSION, allowed, assume_role
@@ -17,7 +18,9 @@ EXTERNAL_ID = "x7Kq2Vb9mT4wLz8Rj3Nc6Hy1Pd5Fs0Ga2Ue7Qo9Wi4E"
 VENDOR_ROLE = "arn:aws:iam::111122223333:role/alien-release"
 UNTIL = "2027-03-31T18:00:00Z"
 BEFORE, AFTER = "2027-03-31T17:59:59Z", "2027-03-31T18:00:00Z"
-TAGS = {"alien:release": "r20270301T120000Z", "alien:deployment": "acme"}
+# What the release service sends (automation/credentials.py): its tags, and the release as source identity.
+RELEASE = "r20270301T120000Z"
+TAGS = {tag["Key"]: tag["Value"] for tag in session_tags(RELEASE, "acme")}
 
 
 def trust(access_until: str | None = UNTIL) -> dict[str, Any]:
@@ -30,7 +33,7 @@ def trust(access_until: str | None = UNTIL) -> dict[str, Any]:
 
 def release_call(doc: dict[str, Any], **changes: Any) -> dict[str, str]:
     """The release service's AssumeRole (automation/credentials.py), with ``changes``."""
-    call: dict[str, Any] = {"at": BEFORE, "external_id": EXTERNAL_ID, "source_identity": TAGS["alien:release"],
+    call: dict[str, Any] = {"at": BEFORE, "external_id": EXTERNAL_ID, "source_identity": RELEASE,
                             "tags": TAGS, **changes}
     return assume_role(doc, **call)
 
@@ -53,7 +56,7 @@ def test_without_an_access_window_there_is_no_expiry() -> None:
 @pytest.mark.parametrize("changes", [
     {"source_identity": None},  # no SourceIdentity: CloudTrail would not name the release
     {"tags": None},  # no session tags at all
-    {"tags": {"alien:release": TAGS["alien:release"]}},  # one of the two
+    {"tags": {"alien:release": RELEASE}},  # one of the two
     {"tags": {**TAGS, "team": "x"}},  # a tag key beyond the two
     {"external_id": "wrong-external-id-wrong-external-id-0"},
     {"external_id": None},
