@@ -61,6 +61,12 @@ class PermissionDataError(AlienError):
     """A permission-set data file is malformed (a packaging bug, caught by the tests)."""
 
 
+class ReleaseIdError(AlienError):
+    """A release id that cannot name the cloud sessions of its runs (exit code 2)."""
+
+    exit_code = 2
+
+
 class PreflightBlockedError(AlienError):
     """A release was stopped by blocking preflight findings (exit code 3)."""
 

@@ -3,7 +3,9 @@
 A setup run uses the admin's own credentials from the environment, untouched. A management run (release,
 preview, heartbeat) gets a scrubbed environment: every cloud credential variable of the calling process
 is removed, and only the management identity's short-lived credentials are added — AWS: STS AssumeRole
-with the external id and session name ``alien-<release>-<deployment>``; GCP: an access token of the management
+with the external id, session name ``alien-<release>-<deployment>``, the release as ``sts:SourceIdentity`` and
+the session tags ``alien:release`` and ``alien:deployment`` (the trust policy requires both, so every CloudTrail
+event of the session names the release); GCP: an access token of the management
 service account, obtained by impersonation with the vendor's own credentials; Azure: the vendor's OIDC token
 for the management identity's federated credential.
 
@@ -21,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from alien_pulumi.errors import CredentialsError
+from alien_pulumi.errors import CredentialsError, ReleaseIdError
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.types import Platform
 
@@ -38,6 +40,19 @@ GCP_IAM_ENDPOINT = "GOOGLE_IAM_CREDENTIALS_CUSTOM_ENDPOINT"
 GCP_TOKEN_SECONDS = 3600
 AZURE_TOKEN_ENV, AZURE_TOKEN_FILE_ENV = "ALIEN_AZURE_OIDC_TOKEN", "ALIEN_AZURE_OIDC_TOKEN_FILE"
 SESSION_NAME = re.compile(r"[^\w+=,.@-]")
+# sts:SourceIdentity: 2-64 characters of [\w+=,.@-], and it cannot be changed for the session's lifetime. A release
+# id is one as it is, at most 54 characters so that its heartbeat's ``heartbeat-<release>`` fits as well.
+SOURCE_IDENTITY = re.compile(r"^[\w+=,.@-]{2,64}$", re.ASCII)
+RELEASE_ID = re.compile(r"^[\w+=,.@-]{2,54}$", re.ASCII)
+TAG_VALUE = re.compile(r"^[\w.:/=+@ -]{0,256}$")  # STS: letters, digits, spaces and _.:/=+-@, at most 256
+
+
+def check_release_id(release: str) -> None:
+    """Refuse a release id that cannot be the ``sts:SourceIdentity`` of its sessions, before anything runs."""
+    if not RELEASE_ID.match(release):
+        raise ReleaseIdError(f"release id {release!r} must be 2-54 characters of letters, digits and _+=,.@- (it "
+                             "is the sts:SourceIdentity of every AWS session of the release, and heartbeat-<release> "
+                             "of its heartbeats); the default r<UTC time> fits")
 
 
 def scrubbed(environ: Mapping[str, str]) -> dict[str, str]:
@@ -54,12 +69,28 @@ def management_role_arn(ctx: DeploymentContext, management: Mapping[str, str]) -
         f"arn:{ctx.partition}:iam::{ctx.account_id}:role/{ctx.identity('management')}"
 
 
+def session_tags(release: str, deployment: str) -> list[dict[str, str]]:
+    """The session tags the trust policy requires (permissions/render/aws.py SESSION_TAGS), in that order."""
+    from alien_pulumi.permissions.render.aws import SESSION_TAGS
+
+    tags = [{"Key": key, "Value": value} for key, value in zip(SESSION_TAGS, (release, deployment), strict=True)]
+    for tag in tags:
+        if not TAG_VALUE.match(tag["Value"]):
+            raise CredentialsError(f"{tag['Value']!r} cannot be the AWS session tag {tag['Key']} (at most 256 "
+                                   "letters, digits, spaces and _.:/=+-@)")
+    return tags
+
+
 def aws_environment(ctx: DeploymentContext, management: Mapping[str, str], release: str, deployment: str,
                     sts_client: Any = None) -> dict[str, str]:
-    """Assume the management role with the external id; return its temporary credentials as env vars."""
+    """Assume the management role with the external id, the release as source identity and the release and
+    deployment as session tags; return its temporary credentials as env vars."""
     import boto3
     import botocore.exceptions
 
+    if not SOURCE_IDENTITY.match(release):
+        raise CredentialsError(f"release {release!r} cannot be an sts:SourceIdentity (2-64 characters of letters, "
+                               "digits and _+=,.@-)")
     role_arn = management_role_arn(ctx, management)
     client = sts_client or boto3.client("sts", region_name=ctx.region)
     try:
@@ -67,13 +98,16 @@ def aws_environment(ctx: DeploymentContext, management: Mapping[str, str], relea
             RoleArn=role_arn,
             RoleSessionName=session_name(release, deployment),
             ExternalId=ctx.external,
+            SourceIdentity=release,
+            Tags=session_tags(release, deployment),
             DurationSeconds=3600,
         )
     except botocore.exceptions.ClientError as exc:
         error = exc.response.get("Error", {})
         raise CredentialsError(
             f"AWS refused to let the release service assume {role_arn} ({error.get('Code')}: {error.get('Message')}); "
-            "check the external id and that the role trusts the vendor's principal"
+            "check the external id, that the role trusts the vendor's principal (its access window included: "
+            "alien-deploy access) and that the vendor's principal may sts:TagSession and sts:SetSourceIdentity"
         ) from None
     except botocore.exceptions.BotoCoreError as exc:
         raise CredentialsError(f"could not reach AWS STS to assume {role_arn}: {exc}") from None

@@ -13,11 +13,13 @@ import re
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 from pulumi import automation as auto
 
+from alien_pulumi.automation.attribution import attribution
 from alien_pulumi.automation.credentials import aws_environment, gcp_access_token, management_environment
 from alien_pulumi.automation.engine import OnLine
 from alien_pulumi.automation.events import EventRecorder
@@ -25,6 +27,10 @@ from alien_pulumi.automation.health import aws_bucket_health, health_from_refres
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
 from alien_pulumi.automation.workspace import SETUP_KINDS, open_stack, pulumi_command, versions
 from alien_pulumi.errors import AutomationError, ProgramError, StackLockedError
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 @contextlib.contextmanager
@@ -107,6 +113,7 @@ class PulumiEngine:
 
     def execute(self, run: RunInput, on_line: OnLine | None = None) -> RunResult:
         start = time.perf_counter()
+        started_at = _now()
         base = RunResult(run_id=run.run_id, deployment=run.deployment, kind=run.kind, status=RunStatus.SUCCEEDED)
         if run.kind in (RunKind.RELEASE, RunKind.PREVIEW) and not run.targets:
             # No live resource: an untargeted run would touch frozen ones. Nothing to do.
@@ -141,6 +148,9 @@ class PulumiEngine:
             "error": recorder.errors[0] if recorder.errors else None,
             "seconds": time.perf_counter() - start,
             "versions": versions(command, run.context.platform.value),
+            "attribution": {} if run.kind in SETUP_KINDS else {
+                **attribution(run.context, run.management, run.release, run.deployment),
+                "started_at": started_at, "finished_at": _now()},
         })
 
     def _run(self, run: RunInput, stack: auto.Stack, recorder: EventRecorder) -> dict[str, Any]:

@@ -70,3 +70,6 @@ class RunResult(BaseModel):
     error: str | None = None
     seconds: float = 0.0
     versions: dict[str, str] = Field(default_factory=dict, description="Pulumi CLI, SDK and provider versions.")
+    attribution: dict[str, str] = Field(default_factory=dict, description="Management runs: the principal the run "
+                                        "acted as, what the customer's audit logs show of it, and its time window "
+                                        "(started_at, finished_at, UTC): what joins the run to those logs.")

@@ -106,6 +106,8 @@ VendorPrincipal = Annotated[
 ]
 ExternalId = Annotated[str | None, typer.Option("--external-id", help="AWS sts:ExternalId for the trust policy.")]
 VendorIssuer = Annotated[str | None, typer.Option("--vendor-oidc-issuer", help="Azure: the vendor's OIDC issuer URL.")]
+AccessUntil = Annotated[str | None, typer.Option("--access-until", help="End of the vendor's access, UTC (ISO 8601 "
+                                                                       "date or date-time, e.g. 2027-03-31).")]
 
 
 CONTEXT_FLAGS: dict[str, Any] = {
@@ -119,6 +121,7 @@ CONTEXT_FLAGS: dict[str, Any] = {
     "vendor_principal": VendorPrincipal,
     "vendor_oidc_issuer": VendorIssuer,
     "external_id": ExternalId,
+    "access_until": AccessUntil,
 }
 ContextFlags = Mapping[str, str | None]
 

@@ -17,6 +17,7 @@ from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
     EXIT_DECLINED,
     ContextFlags,
+    JsonFlag,
     StackArg,
     UsageError,
     check_platform,
@@ -25,10 +26,14 @@ from alien_pulumi.cli.common import (
     handles_errors,
     load,
     out,
+    print_json,
     version_option,
     with_context_flags,
 )
+from alien_pulumi.deploy.access import from_bundle as access_from_bundle
+from alien_pulumi.deploy.access import from_record as access_from_record
 from alien_pulumi.deploy.bundle import SetupBundle
+from alien_pulumi.deploy.handoff import import_record
 from alien_pulumi.deploy.setup import (
     SetupPlan,
     config_lines,
@@ -41,7 +46,7 @@ from alien_pulumi.deploy.setup import (
 from alien_pulumi.deploy.state_store import StateStore
 from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import state_dir
-from alien_pulumi.model.context import DeploymentContext, field_name
+from alien_pulumi.model.context import DeploymentContext, field_name, refuse_past_access
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
 from alien_pulumi.permissions import derive_plan, render_markdown
@@ -79,20 +84,24 @@ MaybePlatform = Annotated[Platform | None, typer.Option("--platform", "-p", case
 
 def setup_context(stack: Path, bundle_file: Path | None, platform: Platform | None, flags: ContextFlags
                   ) -> tuple[StackSpec, DeploymentContext, SetupBundle | None]:
-    """The real context of setup: the bundle's facts, each flag given overriding it (shown), or flags alone."""
+    """The real context of setup: the bundle's facts, each flag given overriding it (shown), or flags alone.
+    An access window already over is refused here, before the state store exists."""
     spec = load(stack)
     if bundle_file is None:
         if platform is None:
             raise UsageError("give the vendor's setup bundle (--bundle FILE) or the platform (-p) and every "
                              "context flag")
-        return spec, context_for(spec, platform, flags), None
+        ctx = context_for(spec, platform, flags)
+        refuse_past_access(ctx, "flag")
+        return spec, ctx, None
     bundle = SetupBundle.read(bundle_file)
     if platform is not None and platform is not bundle.platform:
         raise UsageError(f"the bundle is for {bundle.platform.value}, not {platform.value}")
     check_platform(spec, bundle.platform)
     ctx = bundle.to_context(spec.name, flags)
-    for field, (was, now) in bundle.overridden(flags).items():
+    for field, (was, now) in bundle.overridden(flags, ctx).items():
         out.print(f"[yellow]{field_name(field, 'flag')} overrides the bundle:[/] {was} -> {now}")
+    refuse_past_access(ctx, "flag")
     return spec, ctx, bundle
 
 
@@ -240,6 +249,40 @@ def permissions(stack: StackArg, bundle: BundleOpt = None, platform: MaybePlatfo
             raise UsageError("give the vendor's setup bundle (--bundle FILE) or the platform (-p)")
         ctx = context_for(spec, platform, context_flags, offline=True)
     sys.stdout.write(example_banner(ctx.example) + render_markdown(derive_plan(spec, ctx)))
+
+
+@app.command()
+@handles_errors
+def access(
+    record: Annotated[Path | None, typer.Option("--record", dir_okay=False, help="A setup record: what its setup "
+                                                "created.")] = None,
+    bundle: Annotated[Path | None, typer.Option("--bundle", dir_okay=False, help="A setup bundle: what a setup "
+                                                "with it will create.")] = None,
+    json_out: JsonFlag = False,
+) -> None:
+    """What trust is in force for the vendor: its principal, the external id, and the access window with how
+    your cloud enforces it (or no expiry)."""
+    if (record is None) == (bundle is None):
+        raise UsageError("give the setup record (--record FILE) or the setup bundle (--bundle FILE), one of them")
+    path = record or bundle
+    assert path is not None
+    if not path.is_file():
+        raise UsageError(f"{path}: no such file")
+    found = access_from_record(import_record(path)) if record else access_from_bundle(SetupBundle.read(path))
+    if json_out:
+        print_json(found.to_json())
+        return
+    table = Table(title=f"vendor access to {found.deployment} ({found.platform}, from the {found.source})")
+    table.add_column("")
+    table.add_column("in force")
+    table.add_row("vendor principal", found.principal)
+    if found.issuer:
+        table.add_row("vendor OIDC issuer", found.issuer)
+    table.add_row("acts as", found.management_identity)
+    table.add_row("external id", found.external_id)
+    table.add_row("access until", (found.access_until or "no expiry") + (" (over)" if found.expired else ""))
+    table.add_row("enforced by", found.enforced_by)
+    out.print(table)
 
 
 def main() -> None:

@@ -1,7 +1,8 @@
 """The setup bundle: what the vendor registered for one deployment, handed to the customer's admin.
 
 Versioned JSON. It holds the deployment's facts (platform, account/project/subscription, region, prefix),
-the vendor's trust (principal, Azure issuer, the AWS external id generated here) and the state backend the
+the vendor's trust (principal, Azure issuer, the AWS external id generated here, the end of the vendor's access
+when the vendor limits it) and the state backend the
 vendor chose (none: the state store bootstrapped in the customer's cloud, DESIGN.md §4a).
 """
 
@@ -16,11 +17,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alien_pulumi.deploy.vendor import VENDOR_KEYS, sources, vendor_facts
 from alien_pulumi.errors import ContextError, Problem
-from alien_pulumi.model.context import FIELDS, DeploymentContext, Naming, context_problems
+from alien_pulumi.model.context import FIELDS, DeploymentContext, Naming, context_problems, refuse_past_access
 from alien_pulumi.model.loader import read_json
 from alien_pulumi.model.types import Platform
 
-BUNDLE_VERSION = 1
+# 2: the context may carry access_until (an older alien-deploy would refuse the field; it says "upgrade" instead).
+BUNDLE_VERSION = 2
 EXTERNAL_ID_BYTES = 32  # token_urlsafe: 43 characters, 256 bits
 
 
@@ -31,7 +33,7 @@ class SetupBundle(BaseModel):
     deployment: str = Field(description="The deployment's name in the vendor's registry.")
     platform: Platform
     context: dict[str, str] = Field(description="Context facts: prefix, region, account/project/subscription, "
-                                    "vendor principal, issuer, external id.")
+                                    "vendor principal, issuer, external id, access until.")
     backend: str | None = Field(default=None, description="A backend the vendor chose (e.g. Pulumi Cloud); none: the "
                                 "state store in the customer's cloud.")
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
@@ -42,10 +44,12 @@ class SetupBundle(BaseModel):
         given = {k: v for k, v in (overrides or {}).items() if v is not None}
         return DeploymentContext.from_fields(self.platform, stack, {**self.context, **given}, naming=naming)
 
-    def overridden(self, overrides: Mapping[str, str | None]) -> dict[str, tuple[str, str]]:
-        """Fields a flag changes: field -> (bundle value, flag value); shown in the setup plan."""
-        return {k: (self.context.get(k, "-"), v) for k, v in overrides.items()
-                if v is not None and self.context.get(k) != v}
+    def overridden(self, overrides: Mapping[str, str | None], ctx: DeploymentContext) -> dict[str, tuple[str, str]]:
+        """Fields a flag changes: field -> (bundle value, the value setup uses); shown in the setup plan. Compared
+        as the context holds them (a date given in another form of the same instant changes nothing)."""
+        facts = ctx.facts()
+        return {k: (self.context.get(k, "-"), facts[k]) for k, v in overrides.items()
+                if v is not None and k in facts and self.context.get(k) != facts[k]}
 
     def write(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -89,5 +93,6 @@ def new_bundle(name: str, platform: Platform, flags: Mapping[str, str | None], *
             Problem(p.where, f"{p.field} (or {sources(platform, vendor[p.field], environ)})", p.message, p.code)
             if p.field in vendor and p.code == "MISSING" else p
             for p in exc.problems]) from None
+    refuse_past_access(ctx, "flag")  # a bundle whose window is over could set nothing up
     return SetupBundle(deployment=name, platform=platform, context=ctx.facts(), backend=backend), ctx
 

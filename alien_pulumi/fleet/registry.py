@@ -441,7 +441,9 @@ class Registry:
                 raise RegistryError(f"no deployment named {record.deployment!r} is registered: register it first "
                                     "(alien-pulumi deployments new) and give its admin the setup bundle")
             if existing is not None:
-                changed = _mismatch(DeploymentContext.model_validate_json(existing[0]), ctx)
+                # The admin may shorten or lengthen the vendor's access window at setup: theirs to choose.
+                registered_ctx = DeploymentContext.model_validate_json(existing[0])
+                changed = _mismatch(registered_ctx, ctx, ignore=("access_until",))
                 if changed:
                     raise RegistryError(f"the record of {record.deployment!r} does not match its registration "
                                         f"({changed}); nothing was imported")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from alien_pulumi.automation.credentials import check_release_id
 from alien_pulumi.automation.health import refresh_targets
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult
 from alien_pulumi.errors import AlienError, PreflightBlockedError
@@ -142,6 +143,7 @@ def prepare(registry: Registry, spec: StackSpec, names: Iterable[str], release_i
             allow_frozen_changes: bool = False, backend: str | None = None, engine: str = "pulumi") -> Prepared:
     """Preflight every deployment (any blocking finding stops everything before a run starts), record the
     release, and build the runs of a rollout with the builder of their records."""
+    check_release_id(release_id)
     deployments = {name: registry.get_deployment(name) for name in names}
     reports = {name: check(spec, dep, allow_frozen_changes) for name, dep in deployments.items()}
     blocked = {name: r for name, r in reports.items() if r.blocked}

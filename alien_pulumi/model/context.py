@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable, Mapping
+from datetime import datetime, timezone
 from functools import cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alien_pulumi.errors import ContextError, Problem
 from alien_pulumi.model.naming import deployment_names, identity_name
@@ -35,6 +36,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "vendor_principal": ("--vendor-principal", "alien:vendorPrincipal"),
     "vendor_oidc_issuer": ("--vendor-oidc-issuer", "alien:vendorOidcIssuer"),
     "external_id": ("--external-id", "alien:externalId"),
+    "access_until": ("--access-until", "alien:accessUntil"),
 }
 
 # What each cloud needs, and what it means (the text of a "missing" error).
@@ -59,9 +61,9 @@ REQUIRED: dict[Platform, dict[str, str]] = {
 }
 # Fields a cloud uses besides the required ones (anything else given for that cloud is refused).
 OPTIONAL: dict[Platform, tuple[str, ...]] = {
-    Platform.AWS: ("partition",),
-    Platform.GCP: (),
-    Platform.AZURE: ("resource_group",),
+    Platform.AWS: ("partition", "access_until"),
+    Platform.GCP: ("access_until",),
+    Platform.AZURE: ("resource_group", "access_until"),
 }
 
 # Example values for offline commands only (synth, permissions, diff, preflight): never a real run.
@@ -95,6 +97,29 @@ _ROLE_ARN = re.compile(r"^arn:(?P<partition>[a-z-]+):iam::\d{12}:role/[\w+=,.@/-
 _EXTERNAL_ID = re.compile(r"^[\w+=,.@:/-]{32,1224}$")
 _ISSUER = re.compile(r"^https://[^\s/?#]+(/[^\s?#]*)?$")
 _SUBJECT = re.compile(r"^\S{1,600}$")
+# ISO 8601 in UTC: a date (the window ends at its first second) or a date-time with seconds optional.
+_UTC_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|\+00:00)$")
+ACCESS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def access_deadline(value: str) -> datetime | None:
+    """The instant an access window ends, from an ISO 8601 UTC date or date-time; None when malformed
+    (a local time or another offset is refused rather than guessed)."""
+    if not (_UTC_DATE.match(value) or _UTC_TIME.match(value)):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=timezone.utc) if parsed.tzinfo is None else parsed
+
+
+def normalise_access(value: str) -> str:
+    """``YYYY-MM-DDTHH:MM:SSZ``, the form every cloud's condition and the records carry (unchanged if malformed:
+    the check reports it)."""
+    deadline = access_deadline(value)
+    return deadline.strftime(ACCESS_FORMAT) if deadline else value
 
 
 @cache
@@ -161,6 +186,8 @@ _CHECKS: dict[str, Callable[[Platform, Mapping[str, str]], str | None]] = {
     "external_id": lambda _p, v: None if _EXTERNAL_ID.match(v["external_id"]) else
     "the external id must be 32-1224 characters of letters, digits and +=,.@:/-_ (generate it with "
     "`alien-pulumi deployments new`)",
+    "access_until": lambda _p, v: None if access_deadline(v["access_until"]) else
+    f"{v['access_until']!r} is not an ISO 8601 UTC date or date-time (e.g. 2027-03-31 or 2027-03-31T18:00:00Z)",
 }
 
 
@@ -189,6 +216,19 @@ def context_problems(platform: Platform, values: Mapping[str, Any], naming: Nami
     return problems
 
 
+def refuse_past_access(ctx: DeploymentContext, naming: Naming) -> None:
+    """A setup that would grant access already over: refused, naming the field as typed. Not part of the
+    context's validation, since the records of past setups must still load."""
+    if ctx.access_until is None:
+        return
+    now = datetime.now(timezone.utc)
+    deadline = access_deadline(ctx.access_until)
+    if deadline is not None and deadline <= now:
+        raise ContextError([Problem("context", field_name("access_until", naming),
+                                    f"{ctx.access_until} is in the past (now {now.strftime(ACCESS_FORMAT)}): give "
+                                    "a later date, or none for no expiry", "PAST")])
+
+
 class DeploymentContext(BaseModel):
     """One deployment: platform, prefix, region, the account/project/subscription, and the vendor's trust."""
 
@@ -207,7 +247,14 @@ class DeploymentContext(BaseModel):
                                   "email, or the subject of the vendor's Azure OIDC tokens.")
     vendor_oidc_issuer: str | None = Field(default=None, description="Azure: the vendor's OIDC issuer.")
     external_id: str | None = Field(default=None, description="AWS sts:ExternalId of the trust policy.")
+    access_until: str | None = Field(default=None, description="End of the vendor's access (UTC, "
+                                     "YYYY-MM-DDTHH:MM:SSZ); None: no expiry.")
     example: bool = Field(default=False, description="Example values were filled in: offline use only.")
+
+    @field_validator("access_until")
+    @classmethod
+    def _normalised(cls, value: str | None) -> str | None:
+        return None if value is None else normalise_access(value)
 
     @model_validator(mode="after")
     def _valid(self) -> DeploymentContext:

@@ -9,7 +9,7 @@ import pulumi
 
 from alien_pulumi.components.base import ProgramKind
 from alien_pulumi.errors import ContextError
-from alien_pulumi.model.context import FIELDS, DeploymentContext
+from alien_pulumi.model.context import FIELDS, DeploymentContext, refuse_past_access
 from alien_pulumi.model.loader import load_stack
 from alien_pulumi.programs.build import PROJECT, build
 
@@ -33,6 +33,8 @@ def run(kind: ProgramKind) -> None:
     spec = load_stack(path)
     try:
         ctx = context_from_config(config, spec.name)
+        if kind is ProgramKind.PROVISION:  # a plain `pulumi up` of setup: never grant a window already over
+            refuse_past_access(ctx, "config")
     except ContextError as exc:
         raise pulumi.RunError(f"{exc}\nset each with `pulumi config set <key> <value>`") from None
     build(spec, ctx, kind)

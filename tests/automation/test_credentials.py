@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -16,14 +17,19 @@ from botocore.stub import Stubber
 from requests.adapters import BaseAdapter
 
 import alien_pulumi as alien
+from alien_pulumi.automation.attribution import attribution
 from alien_pulumi.automation.credentials import (
+    SOURCE_IDENTITY,
     aws_environment,
+    check_release_id,
     management_environment,
     scrubbed,
     session_name,
+    session_tags,
 )
-from alien_pulumi.errors import CredentialsError
+from alien_pulumi.errors import CredentialsError, ReleaseIdError
 from alien_pulumi.permissions import derive_plan, render_layer
+from alien_pulumi.permissions.render.aws import SESSION_TAGS
 from tests.deploy.sdk_fake import answer, session
 from tests.gcp_token_server import management_token, token_server
 from tests.moto_server import moto_server
@@ -77,8 +83,8 @@ def test_assume_role_with_external_id_through_boto3(moto_iam_enforced: str) -> N
                        aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
                        aws_session_token=env["AWS_SESSION_TOKEN"]).get_caller_identity()
     assert who["Arn"].endswith(":assumed-role/acme-management/alien-2026.11.1-acme")
-    # moto does not evaluate trust policies: the external id condition is checked on the document
-    assert trust["Statement"][0]["Condition"] == {"StringEquals": {"sts:ExternalId": EXTERNAL_ID}}
+    # moto does not evaluate trust policies' conditions: a policy simulator does (tests/aws_simulator)
+    assert trust["Statement"][0]["Condition"]["StringEquals"] == {"sts:ExternalId": EXTERNAL_ID}
     assert trust["Statement"][0]["Principal"] == {"AWS": VENDOR_ROLE}
 
 
@@ -90,7 +96,9 @@ def test_a_refused_assume_role_is_one_clear_error(moto_iam_enforced: str) -> Non
     message = str(info.value)
     assert message.startswith("AWS refused to let the release service assume arn:aws:iam::123456789012:role/acme-"
                               "management (AccessDenied")
-    assert message.endswith("check the external id and that the role trusts the vendor's principal")
+    assert message.endswith("check the external id, that the role trusts the vendor's principal (its access window "
+                            "included: alien-deploy access) and that the vendor's principal may sts:TagSession and "
+                            "sts:SetSourceIdentity")
 
 
 def test_wrong_external_id_answer_from_aws_is_reported() -> None:
@@ -103,11 +111,57 @@ def test_wrong_external_id_answer_from_aws_is_reported() -> None:
                                               "acme-management",
                               expected_params={"RoleArn": "arn:aws:iam::123456789012:role/acme-management",
                                                "RoleSessionName": "alien-r1-acme", "ExternalId": "wrong",
+                                               "SourceIdentity": "r1", "Tags": TAGS_R1,
                                                "DurationSeconds": 3600})
         ctx = context().model_copy(update={"external_id": "wrong"})
         with pytest.raises(CredentialsError, match=r"AccessDenied: User: .* is not authorized to perform: "
                                                    "sts:AssumeRole"):
             aws_environment(ctx, {}, "r1", "acme", sts_client=sts)
+
+
+TAGS_R1 = [{"Key": "alien:release", "Value": "r1"}, {"Key": "alien:deployment", "Value": "acme"}]
+
+
+def test_the_session_names_the_release_as_source_identity_and_tags() -> None:
+    # botocore validates the request against STS's own model (lengths, patterns) before the stub answers.
+    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    release = "r20261202T161300Z"
+    expiry = datetime(2026, 12, 2, 17, 13, tzinfo=timezone.utc)
+    with Stubber(sts) as stub:
+        stub.add_response("assume_role", {"Credentials": {
+            "AccessKeyId": "ASIAEXAMPLEEXAMPLE", "SecretAccessKey": "s" * 40, "SessionToken": "t" * 40,
+            "Expiration": expiry}, "SourceIdentity": release}, expected_params={
+            "RoleArn": "arn:aws:iam::123456789012:role/acme-management", "RoleSessionName": f"alien-{release}-acme",
+            "ExternalId": EXTERNAL_ID, "SourceIdentity": release, "DurationSeconds": 3600,
+            "Tags": [{"Key": "alien:release", "Value": release}, {"Key": "alien:deployment", "Value": "acme"}]})
+        env = aws_environment(context(), {}, release, "acme", sts_client=sts)
+    assert env["AWS_ACCESS_KEY_ID"] == "ASIAEXAMPLEEXAMPLE"
+    # the tag keys are the ones the trust policy requires, exactly
+    assert [t["Key"] for t in session_tags(release, "acme")] == list(SESSION_TAGS)
+
+
+@pytest.mark.parametrize("release", ["r", "v1.2/3", "release 7", "r" * 65, "rélease"])
+def test_a_release_that_cannot_be_a_source_identity_assumes_nothing(release: str) -> None:
+    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    with Stubber(sts), pytest.raises(CredentialsError, match="cannot be an sts:SourceIdentity"):
+        aws_environment(context(), {}, release, "acme", sts_client=sts)  # the stub has no answer: no call made
+
+
+@pytest.mark.parametrize(("release", "ok"), [
+    ("r20261202T161300Z", True), ("2026.11.1", True), ("v1_2+build=3,rc@x-1", True), ("r" * 54, True),
+    ("r" * 55, False), ("x", False), ("v1.2/3", False), ("release 7", False), ("rélease", False)])
+def test_release_ids_fit_the_source_identity_of_release_and_heartbeat(release: str, ok: bool) -> None:
+    if ok:
+        check_release_id(release)
+        assert SOURCE_IDENTITY.match(f"heartbeat-{release}")
+    else:
+        with pytest.raises(ReleaseIdError, match="must be 2-54 characters"):
+            check_release_id(release)
+
+
+def test_a_deployment_name_that_cannot_be_a_tag_is_refused() -> None:
+    with pytest.raises(CredentialsError, match="cannot be the AWS session tag alien:deployment"):
+        session_tags("r1", "a" * 257)
 
 
 def test_session_name_fits_sts_rules() -> None:
@@ -238,3 +292,12 @@ def test_every_scrubbed_prefix_is_a_tested_family() -> None:
     from alien_pulumi.automation.credentials import SCRUBBED_PREFIXES
 
     assert set(SCRUBBED_PREFIXES) == set(CREDENTIAL_VARIABLES)
+
+
+def test_gcp_and_azure_runs_are_attributed_to_the_management_identity() -> None:
+    gcp = alien.DeploymentContext.example_context("gcp", "my-app", prefix="acme", project="acme-prod-1")
+    assert attribution(gcp, {}, "r1", "acme") == {
+        "principal": "acme-mgmt@acme-prod-1.iam.gserviceaccount.com", "delegated_by": gcp.principal}
+    azure = alien.DeploymentContext.example_context("azure", "my-app", prefix="acme")
+    assert attribution(azure, {"client_id": "c-1", "tenant_id": "t-1"}, "r1", "acme") == {
+        "principal": "c-1", "federated_subject": azure.principal, "federated_issuer": azure.vendor_oidc_issuer}

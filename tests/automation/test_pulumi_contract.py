@@ -172,3 +172,18 @@ def test_missing_cli_is_one_clear_line(tmp_path: Path, monkeypatch: pytest.Monke
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(PulumiNotFoundError, match="the Pulumi CLI is not on PATH: install it"):
         PulumiEngine(aws_sts=fake_sts).execute(run_input(tmp_path, RunKind.RELEASE))
+
+
+def test_a_management_run_records_what_joins_it_to_the_audit_logs(tmp_path: Path, fake_cli: FakeCli,
+                                                                  recording: type[RecordingPulumiCommand]) -> None:
+    from datetime import datetime
+
+    result = engine(recording).execute(run_input(tmp_path, RunKind.RELEASE))
+    who = result.attribution
+    assert {k: who[k] for k in ("principal", "session", "source_identity")} == {
+        "principal": "arn:aws:iam::123456789012:role/acme-management", "session": "alien-r42-acme",
+        "source_identity": "r42"}
+    assert datetime.fromisoformat(who["started_at"]) <= datetime.fromisoformat(who["finished_at"])
+    assert datetime.fromisoformat(who["started_at"]).utcoffset() is not None  # UTC, as the audit logs are
+    # the admin's setup acts as the admin: nothing of the vendor's to join
+    assert engine(recording).execute(run_input(tmp_path, RunKind.SETUP)).attribution == {}

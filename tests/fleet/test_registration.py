@@ -146,7 +146,7 @@ def test_an_old_deployment_without_complete_facts_is_one_clear_error(tmp_path: P
 
 def test_deployments_new_writes_a_bundle_with_a_fresh_external_id(tmp_path: Path) -> None:
     bundle = json.loads(register(tmp_path, "acme").read_text())
-    assert bundle["bundle_version"] == 1 and bundle["deployment"] == "acme" and bundle["platform"] == "aws"
+    assert bundle["bundle_version"] == 2 and bundle["deployment"] == "acme" and bundle["platform"] == "aws"
     ctx = bundle["context"]
     assert ctx["account_id"] == ACCOUNT and ctx["region"] == "eu-west-1" and ctx["prefix"] == "acme"
     assert ctx["partition"] == "aws" and ctx["vendor_principal"] == VENDOR_ROLE

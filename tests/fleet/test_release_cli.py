@@ -122,3 +122,16 @@ def test_preview_json(fleet: Path) -> None:
 def test_unknown_deployment_is_a_clear_error(fleet: Path) -> None:
     result = run("release", str(QUICKSTART), "-d", "nobody", *OFFLINE, "--state-dir", str(fleet))
     assert result.exit_code != 0 and "nobody" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_release_id_that_cannot_name_its_sessions_is_refused(fleet: Path) -> None:
+    # The release id is the sts:SourceIdentity of its sessions: refused before anything is recorded or run.
+    before = Registry(fleet).get_deployment("acme").record
+    stack = changed(fleet, "memory_mb=512", "memory_mb=1024")
+    result = run("release", stack, "-d", "acme", "--release-id", "v1.2/3", *OFFLINE, "--state-dir", str(fleet),
+                 "--json")
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)["error"]
+    assert error["code"] == "ReleaseIdError" and "release id 'v1.2/3' must be 2-54 characters" in error["message"]
+    assert not Registry(fleet).has_release("v1.2/3")
+    assert Registry(fleet).get_deployment("acme").record == before

@@ -6,7 +6,8 @@ frozen ones.
 moto evaluates identity policies (resource ARNs checked for S3, SQS, IAM and STS; Lambda and ECS calls only
 against "*", so live compute cannot be exercised here) and a trust policy's principal, but not its
 conditions, and it cannot let an assumed-role session assume another role: the vendor is a user in moto (the
-rendered trust with that user as principal), and the ExternalId condition is checked on the document only.
+rendered trust with that user as principal), and the ExternalId condition is checked on the document only (a
+policy simulator evaluates the conditions: tests/aws_simulator).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def stack(moto_endpoint, admin):
     iam = client("iam", moto_endpoint, admin)
     layer = management_layer()
     trust = layer["trust_policy"]
-    assert [st["Principal"] for st in trust["Statement"]] == [{"AWS": VENDOR_ROLE}]
+    assert [st["Principal"] for st in trust["Statement"]] == [{"AWS": VENDOR_ROLE}] * 3  # one per STS action
     moto_trust = {**trust, "Statement": [{**st, "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/vendor"}}
                                          for st in trust["Statement"]]}
     role_arn = iam.create_role(RoleName=ROLE_NAME, AssumeRolePolicyDocument=json.dumps(moto_trust))["Role"]["Arn"]
@@ -228,8 +229,11 @@ def test_wrong_external_id(moto_endpoint, admin, stack):
     role = client("iam", moto_endpoint, admin).get_role(RoleName=ROLE_NAME)["Role"]
     doc = role["AssumeRolePolicyDocument"]
     doc = json.loads(doc) if isinstance(doc, str) else doc
-    assert [st["Condition"]["StringEquals"]["sts:ExternalId"] for st in doc["Statement"]] == [EXTERNAL_ID]
-    assert all(st["Action"] == "sts:AssumeRole" and st["Effect"] == "Allow" for st in doc["Statement"])
+    (assume,) = [st for st in doc["Statement"] if st["Action"] == "sts:AssumeRole"]
+    assert assume["Condition"]["StringEquals"]["sts:ExternalId"] == EXTERNAL_ID
+    assert sorted(st["Action"] for st in doc["Statement"]) == ["sts:AssumeRole", "sts:SetSourceIdentity",
+                                                               "sts:TagSession"]
+    assert all(st["Effect"] == "Allow" for st in doc["Statement"])
 
 
 def test_management_updates_the_live_bucket_only(moto_endpoint, admin, management):

@@ -69,6 +69,8 @@ class Identities(AlienComponent):
             service_account_id=impersonation["scope"],
             role=impersonation["role"],
             member=impersonation["member"],
+            # The access window, when the deployment has one: GCP evaluates it on every token request.
+            **({"condition": impersonation["condition"]} if impersonation["condition"] else {}),
             opts=self.child_opts(depends_on=[self.management, self.impersonation_role]),
         )
         self.register_outputs({

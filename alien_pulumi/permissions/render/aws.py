@@ -6,6 +6,7 @@ import dataclasses
 import json
 from typing import Any
 
+from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.permissions.plan import Layer, PermissionPlan
 
 POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
@@ -72,19 +73,36 @@ def split_documents(stmts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return docs
 
 
+# Session tags every management session carries (automation/credentials.py sets them, the trust requires them).
+SESSION_TAGS = ("alien:release", "alien:deployment")
+
+
+def vendor_statements(ctx: DeploymentContext) -> list[dict[str, Any]]:
+    """The vendor's AssumeRole, with a source identity and session tags, is authorised as three actions:
+    sts:AssumeRole, sts:SetSourceIdentity and sts:TagSession, each against this document and each seeing only
+    its own condition keys (sts:ExternalId exists for AssumeRole alone, so a condition on it would deny the other
+    two): one statement per action. The last two are evaluated only when a call sets a source identity or tags,
+    so they cannot require them; AssumeRole also sees sts:SourceIdentity and the request tags, and requiring
+    them there is what denies a call without them (checked with a policy simulator, tests/aws_simulator)."""
+    source_identity: dict[str, Any] = {"StringLike": {"sts:SourceIdentity": "?*"}}
+    tags: dict[str, Any] = {"ForAllValues:StringEquals": {"aws:TagKeys": list(SESSION_TAGS)},
+            "Null": {f"aws:RequestTag/{tag}": "false" for tag in SESSION_TAGS}}
+    # The access window, in the cloud itself: every statement stops allowing at the date.
+    until = {"DateLessThan": {"aws:CurrentTime": ctx.access_until}} if ctx.access_until else {}
+    statements: list[tuple[str, str, dict[str, Any]]] = [
+        ("VendorReleaseService", "sts:AssumeRole",
+         {"StringEquals": {"sts:ExternalId": ctx.external}, **source_identity, **tags}),
+        ("VendorSourceIdentity", "sts:SetSourceIdentity", source_identity),
+        ("VendorSessionTags", "sts:TagSession", tags),
+    ]
+    return [{"Sid": sid, "Effect": "Allow", "Principal": {"AWS": ctx.principal}, "Action": action,
+             "Condition": {**condition, **until}} for sid, action, condition in statements]
+
+
 def trust_policy(plan: PermissionPlan, layer_name: str) -> dict[str, Any] | None:
     ctx = plan.context
     if layer_name == "management":
-        return {
-            "Version": VERSION,
-            "Statement": [{
-                "Sid": "VendorReleaseService",
-                "Effect": "Allow",
-                "Principal": {"AWS": ctx.principal},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"sts:ExternalId": ctx.external}},
-            }],
-        }
+        return {"Version": VERSION, "Statement": vendor_statements(ctx)}
     if layer_name == "runtime":
         return {
             "Version": VERSION,

@@ -14,6 +14,18 @@ IMPERSONATION_PERMISSIONS = ("iam.serviceAccounts.getAccessToken",)
 IMPERSONATION_KEY = "impersonation"
 
 
+def access_condition(until: str | None) -> dict[str, str] | None:
+    """The access window as an IAM condition on the impersonation binding: GCP stops issuing the vendor tokens
+    at the date (None: no expiry). ``until`` is already ``YYYY-MM-DDTHH:MM:SSZ``, the form CEL's timestamp()
+    reads."""
+    if until is None:
+        return None
+    return {"title": f"alien access until {until}",
+            "description": "The vendor's access ends at this date (alien-pulumi access until); the customer's admin "
+                           "sets a new date by running setup again.",
+            "expression": f'request.time < timestamp("{until}")'}
+
+
 def role_id(prefix: str, key: str) -> str:
     """Custom role ids allow [a-zA-Z0-9_.], 3 to 64 characters; the key's hash stays at the end."""
     body = re.sub(r"[^a-zA-Z0-9_.]", "_", f"alien_{prefix}_{key}")
@@ -66,6 +78,6 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
             },
             "member": f"serviceAccount:{ctx.principal}",
             "scope": f"projects/{ctx.project}/serviceAccounts/{layer.identity}",
-            "condition": None,
+            "condition": access_condition(ctx.access_until),
         }
     return out

@@ -24,6 +24,39 @@ _TRUST = {
     Platform.AZURE: "A federated identity credential trusts tokens from the vendor's OIDC issuer `{issuer}` "
                     "for the subject `{principal}` only; no secret or certificate exists.",
 }
+# The access window, as each cloud holds it ({until}: the date).
+_UNTIL = {
+    Platform.AWS: "**Access until {until}.** Every statement of the trust policy allows only before that instant "
+                  "(`DateLessThan` on `aws:CurrentTime`): from then on AWS refuses the vendor a session; one issued "
+                  "before lasts at most its hour.",
+    Platform.GCP: "**Access until {until}.** The impersonation binding carries the IAM condition "
+                  "`request.time < timestamp(\"{until}\")`: from then on GCP issues the vendor no token; one issued "
+                  "before lasts at most its hour.",
+    Platform.AZURE: "**Access until {until}, enforced by your admin, not by Azure.** A federated identity credential "
+                    "has no time condition: Azure keeps accepting the vendor's tokens after that date. Revoke the "
+                    "access at the date yourself: delete the federated identity credential of the management "
+                    "identity (or its role assignments).",
+}
+_NO_EXPIRY = ("**No expiry.** The vendor's access lasts until your admin revokes it; a setup with `--access-until "
+              "DATE` limits it.")
+# What the customer's own audit logs show of a release, and what of it the vendor's run record keeps.
+_AUDIT = {
+    Platform.AWS: "Every session sets `sts:SourceIdentity` to the release id and carries the session tags "
+                  "`alien:release` and `alien:deployment`; the trust policy refuses a session without them. In "
+                  "CloudTrail, every event of a release names it in `userIdentity.sessionContext.sourceIdentity` "
+                  "(which the session cannot change), and the `AssumeRole` event holds both tags. The session name is "
+                  "`alien-<release>-<deployment>`.",
+    Platform.GCP: "Cloud Audit Logs name the management service account as `authenticationInfo.principalEmail` and "
+                  "the vendor's account `{principal}` in `serviceAccountDelegationInfo` (its first-party principal); "
+                  "the token requests are in the IAM Credentials data-access logs, if you enable them. A log entry "
+                  "does not name the release: the vendor's run record keeps the principal and the run's start and "
+                  "finish, which find a release's entries.",
+    Platform.AZURE: "The activity log names the management identity as the caller (`claims.appid` is its client id), "
+                    "one correlation id per operation; its sign-ins with the vendor's token (subject `{principal}`) "
+                    "are in Entra ID's managed-identity sign-in logs. A log entry does not name the release: the "
+                    "vendor's run record keeps the principal and the run's start and finish, which find a release's "
+                    "entries.",
+}
 
 
 def _json_block(data: Any) -> list[str]:
@@ -176,7 +209,10 @@ def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profi
         lines += _reach_section(plan)
         lines += ["### Trust relationship", "",
                   _TRUST[ctx.platform].format(principal=ctx.principal, external=ctx.external,
-                                              issuer=ctx.vendor_oidc_issuer), ""]
+                                              issuer=ctx.vendor_oidc_issuer), "",
+                  _UNTIL[ctx.platform].format(until=ctx.access_until) if ctx.access_until else _NO_EXPIRY, "",
+                  "### What your audit logs show of a release", "",
+                  _AUDIT[ctx.platform].format(principal=ctx.principal), ""]
     if "runtime" in wanted:
         for name, layer in plan.runtime.items():
             if profile is None or profile == name:
