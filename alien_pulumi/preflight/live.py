@@ -168,12 +168,12 @@ def check_live(plan: PermissionPlan, clients: LiveClients, policy_source: str | 
     if platform is Platform.AWS:
         if policy_source is None:
             raise CredentialsError("the AWS live check needs the management role's ARN")
-        return _aws(checks, clients.aws_iam, policy_source)
+        return ask_aws(checks, clients.aws_iam, policy_source)
     if platform is Platform.GCP:
-        return _gcp(checks, clients.gcp_session)
+        return ask_gcp(checks, clients.gcp_session)
     if clients.azure_authorization is None:
         raise CredentialsError("the Azure live check needs an authorization client")
-    return _azure(checks, clients.azure_authorization)
+    return ask_azure(checks, clients.azure_authorization)
 
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -216,7 +216,7 @@ def _aws_why(result: Mapping[str, Any]) -> str:
     return "; ".join(reasons)
 
 
-def _aws(checks: list[Check], iam: Any, role_arn: str) -> LiveResult:
+def ask_aws(checks: list[Check], iam: Any, role_arn: str) -> LiveResult:
     import botocore.exceptions
 
     result = LiveResult(checks)
@@ -281,7 +281,7 @@ def _gcp_request(target: str, permissions: list[str]) -> tuple[str, str, dict[st
     return ("POST", url.format(path=path), {"json": {"permissions": permissions}}) if url else None
 
 
-def _gcp(checks: list[Check], session: Any) -> LiveResult:
+def ask_gcp(checks: list[Check], session: Any) -> LiveResult:
     import requests
 
     result = LiveResult(checks)
@@ -354,7 +354,7 @@ def azure_allows(permissions: Iterable[Any], operation: str, data: bool = False)
     return False
 
 
-def _azure(checks: list[Check], authorization: Callable[[str], Any]) -> LiveResult:
+def ask_azure(checks: list[Check], authorization: Callable[[str], Any]) -> LiveResult:
     from azure.core.exceptions import AzureError, ClientAuthenticationError, HttpResponseError
 
     result = LiveResult(checks)
