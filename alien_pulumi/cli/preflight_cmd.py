@@ -24,6 +24,7 @@ from alien_pulumi.cli.common import (
 from alien_pulumi.cli.release_cmd import StateDir
 from alien_pulumi.fleet import service
 from alien_pulumi.fleet.registry import Registry, state_dir
+from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
 from alien_pulumi.preflight import PreflightReport, Severity, from_record, load_deployed, preflight
 from alien_pulumi.preflight.deployed import Deployed
@@ -67,13 +68,12 @@ def _example(deployed: Deployed) -> bool:
     return any(ctx.example for ctx in deployed.contexts.values())
 
 
-def _against_deployment(stack: Path, name: str, platform: Platform | None, allow_frozen_changes: bool, live: bool,
-                        state: Path | None) -> tuple[PreflightReport, Deployed, LiveResult | None]:
+def _against_deployment(spec: StackSpec, name: str, platform: Platform | None, allow_frozen_changes: bool,
+                        live: bool, state: Path | None) -> tuple[PreflightReport, Deployed, LiveResult | None]:
     """Preflight against a registered deployment's record; with ``live``, also as its management identity."""
     deployment = Registry(state_dir(state)).get_deployment(name)
     if platform is not None and platform is not deployment.platform:
         raise UsageError(f"deployment {name} is on {deployment.platform.value}, not {platform.value}")
-    spec = load(stack)
     deployed = from_record(service.deployed_record(deployment))
     if live:
         report, result = service.live_check(spec, deployment, allow_frozen_changes)
@@ -91,15 +91,12 @@ def preflight_command(stack: StackArg, against: AgainstOpt = None, deployment: D
         raise UsageError("give what is deployed: --against FILE or --deployment NAME (one of them)")
     if live and deployment is None:
         raise UsageError("--live asks a registered deployment's cloud: give --deployment NAME")
+    new = load(stack)
     result: LiveResult | None = None
     if deployment is not None:
-        report, deployed, result = _against_deployment(stack, deployment, platform, allow_frozen_changes, live,
-                                                       state)
-        name = load(stack).name
+        report, deployed, result = _against_deployment(new, deployment, platform, allow_frozen_changes, live, state)
     else:
         assert against is not None
-        new = load(stack)
-        name = new.name
         deployed = load_deployed(against)
         if _not_deployed(deployed, platform, json_out):
             return
@@ -111,7 +108,7 @@ def preflight_command(stack: StackArg, against: AgainstOpt = None, deployment: D
         print_json({**report.to_json(), **extra, "example_context": _example(deployed)})
     else:
         note_example(_example(deployed))
-        table = Table(title=f"preflight {name}: {len(report.findings)} findings")
+        table = Table(title=f"preflight {new.name}: {len(report.findings)} findings")
         for column in ("code", "severity", "blocks", "setup", "message"):
             table.add_column(column)
         for f in report.findings:

@@ -1,9 +1,10 @@
 """A recording HTTP answerer for the GCP and Azure SDK-contract tests of the state store bootstrap and of
-``preflight --live`` (no GCS, Cloud KMS, IAM or ARM emulator exists here). The real SDK clients run unchanged over it: google-cloud-storage takes a
-``requests`` session (``_http=``), google-cloud-kms's REST transport is a ``requests`` session, and azure-core's
-``RequestsTransport`` takes one (``transport=``); this adapter is mounted on those sessions. It records every
-request (method, path, query, JSON body) and answers like the clouds' REST APIs for the few resources a store
-has: a GET of what is absent is a 404 in the cloud's error shape, a create stores its body, a PATCH merges.
+``preflight --live`` (no GCS, Cloud KMS, IAM or ARM emulator exists here). The real SDK clients run unchanged over
+it: google-cloud-storage takes a ``requests`` session (``_http=``), google-cloud-kms's REST transport is a
+``requests`` session, and azure-core's ``RequestsTransport`` takes one (``transport=``); this adapter is mounted on
+those sessions. It records every request (method, path, query, JSON body, Authorization header) and answers like
+the clouds' REST APIs for the few resources a store has: a GET of what is absent is a 404 in the cloud's error
+shape, a create stores its body, a PATCH merges.
 GCP's testIamPermissions (``POST {v}/{resource}:testIamPermissions``, GCS's ``GET b/{bucket}/iam/testPermissions``)
 answers from ``granted`` (full resource name -> permissions), as GCP does: the asked ones held, the key omitted when
 none is; a resource ``granted`` does not hold is a 404. Azure's permissions API is a GET of a stored ``{"value":

@@ -213,7 +213,8 @@ def gcp_cloud(plan_: Any, drop: set[str] = frozenset()) -> FakeCloud:  # type: i
     """Every tested resource exists and grants what the plan says, less ``drop``."""
     cloud = FakeCloud()
     for check in release_checks(plan_):
-        name = check.target if check.target.startswith("//") else f"//cloudresourcemanager.googleapis.com/{check.target}"
+        name = check.target if check.target.startswith("//") else \
+            f"//cloudresourcemanager.googleapis.com/{check.target}"
         cloud.granted.setdefault(name, set())
         if check.permission not in drop:
             cloud.granted[name].add(check.permission)
@@ -350,3 +351,19 @@ def test_clients_are_built_from_the_management_environment_only(tmp_path: Path) 
     assert client._config.subscription_id == SUBSCRIPTION
     with pytest.raises(CredentialsError, match="GOOGLE_OAUTH_ACCESS_TOKEN"):
         clients_from_environment(Platform.GCP, {"GOOGLE_APPLICATION_CREDENTIALS": "/vendor.json"})
+
+
+def test_a_100_resource_stack_costs_a_bounded_number_of_calls_per_cloud() -> None:
+    """benchmarks/bench_live.py prints the figures; here the bounds: AWS batches by kind of grant (not per
+    resource), GCP asks each tested resource once, Azure each resource group once."""
+    from benchmarks.bench_live import measure
+
+    aws, _ = measure("aws", 100)
+    aws_300, _ = measure("aws", 300)
+    assert aws.calls <= 30 and aws_300.calls == aws.calls and not aws.unchecked
+    gcp, _ = measure("gcp", 100)
+    skipped = {c for c, _ in gcp.unchecked}
+    asked = {c.target for c in gcp.checks if c not in skipped}
+    assert gcp.calls == len(asked)
+    azure, _ = measure("azure", 100)
+    assert azure.calls == 2  # the deployment's resource group and its state store's
