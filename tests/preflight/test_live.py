@@ -367,3 +367,25 @@ def test_a_100_resource_stack_costs_a_bounded_number_of_calls_per_cloud() -> Non
     assert gcp.calls == len(asked)
     azure, _ = measure("azure", 100)
     assert azure.calls == 2  # the deployment's resource group and its state store's
+
+
+def test_a_cloud_that_cannot_answer_is_an_error_not_a_pass() -> None:
+    from alien_pulumi.errors import LiveCheckError
+    from alien_pulumi.preflight.live import ask_azure, ask_gcp
+
+    check = Check("api", "function/management", "lambda:UpdateFunctionCode", FN)
+    iam = iam_client()
+    with Stubber(iam) as stub, pytest.raises(LiveCheckError, match="InvalidInput"):
+        stub.add_client_error("simulate_principal_policy", "InvalidInput", "bad resource", 400)
+        ask_aws([check], iam, ROLE)
+    cloud = FakeCloud()
+    cloud.deny.add(("GET", f"/subscriptions/{SUBSCRIPTION}/resourceGroups/acme-rg"))
+    scope = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/acme-rg/providers/Microsoft.App/containerApps/acme-api"
+    with pytest.raises(LiveCheckError, match="acme-rg"):
+        ask_azure([Check("api", "function/management", "Microsoft.App/containerApps/write", scope)],
+                  azure_clients(cloud).azure_authorization)  # type: ignore[arg-type]
+    gcp = FakeCloud()
+    gcp.deny.add(("POST", "/v1/projects"))
+    result = ask_gcp([Check(DEPLOYMENT, "function/management", "run.operations.get", f"projects/{PROJECT}")],
+                     gcp_clients(gcp).gcp_session)
+    assert result.denials == [] and "403" in result.unchecked[0][1]  # a refusal to answer is not a denial
