@@ -5,6 +5,7 @@ and keep the records in the registry."""
 from __future__ import annotations
 
 import dataclasses
+import tempfile
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -92,9 +93,11 @@ def check(spec: StackSpec, deployment: Deployment, allow_frozen_changes: bool) -
     return preflight(spec, from_record(record), deployment.platform, allow_frozen_changes)
 
 
-def live_clients(deployment: Deployment, environ: Mapping[str, str] | None = None) -> LiveClients:
-    """SDK clients signed in as the deployment's management identity (tests replace this one factory)."""
-    env = management_environment(deployment.context, deployment.management, "preflight", deployment.name, environ)
+def live_clients(deployment: Deployment, scratch: Path, environ: Mapping[str, str] | None = None) -> LiveClients:
+    """SDK clients signed in as the deployment's management identity (tests replace this one factory).
+    ``scratch``: a private directory that lives as long as the clients (Azure's federated token file)."""
+    env = management_environment(deployment.context, deployment.management, "preflight", deployment.name, scratch,
+                                 environ)
     return clients_from_environment(deployment.platform, env)
 
 
@@ -109,7 +112,8 @@ def live_check(spec: StackSpec, deployment: Deployment, allow_frozen_changes: bo
     plan = derive_plan(spec, deployment.context)
     role = management_role_arn(deployment.context, deployment.management) \
         if deployment.platform is Platform.AWS else None
-    result = check_live(plan, live_clients(deployment), role)
+    with tempfile.TemporaryDirectory(prefix="alien-live-") as scratch:
+        result = check_live(plan, live_clients(deployment, Path(scratch)), role)
     identity = role or deployment.management.get("service_account") or deployment.management.get("client_id") \
         or plan.management.identity
     findings = result.findings(deployment.platform, identity)

@@ -50,7 +50,7 @@ def cloud(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     stub.activate()
     seen: list[str] = []
 
-    def clients(deployment: Any, environ: Any = None) -> LiveClients:
+    def clients(deployment: Any, scratch: Path, environ: Any = None) -> LiveClients:
         seen.append(deployment.name)
         return LiveClients(aws_iam=iam)
 
@@ -112,3 +112,21 @@ def test_live_needs_one_deployment_and_nothing_else(registry: Path, args: tuple[
     result = run("preflight", str(QUICKSTART), *args, "--state-dir", str(registry), "--json")
     assert result.exit_code == 2
     assert "--deployment" in json.loads(result.stdout)["error"]["message"]
+
+
+def test_the_default_factory_signs_in_from_the_management_runs_environment(tmp_path: Path) -> None:
+    """service.live_clients through the real management_environment: an Azure deployment's check signs in as its
+    management identity (client id, tenant, the vendor's OIDC token in a private file), nothing of the caller's."""
+    from alien_pulumi.fleet.registry import Deployment
+
+    tenant = "99999999-0000-4000-8000-000000000000"
+    dep = Deployment(name="acme", platform=context("azure").platform, context=context("azure"),
+                     management={"client_id": "mgmt-client", "tenant_id": tenant}, record=None, updated_at="")
+    clients = service.live_clients(dep, tmp_path, {"ALIEN_AZURE_OIDC_TOKEN": "vendor-jwt",
+                                                   "AZURE_CLIENT_ID": "the-callers-own", "PATH": "/bin"})
+    client = clients.azure_authorization(dep.context.scope_id)  # type: ignore[misc]
+    credential = client._config.credential
+    assert type(credential).__name__ == "WorkloadIdentityCredential"
+    assert (credential._client._client_id, credential._client._tenant_id) == ("mgmt-client", tenant)
+    assert Path(credential._token_file_path).read_text() == "vendor-jwt"
+    assert Path(credential._token_file_path).parent == tmp_path
