@@ -130,3 +130,9 @@ def test_the_default_factory_signs_in_from_the_management_runs_environment(tmp_p
     assert (credential._client._client_id, credential._client._tenant_id) == ("mgmt-client", tenant)
     assert Path(credential._token_file_path).read_text() == "vendor-jwt"
     assert Path(credential._token_file_path).parent == tmp_path
+
+
+def test_a_platform_other_than_the_deployments_is_refused(registry: Path) -> None:
+    result = run("preflight", str(QUICKSTART), "-d", "acme", "-p", "gcp", "--state-dir", str(registry), "--json")
+    assert result.exit_code == 2
+    assert "deployment acme is on aws, not gcp" in json.loads(result.stdout)["error"]["message"]
