@@ -73,6 +73,13 @@ class PreflightBlockedError(AlienError):
     exit_code = 3
 
 
+class LiveCheckError(AlienError):
+    """The customer's cloud could not answer a live sufficiency check (unreachable, an unexpected refusal):
+    nothing was concluded about the release (exit code 4)."""
+
+    exit_code = 4
+
+
 class AutomationError(AlienError):
     """A Pulumi run could not be done; the message is one line with the fix (exit code 4)."""
 

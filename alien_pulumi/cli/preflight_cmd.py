@@ -14,19 +14,31 @@ from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
     JsonFlag,
     StackArg,
+    UsageError,
     example_banner,
     load,
     note_example,
     out,
     print_json,
 )
+from alien_pulumi.cli.release_cmd import StateDir
+from alien_pulumi.fleet import service
+from alien_pulumi.fleet.registry import Registry, state_dir
+from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
-from alien_pulumi.preflight import Severity, load_deployed, preflight
+from alien_pulumi.preflight import PreflightReport, Severity, from_record, load_deployed, preflight
 from alien_pulumi.preflight.deployed import Deployed
+from alien_pulumi.preflight.live import LiveResult
 from alien_pulumi.preflight.report import diff_json, diff_markdown
 
 DeployedPath = Annotated[Path, typer.Option("--against", exists=True, dir_okay=False,
                                             help="What is deployed: a release record JSON or a stack file.")]
+AgainstOpt = Annotated[Path | None, typer.Option("--against", exists=True, dir_okay=False,
+                                                 help="What is deployed: a release record JSON or a stack file.")]
+DeploymentOpt = Annotated[str | None, typer.Option("--deployment", "-d", help="Check against this deployment's "
+                                                   "record in the registry instead of --against.")]
+Live = Annotated[bool, typer.Option("--live", help="With -d: ask the customer's cloud, as the management identity, "
+                                                   "whether it may do what this release does.")]
 OptionalPlatform = Annotated[Platform | None, typer.Option("--platform", "-p", case_sensitive=False,
                                                            help="Check one cloud (default: every deployed one).")]
 AllowFrozen = Annotated[bool, typer.Option("--allow-frozen-changes",
@@ -56,16 +68,44 @@ def _example(deployed: Deployed) -> bool:
     return any(ctx.example for ctx in deployed.contexts.values())
 
 
-def preflight_command(stack: StackArg, against: DeployedPath, platform: OptionalPlatform = None,
-                      allow_frozen_changes: AllowFrozen = False, json_out: JsonFlag = False) -> None:
-    """Check a release against what is deployed: exit 0 when it may roll out, 3 when a finding blocks it."""
+def _against_deployment(spec: StackSpec, name: str, platform: Platform | None, allow_frozen_changes: bool,
+                        live: bool, state: Path | None) -> tuple[PreflightReport, Deployed, LiveResult | None]:
+    """Preflight against a registered deployment's record; with ``live``, also as its management identity."""
+    deployment = Registry(state_dir(state)).get_deployment(name)
+    if platform is not None and platform is not deployment.platform:
+        raise UsageError(f"deployment {name} is on {deployment.platform.value}, not {platform.value}")
+    deployed = from_record(service.deployed_record(deployment))
+    if live:
+        report, result = service.live_check(spec, deployment, allow_frozen_changes)
+        return report, deployed, result
+    return service.check(spec, deployment, allow_frozen_changes), deployed, None
+
+
+def preflight_command(stack: StackArg, against: AgainstOpt = None, deployment: DeploymentOpt = None,
+                      live: Live = False, platform: OptionalPlatform = None,
+                      allow_frozen_changes: AllowFrozen = False, state: StateDir = None,
+                      json_out: JsonFlag = False) -> None:
+    """Check a release against what is deployed (--against FILE, or -d NAME from the registry; --live asks the
+    customer's cloud too): exit 0 when it may roll out, 3 when a finding blocks it."""
+    if (against is None) == (deployment is None):
+        raise UsageError("give what is deployed: --against FILE or --deployment NAME (one of them)")
+    if live and deployment is None:
+        raise UsageError("--live asks a registered deployment's cloud: give --deployment NAME")
     new = load(stack)
-    deployed = load_deployed(against)
-    if _not_deployed(deployed, platform, json_out):
-        return
-    report = preflight(new, deployed, platform, allow_frozen_changes)
+    result: LiveResult | None = None
+    if deployment is not None:
+        report, deployed, result = _against_deployment(new, deployment, platform, allow_frozen_changes, live, state)
+    else:
+        assert against is not None
+        deployed = load_deployed(against)
+        if _not_deployed(deployed, platform, json_out):
+            return
+        report = preflight(new, deployed, platform, allow_frozen_changes)
+    extra: dict[str, object] = {} if deployment is None else {"deployment": deployment}
+    if result is not None:
+        extra["live"] = result.to_json()
     if json_out:
-        print_json({**report.to_json(), "example_context": _example(deployed)})
+        print_json({**report.to_json(), **extra, "example_context": _example(deployed)})
     else:
         note_example(_example(deployed))
         table = Table(title=f"preflight {new.name}: {len(report.findings)} findings")
@@ -76,6 +116,10 @@ def preflight_command(stack: StackArg, against: DeployedPath, platform: Optional
             table.add_row(f.code.value, f"[{style}]{f.severity.value}[/]", "yes" if f.blocks else "-",
                           "yes" if f.needs_setup else "-", f.message)
         out.print(table)
+        if result is not None:
+            out.print(f"live: {result.to_json()['checked']} permission(s) checked as the management identity of "
+                      f"{deployment} in {result.calls} call(s), {len(result.denials)} denied, "
+                      f"{len(result.unchecked)} not checkable")
         verdict = "[red]blocked[/]" if report.blocked else "[green]may roll out[/]"
         out.print(f"release {verdict}" + (f"; {len(report.pending_setup)} change(s) pending setup"
                                           if report.pending_setup else ""))

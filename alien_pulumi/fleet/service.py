@@ -4,13 +4,15 @@ and keep the records in the registry."""
 
 from __future__ import annotations
 
+import dataclasses
+import tempfile
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from alien_pulumi.automation.credentials import check_release_id
+from alien_pulumi.automation.credentials import check_release_id, management_environment, management_role_arn
 from alien_pulumi.automation.health import refresh_targets
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult
 from alien_pulumi.errors import AlienError, PreflightBlockedError
@@ -23,7 +25,9 @@ from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle, Platform
 from alien_pulumi.model.validation import parse_spec
+from alien_pulumi.permissions import derive_plan
 from alien_pulumi.preflight import PreflightReport, from_record, preflight
+from alien_pulumi.preflight.live import LiveClients, LiveResult, check_live, clients_from_environment
 from alien_pulumi.synth import synth
 
 CANONICAL = "alien-canonical"  # the stack name graphs are synthesized under, then renamed per deployment
@@ -87,6 +91,33 @@ def deployed_record(deployment: Deployment) -> ReleaseRecord:
 def check(spec: StackSpec, deployment: Deployment, allow_frozen_changes: bool) -> PreflightReport:
     record = deployed_record(deployment)
     return preflight(spec, from_record(record), deployment.platform, allow_frozen_changes)
+
+
+def live_clients(deployment: Deployment, scratch: Path, environ: Mapping[str, str] | None = None) -> LiveClients:
+    """SDK clients signed in as the deployment's management identity (tests replace this one factory).
+    ``scratch``: a private directory that lives as long as the clients (Azure's federated token file)."""
+    env = management_environment(deployment.context, deployment.management, "preflight", deployment.name, scratch,
+                                 environ)
+    return clients_from_environment(deployment.platform, env)
+
+
+def live_check(spec: StackSpec, deployment: Deployment, allow_frozen_changes: bool = False
+               ) -> tuple[PreflightReport, LiveResult]:
+    """Preflight against the deployed record, then ask the customer's cloud, as the management identity, whether
+    it may do what this release does (DESIGN.md §5 ``--live``); its denials are blocking findings."""
+    report = check(spec, deployment, allow_frozen_changes)
+    if not deployment.management:
+        raise NotDeployedError(f"deployment {deployment.name} has no management identity in the registry: add the "
+                               "setup's release record (alien-pulumi deployments add RECORD)")
+    plan = derive_plan(spec, deployment.context)
+    role = management_role_arn(deployment.context, deployment.management) \
+        if deployment.platform is Platform.AWS else None
+    with tempfile.TemporaryDirectory(prefix="alien-live-") as scratch:
+        result = check_live(plan, live_clients(deployment, Path(scratch)), role)
+    identity = role or deployment.management.get("service_account") or deployment.management.get("client_id") \
+        or plan.management.identity
+    findings = result.findings(deployment.platform, identity)
+    return dataclasses.replace(report, findings=(*report.findings, *findings)), result
 
 
 def blocked_message(reports: dict[str, PreflightReport]) -> str:

@@ -20,7 +20,7 @@ from alien_pulumi.errors import PermissionDataError
 from alien_pulumi.model.types import SET_NAMES, Platform, ResourceType
 
 Scope = Literal["resource", "stack", "account"]
-IDENTITY = "identity"  # the pseudo-type of the setup-owned identities (provision set only)
+IDENTITY = "identity"  # the pseudo-type of the setup-owned identities (provision; heartbeat: a self-check)
 REGISTRY = "registry"  # the pseudo-type of the image mirrors (sets/<cloud>/registry.yaml, where a cloud has them)
 STATE = "state"  # the pseudo-type of the deployment's state store (DESIGN.md §4a): provision and management
 _GRANT_KEYS = {"description", "scope", "actions", "data_actions", "resources", "condition", "setup_only", "when",

@@ -269,6 +269,9 @@ def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
         for set_id in set_ids:
             for res in _targets(by_id, scope, set_id):
                 management.append((set_id, res, f"management.extend[{scope!r}]"))
+    # Its own self-check (AWS: simulating its own policies for preflight --live), where a cloud needs a grant for it.
+    if f"{IDENTITY}/heartbeat" in library(ctx.platform):
+        management.append((f"{IDENTITY}/heartbeat", None, "preflight --live checks what this identity may do"))
     # The one data the management identity touches: the deployment's own Pulumi state (DESIGN.md §4a).
     if f"{STATE}/state" in library(ctx.platform):  # the clouds whose state store setup bootstraps
         management.append((f"{STATE}/state", None, "releases run on this stack's state in the customer's cloud"))

@@ -43,6 +43,9 @@ class Code(str, Enum):
     LIMIT_GCP_POLICY_MEMBERS = "LIMIT_GCP_POLICY_MEMBERS"
     LIMIT_AZURE_ROLE_ASSIGNMENTS = "LIMIT_AZURE_ROLE_ASSIGNMENTS"
     LIMIT_AZURE_CUSTOM_ROLES = "LIMIT_AZURE_CUSTOM_ROLES"
+    # --live: the customer's cloud says the management identity may not do what the release does (blocks)
+    LIVE_PERMISSION_DENIED = "LIVE_PERMISSION_DENIED"
+    LIVE_PERMISSION_UNCHECKED = "LIVE_PERMISSION_UNCHECKED"  # the cloud could not be asked about it (warning)
 
 
 @dataclass(frozen=True)

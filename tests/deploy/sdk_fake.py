@@ -1,9 +1,14 @@
-"""A recording HTTP answerer for the GCP and Azure SDK-contract tests of the state store bootstrap (no GCS, Cloud
-KMS or ARM emulator exists here). The real SDK clients run unchanged over it: google-cloud-storage takes a
-``requests`` session (``_http=``), google-cloud-kms's REST transport is a ``requests`` session, and azure-core's
-``RequestsTransport`` takes one (``transport=``); this adapter is mounted on those sessions. It records every
-request (method, path, query, JSON body) and answers like the clouds' REST APIs for the few resources a store
-has: a GET of what is absent is a 404 in the cloud's error shape, a create stores its body, a PATCH merges.
+"""A recording HTTP answerer for the GCP and Azure SDK-contract tests of the state store bootstrap and of
+``preflight --live`` (no GCS, Cloud KMS, IAM or ARM emulator exists here). The real SDK clients run unchanged over
+it: google-cloud-storage takes a ``requests`` session (``_http=``), google-cloud-kms's REST transport is a
+``requests`` session, and azure-core's ``RequestsTransport`` takes one (``transport=``); this adapter is mounted on
+those sessions. It records every request (method, path, query, JSON body, Authorization header) and answers like
+the clouds' REST APIs for the few resources a store has: a GET of what is absent is a 404 in the cloud's error
+shape, a create stores its body, a PATCH merges.
+GCP's testIamPermissions (``POST {v}/{resource}:testIamPermissions``, GCS's ``GET b/{bucket}/iam/testPermissions``)
+answers from ``granted`` (full resource name -> permissions), as GCP does: the asked ones held, the key omitted when
+none is; a resource ``granted`` does not hold is a 404. Azure's permissions API is a GET of a stored ``{"value":
+[...]}`` resource.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ class Call:
     path: str
     query: dict[str, list[str]]
     body: Any
+    authorization: str | None = None  # the request's Authorization header: whose credentials it carried
 
 
 def _merge(into: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
@@ -47,6 +53,7 @@ class FakeCloud(BaseAdapter):
         self.resources: dict[str, dict[str, Any]] = {}
         self.calls: list[Call] = []
         self.deny: set[tuple[str, str]] = set()
+        self.granted: dict[str, set[str]] = {}  # GCP full resource name -> what testIamPermissions grants
 
     def writes(self) -> list[Call]:
         return [c for c in self.calls if c.method != "GET"]
@@ -57,7 +64,7 @@ class FakeCloud(BaseAdapter):
         if isinstance(body, bytes):
             body = body.decode()
         data = json.loads(body) if body else None
-        call = Call(str(request.method), url.path, parse_qs(url.query), data)
+        call = Call(str(request.method), url.path, parse_qs(url.query), data, request.headers.get("Authorization"))
         self.calls.append(call)
         if any(call.method == m and call.path.lower().startswith(p.lower()) for m, p in self.deny):
             return answer(request, 403, {"error": {"code": 403 if "googleapis" in str(url.netloc) else
@@ -68,7 +75,25 @@ class FakeCloud(BaseAdapter):
     def close(self) -> None:
         pass
 
+    def _test_iam_permissions(self, host: str, call: Call) -> tuple[int, Any] | None:
+        if call.method == "POST" and call.path.endswith(":testIamPermissions"):
+            resource = f"//{host}/{call.path.split('/', 2)[2].removesuffix(':testIamPermissions')}"  # less /v1
+            asked, extra = (call.body or {}).get("permissions", []), {}
+        elif host == "storage.googleapis.com" and call.path.endswith("/iam/testPermissions"):
+            bucket = call.path.removeprefix("/storage/v1/b/").removesuffix("/iam/testPermissions")
+            resource = f"//{host}/projects/_/buckets/{bucket}"
+            asked, extra = call.query.get("permissions", []), {"kind": "storage#testIamPermissionsResponse"}
+        else:
+            return None
+        if resource not in self.granted:
+            return 404, {"error": {"code": 404, "message": f"{resource} not found", "status": "NOT_FOUND"}}
+        held = [p for p in asked if p in self.granted[resource]]
+        return 200, {**extra, **({"permissions": held} if held else {})}
+
     def _route(self, host: str, call: Call) -> tuple[int, Any]:
+        tested = self._test_iam_permissions(host, call)
+        if tested is not None:
+            return tested
         key = call.path.lower()
         if host == "storage.googleapis.com" and call.method == "POST" and key == "/storage/v1/b":
             # GCS answers the location upper case, whatever the request's case

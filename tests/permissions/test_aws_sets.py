@@ -250,8 +250,28 @@ def test_set_names(type_):
     assert SETS[type_]["sets"]["provision"]["includes"] == ["management"]
 
 
-def test_identity_has_only_provision():
-    assert set(SETS["identity"]["sets"]) == {"provision"}
+def test_identity_has_provision_and_the_management_roles_self_check_only():
+    assert set(SETS["identity"]["sets"]) == {"provision", "heartbeat"}
+    assert SETS["identity"]["sets"]["provision"]["includes"] == ["heartbeat"]
+    (grant,) = SETS["identity"]["sets"]["heartbeat"]["grants"]
+    # preflight --live: the management role simulates its own policies, on itself only, nothing else
+    assert grant["actions"] == ["iam:SimulatePrincipalPolicy"]
+    assert grant["resources"] == ["arn:{partition}:iam::{account}:role/{management_identity}"]
+
+
+def test_the_management_layer_simulates_only_its_own_role():
+    from alien_pulumi.model.context import DeploymentContext
+    from alien_pulumi.model.loader import load_stack
+    from alien_pulumi.permissions import derive_plan
+    from tests.conftest import ROOT
+
+    spec = load_stack(ROOT / "examples" / "my_app.py")
+    ctx = DeploymentContext.example_context("aws", spec.name, prefix="acme-myapp")
+    plan = derive_plan(spec, ctx)
+    simulate = [g for g in plan.management.grants if "iam:SimulatePrincipalPolicy" in g.actions]
+    assert [(g.set_id, g.actions, g.resources) for g in simulate] == [
+        ("identity/heartbeat", ("iam:SimulatePrincipalPolicy",),
+         (f"arn:aws:iam::{ctx.account_id}:role/acme-myapp-management",))]
 
 
 @pytest.mark.parametrize("type_,set_name", list(all_sets()))
