@@ -261,7 +261,8 @@ class _Tracker:
                 if wave > 1 and not any(r.status in ACTIVE for r in members):
                     continue
                 self.started.add(wave)
-                self.emit(ProgressKind.WAVE_STARTED, wave, done)
+                self.emit(ProgressKind.WAVE_STARTED, wave, done,
+                          awaiting_setup=sum(r.status is RunState.AWAITING_SETUP for r in members))
             for run in members:
                 before = seen.get(run.id)
                 if before is not None and before.status in FINAL:
