@@ -60,11 +60,13 @@ def show_review(request: SetupRequest, console: Console) -> None:
     console.print(f"[bold]setup request {request.id}[/]: deployment {request.deployment} ({request.platform.value}), "
                   f"release {request.release} (deployed: {request.deployed.release}); stack digest {request.digest}")
     permissions = Table(title="permission changes (+ granted first, - revoked)")
-    for column in ("", "identity", "action", "resource", "condition"):
+    for column in ("", "identity", "action", "resource (and condition)"):
         permissions.add_column(column, overflow="fold")
     for sign, identity, action, resource, condition in review_rows(request):
         colour = "green" if sign == "+" else "red"
-        permissions.add_row(f"[{colour}]{sign}[/]", *map(escape, (identity, action, resource, condition)))
+        # A condition is rare and long: under its resource, so that resources are read whole.
+        where = escape(resource) + (f"\n  if {escape(condition)}" if condition else "")
+        permissions.add_row(f"[{colour}]{sign}[/]", escape(identity), escape(action), where)
     console.print(permissions if request.permissions else "permission changes: none")
     if request.frozen_changes:
         frozen = Table(title="frozen changes")
