@@ -15,6 +15,7 @@ import pytest
 from alien_pulumi.fleet.registry import DeploymentState, Registry, RunState, SetupRequestStatus
 from alien_pulumi.model.loader import load_stack
 from tests.deploy.lifecycle import QUICKSTART, SHARED_STATE, admin, deployed, vendor
+from tests.fleet.conftest import Workers
 
 FAST = "simulated:5"
 OFFLINE = ("--engine", FAST, "--no-resolve")
@@ -242,3 +243,61 @@ def test_a_setup_record_not_answering_the_request_supersedes_it(fleet: Path, req
         assert registry.get_deployment("acme").state is DeploymentState.DEPLOYED
     runs = [r.status for r in Registry(fleet).runs(deployment="acme")]
     assert runs == [RunState.AWAITING_SETUP]
+
+
+def test_a_worker_that_finds_setup_needed_records_the_request_and_awaits(fleet: Path) -> None:
+    """The distributed path: a Temporal worker takes the preflight again (no check of the release service
+    stands) and finds the release needs setup: the run awaits setup, it is not a failure."""
+    from alien_pulumi.fleet.temporal.activities import Activities
+    from alien_pulumi.fleet.temporal.types import VERSION, RunTask
+
+    spec = load_stack(stack_with_worker(fleet))
+    with Registry(fleet) as registry:
+        registry.record_release("r2", spec)
+        registry.create_rollout("ro", "r2", {"waves": "100%", "sizes": [1]}, [["acme"]])
+    activities = Activities(fleet, 1, "in-process")
+    try:
+        outcome = activities._run(RunTask("ro", "r2", "acme", FAST, None, False, VERSION, 3, 1.0), 1)
+    finally:
+        activities.threads.shutdown()
+        activities.registry.close()
+    assert outcome.status == RunState.AWAITING_SETUP.value and "setup request sr-" in (outcome.error or "")
+    with Registry(fleet) as registry:
+        run = registry.get_run("ro:acme")
+        assert (run.status, run.attempt) == (RunState.AWAITING_SETUP, 0)
+        assert registry.open_setup_request("acme").release_id == "r2"
+
+
+def test_progress_and_results_count_awaiting_setup_apart(fleet: Path) -> None:
+    import io
+
+    from rich.console import Console
+
+    from alien_pulumi.fleet import service
+    from alien_pulumi.fleet.executor import InProcessExecutor
+    from alien_pulumi.fleet.progress import RolloutProgress, render_result
+
+    console = Console(file=io.StringIO(), width=160, force_terminal=False)
+    with Registry(fleet) as registry, RolloutProgress(console) as progress:
+        result = service.release(registry, load_stack(stack_with_worker(fleet)), ["acme", "gamma"], "r2", fleet,
+                                 engine=FAST, executor=InProcessExecutor(), on_progress=progress)
+    assert result.ok and result.counts["awaiting-setup"] == 1 and result.counts["failed"] == 0
+    assert progress.awaiting == {1: 1} and progress.failed == {}
+    render_result(result, console)
+    text = console.file.getvalue()  # type: ignore[attr-defined]
+    assert "1 awaiting setup" in text  # the bar
+    assert "┃ failed ┃ awaiting setup ┃ skipped ┃" in text  # the waves table
+    assert "completed: 1 succeeded, 1 awaiting-setup" in text
+
+
+def test_a_rollout_on_temporal_workers_counts_awaiting_setup_apart(fleet: Path, workers: Workers) -> None:
+    workers.start(1, parallel=2)
+    rolled = vendor("rollout", str(stack_with_worker(fleet)), "--all", "--yes", "--release-id", "r2", *OFFLINE,
+                    "--state-dir", str(fleet), "--temporal", workers.server.address, "--task-queue",
+                    workers.task_queue, "--json")
+    assert rolled.exit_code == 0, rolled.output
+    result = json.loads(rolled.stdout)
+    assert (result["counts"]["succeeded"], result["counts"]["awaiting-setup"], result["counts"]["failed"]) == (1, 1, 0)
+    assert result["deployments"]["acme"]["status"] == "awaiting-setup"
+    with Registry(fleet) as registry:
+        assert registry.open_setup_request("acme").release_id == "r2"
