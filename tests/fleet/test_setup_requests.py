@@ -301,3 +301,37 @@ def test_a_rollout_on_temporal_workers_counts_awaiting_setup_apart(fleet: Path, 
     assert result["deployments"]["acme"]["status"] == "awaiting-setup"
     with Registry(fleet) as registry:
         assert registry.open_setup_request("acme").release_id == "r2"
+
+
+def test_frozen_changes_the_release_allowed_travel_in_the_request_and_setup_applies_them(fleet: Path) -> None:
+    stack = fleet / "worker_and_versioning.py"
+    stack.write_text(stack_with_worker(fleet).read_text().replace("versioning=True", "versioning=False"))
+    release = vendor("release", str(stack), "-d", "acme", "--release-id", "r3", "--allow-frozen-changes", *OFFLINE,
+                     "--state-dir", str(fleet))
+    assert release.exit_code == 3, release.output
+    request = fleet / "r3.json"
+    assert vendor("setup-request", "-d", "acme", "--out", str(request), "--state-dir", str(fleet)).exit_code == 0
+    data = json.loads(request.read_text())
+    assert data["frozen_changes"] == [{"resource": "data", "field": "versioning", "old": True, "new": False}]
+    review = admin("review", str(request), "--markdown")
+    assert "| `data` | `versioning` | `true` | `false` |" in review.stdout
+    applied = apply(fleet, request)
+    assert applied.exit_code == 0, applied.output
+    record = json.loads((fleet / "records" / "acme.json").read_text())
+    assert next(r for r in record["spec"]["resources"] if r["id"] == "data")["versioning"] is False
+
+
+def test_a_frozen_change_the_request_does_not_list_stops_its_setup(fleet: Path, request_file: Path) -> None:
+    """The admin's last setup differs from what the vendor checked against: setup applies only what was
+    reviewed."""
+    changed = fleet / "changed.py"
+    changed.write_text(QUICKSTART.read_text().replace("versioning=True", "versioning=False"))
+    # The admin's own local record now says versioning=False (a setup the vendor's registry never imported).
+    assert admin("up", str(changed), "--bundle", str(fleet / "acme.bundle.json"), "--yes", "--allow-frozen-changes",
+                 "--engine", FAST, "--state-dir", str(fleet), *SHARED_STATE).exit_code == 0
+    before = (fleet / "records" / "acme.json").read_bytes()
+    stopped = apply(fleet, request_file)
+    assert stopped.exit_code == 3, stopped.output
+    assert "FROZEN_CHANGED data.versioning: False -> True" in stopped.stdout
+    assert "the setup request does not list these changes" in stopped.stdout
+    assert (fleet / "records" / "acme.json").read_bytes() == before
