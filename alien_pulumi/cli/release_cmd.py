@@ -37,7 +37,7 @@ from alien_pulumi.deploy import handoff
 from alien_pulumi.deploy.bundle import SetupBundle, new_bundle
 from alien_pulumi.fleet import service
 from alien_pulumi.fleet.progress import RolloutProgress, render_result
-from alien_pulumi.fleet.registry import Deployment, Registry, RunState, state_dir
+from alien_pulumi.fleet.registry import Deployment, Registry, RunState, SetupRequestStatus, state_dir
 from alien_pulumi.fleet.rollout import RolloutResult
 from alien_pulumi.model.spec import StackSpec
 
@@ -151,9 +151,13 @@ def deployments_add(
     out.print(f"deployment {added.name} ({added.platform.value}, prefix {added.context.prefix}) imported: "
               f"release {added.record.release if added.record else '-'}")
     answer = imported.setup_request
-    for answered in (r for r in registry.setup_requests(added.name) if answer is not None and r.id == answer.id):
-        out.print(f"setup request {answered.id} {answered.status.value}: release {answered.release_id} can go on "
-                      f"(alien-pulumi release STACK -d {added.name} --release-id {answered.release_id})")
+    entry = next((r for r in registry.setup_requests(added.name) if answer and r.id == answer.id), None)
+    if entry is not None and entry.status is SetupRequestStatus.APPLIED:
+        out.print(f"setup request {entry.id} applied: release {entry.release_id} can go on "
+                  f"(alien-pulumi release STACK -d {added.name} --release-id {entry.release_id})")
+    elif entry is not None:
+        err.print(f"[yellow]warning:[/] the record names setup request {entry.id}, but it is {entry.status.value}: "
+                  "the record's stack is not the request's")
 
 
 @deployments_app.command("show")
