@@ -150,3 +150,36 @@ def test_a_registry_at_revision_4_upgrades_to_5_with_its_data(tmp_path: Path, da
         # And the new table is usable at once.
         entry = reg.record_setup_request(request_for(reg, "acme", "r2", with_worker()))
         assert reg.open_setup_request("acme").id == entry.id
+
+
+@pytest.mark.parametrize(("platform", "runtime_identity", "granted"), [
+    ("aws", "acme-rt-app", "s3:PutObject"),
+    ("gcp", "acme-rt-app@acme-customer-prod.iam.gserviceaccount.com", "storage.objects.create"),
+    ("azure", "acme-rt-app", "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/write"),
+])
+def test_a_request_names_each_identity_in_its_cloud_and_puts_broadening_first(platform: str, runtime_identity: str,
+                                                                              granted: str) -> None:
+    """The management identity only loses what a removed function needed; the runtime profile gains a write:
+    that identity comes first, although management is listed first otherwise."""
+    def stack(*extra: alien.Function, grants: list[str]) -> alien.StackSpec:
+        built = alien.Stack("s").platforms("aws", "gcp", "azure").add(alien.Storage("data"), "frozen") \
+            .add(alien.Function("f", image=f"{ECR}/i", permissions="app"), "live")
+        for function in extra:
+            built = built.add(function, "live")
+        return built.permissions(profiles={"app": {"data": grants}}).build()
+
+    old = stack(alien.Function("g", image=f"{ECR}/i"), grants=["storage/data-read"])
+    new = stack(grants=["storage/data-read", "storage/data-write"])
+    plain = record("acme", platform)
+    deployed = plain.model_copy(update={"spec": old, "digest": old.digest(), "frozen_digest": old.frozen_digest(),
+                                        "permissions": render_all(derive_plan(old, plain.context))})
+    report = preflight(new, from_record(deployed), deployed.context.platform)
+    assert report.awaits_setup
+    request = build_request(report, deployed, new, "r2", deployed.context)
+    first, *rest = request.permissions
+    assert (first.layer, first.identity) == ("runtime:app", runtime_identity)
+    assert {c.change for c in first.changes} == {"grant"} and granted in {c.action for c in first.changes}
+    management = next(d for d in rest if d.layer == "management")
+    assert management.changes and {c.change for c in management.changes} == {"revoke"}
+    assert [(r.resource, r.change) for r in request.resources] == [("g", "removed")]
+    assert request.digest == new.digest() and request.spec() == new
