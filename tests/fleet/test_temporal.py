@@ -190,9 +190,34 @@ def test_a_record_changed_since_the_preflight_is_checked_again(workers: Workers,
                                                           "created_at": "2030-01-01T00:00:00+00:00"}))
         result = client.rollout(registry, "r2", prepared, workers.settings, engine="simulated:5", timing=FAST)
     assert result.deployments["c001"].status is RunState.SUCCEEDED  # unchanged: the first preflight stands
+    # Checked again, c000 needs permissions only its admin's setup grants: a setup request, not a run.
+    waiting = result.deployments["c000"]
+    assert (waiting.status, waiting.attempts) == (RunState.AWAITING_SETUP, 0)
+    with Registry(workers.state) as registry:
+        request = registry.open_setup_request("c000")
+    assert waiting.error and waiting.error.startswith(f"awaiting setup: setup request {request.id}")
+    assert request.request.permissions, "the permissions the other setup's record lacks"
+
+
+def test_a_record_changed_into_a_block_setup_cannot_lift_fails_the_run(workers: Workers,
+                                                                       make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 1)
+    workers.start(1)
+    spec = load_stack(QUICKSTART)
+    with Registry(workers.state) as registry:
+        prepared = service.prepare(registry, spec, names, "r2", workers.state, engine="simulated:5")
+        record = registry.get_deployment("c000").record
+        assert record is not None
+        # Another setup turned the frozen bucket's versioning off: this release would change a frozen resource.
+        frozen = record.spec.model_copy(update={"resources": tuple(
+            r.model_copy(update={"versioning": False}) if r.id == "data" else r for r in record.spec.resources)})
+        registry.add_deployment(record.model_copy(update={"spec": frozen, "digest": frozen.digest(),
+                                                          "created_at": "2030-01-01T00:00:00+00:00"}))
+        result = client.rollout(registry, "r2", prepared, workers.settings, engine="simulated:5", timing=FAST)
     refused = result.deployments["c000"]
     assert refused.status is RunState.FAILED
-    assert refused.error and refused.error.startswith("preflight blocks the release:") and "c000:" in refused.error
+    assert refused.error and refused.error.startswith("preflight blocks the release:") and "FROZEN_CHANGED" in \
+        refused.error
 
 
 def test_workers_on_another_registry_are_refused(workers: Workers, make_fleet: FleetMaker) -> None:
