@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Annotated
 
@@ -30,10 +31,12 @@ from alien_pulumi.cli.common import (
     version_option,
     with_context_flags,
 )
+from alien_pulumi.cli.request_cmd import review_command, show_review
 from alien_pulumi.deploy.access import from_bundle as access_from_bundle
 from alien_pulumi.deploy.access import from_record as access_from_record
 from alien_pulumi.deploy.bundle import SetupBundle
 from alien_pulumi.deploy.handoff import import_record
+from alien_pulumi.deploy.request import SetupRequest, SetupRequestError, read_request
 from alien_pulumi.deploy.setup import (
     SetupPlan,
     config_lines,
@@ -47,6 +50,7 @@ from alien_pulumi.deploy.state_store import StateStore
 from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import state_dir
 from alien_pulumi.model.context import DeploymentContext, field_name, refuse_past_access
+from alien_pulumi.model.record import RequestAnswer
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
 from alien_pulumi.permissions import derive_plan, render_markdown
@@ -80,13 +84,17 @@ BundleOpt = Annotated[Path | None, typer.Option("--bundle", exists=True, dir_oka
                                                 help="The setup bundle from the vendor (flags override it).")]
 MaybePlatform = Annotated[Platform | None, typer.Option("--platform", "-p", case_sensitive=False,
                                                         help="Target cloud (default: the bundle's).")]
+MaybeStack = Annotated[Path | None, typer.Argument(exists=True, dir_okay=False, help="Stack file: Python defining a "
+                                                   "StackSpec, or spec JSON (none with --request: it holds it).")]
+RequestOpt = Annotated[Path | None, typer.Option("--request", exists=True, dir_okay=False,
+                                                 help="The vendor's setup request: apply exactly its stack.")]
 
 
-def setup_context(stack: Path, bundle_file: Path | None, platform: Platform | None, flags: ContextFlags
-                  ) -> tuple[StackSpec, DeploymentContext, SetupBundle | None]:
+def setup_context(stack: Path | StackSpec, bundle_file: Path | None, platform: Platform | None,
+                  flags: ContextFlags) -> tuple[StackSpec, DeploymentContext, SetupBundle | None]:
     """The real context of setup: the bundle's facts, each flag given overriding it (shown), or flags alone.
     An access window already over is refused here, before the state store exists."""
-    spec = load(stack)
+    spec = stack if isinstance(stack, StackSpec) else load(stack)
     if bundle_file is None:
         if platform is None:
             raise UsageError("give the vendor's setup bundle (--bundle FILE) or the platform (-p) and every "
@@ -119,21 +127,40 @@ def _store(ctx: DeploymentContext, bundle: SetupBundle | None, backend: str | No
     return store
 
 
-def _plan(stack: Path, bundle_file: Path | None, platform: Platform | None, flags: ContextFlags,
+def _plan(stack: Path | SetupRequest, bundle_file: Path | None, platform: Platform | None, flags: ContextFlags,
           backend: str | None, secrets: str | None, state: Path | None, allow_frozen: bool, engine: str,
           create: bool) -> SetupPlan:
-    spec, ctx, bundle = setup_context(stack, bundle_file, platform, flags)
+    """``stack``: a stack file, or a setup request, whose stack is applied as it is: its frozen changes are the
+    ones the admin allows by applying it (any other stops setup)."""
+    request = stack if isinstance(stack, SetupRequest) else None
+    spec, ctx, bundle = setup_context(stack.spec() if isinstance(stack, SetupRequest) else stack, bundle_file,
+                                      platform, flags)
+    if request is not None:
+        _check_request(request, bundle.deployment if bundle else ctx.prefix, ctx)
     store = _store(ctx, bundle, backend, secrets, create)
-    plan = plan_setup(spec, ctx, state_dir(state), store, allow_frozen, engine,
-                      deployment=bundle.deployment if bundle else None)
+    plan = plan_setup(spec, ctx, state_dir(state), store, allow_frozen or bool(request and request.frozen_changes),
+                      engine, deployment=bundle.deployment if bundle else None)
     if plan.report is not None and plan.report.findings:
+        listed = {(c.resource, c.field) for c in request.frozen_changes} if request else None
+        stopping = [f for f in plan.report.findings if f in plan.report.blocks_setup or (
+            listed is not None and f.code is Code.FROZEN_CHANGED and (f.resource, f.field) not in listed)]
         for finding in plan.report.findings:
-            stops = finding in plan.report.blocks_setup
-            out.print(f"[{'red' if stops else 'yellow'}]{finding.code.value}[/] {finding.message}")
-        if plan.report.blocks_setup:
-            out.print(f"[red]setup stopped:[/] {_blocked_hint(plan.report.blocks_setup, allow_frozen)}")
+            out.print(f"[{'red' if finding in stopping else 'yellow'}]{finding.code.value}[/] {finding.message}")
+        if stopping:
+            hint = (_blocked_hint(stopping, allow_frozen) if listed is None else
+                    "the setup request does not list these changes: ask the vendor for a request against your "
+                    "last setup")
+            out.print(f"[red]setup stopped:[/] {hint}")
             raise typer.Exit(EXIT_BLOCKED)
     return plan
+
+
+def _check_request(request: SetupRequest, deployment: str, ctx: DeploymentContext) -> None:
+    """A request is applied to the deployment it was written for, before anything is created."""
+    if request.deployment != deployment or request.platform is not ctx.platform:
+        raise SetupRequestError(f"setup request {request.id} is for deployment {request.deployment} "
+                                f"({request.platform.value}), not {deployment} ({ctx.platform.value}): nothing was "
+                                "applied")
 
 
 def _blocked_hint(findings: Sequence[Finding], allow_frozen: bool) -> str:
@@ -160,20 +187,34 @@ def _summary(title: str, result: RunResult) -> None:
 @handles_errors
 @with_context_flags
 def up(
-    stack: StackArg, bundle: BundleOpt = None, platform: MaybePlatform = None, backend: Backend = None,
-    secrets_provider: SecretsProvider = None, state: StateDir = None, allow_frozen_changes: AllowFrozen = False,
-    yes: Yes = False, engine: Engine = "pulumi", *, context_flags: ContextFlags,
+    stack: MaybeStack = None, bundle: BundleOpt = None, request: RequestOpt = None, platform: MaybePlatform = None,
+    backend: Backend = None, secrets_provider: SecretsProvider = None, state: StateDir = None,
+    allow_frozen_changes: AllowFrozen = False, yes: Yes = False, engine: Engine = "pulumi", *,
+    context_flags: ContextFlags,
 ) -> None:
-    """Run setup: bootstrap the state store, preview, confirm, apply; then write the setup record."""
-    plan = _plan(stack, bundle, platform, context_flags, backend, secrets_provider, state, allow_frozen_changes,
+    """Run setup: bootstrap the state store, preview, confirm, apply; then write the setup record. With
+    --request, the stack of the vendor's setup request (its digest checked), shown for review first."""
+    setup_request = read_request(request) if request is not None else None
+    source = setup_request or stack
+    if source is None or (stack is not None and request is not None):
+        raise UsageError("give the stack file, or --request FILE (the vendor's setup request, which holds the stack)")
+    if setup_request is not None:
+        show_review(setup_request, out)
+    plan = _plan(source, bundle, platform, context_flags, backend, secrets_provider, state, allow_frozen_changes,
                  engine, create=True)
     _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
     if not yes and not typer.confirm("Apply these changes with your credentials?", default=False):
         out.print("nothing applied")
         raise typer.Exit(EXIT_DECLINED)
+    reviewed = None if yes else datetime.now(timezone.utc).isoformat(timespec="seconds")
     result = execute(plan.run, RunKind.SETUP, _progress)
     _summary("setup", result)
-    record = write_record(plan, result)
+    answer = RequestAnswer(id=setup_request.id, digest=setup_request.digest, reviewed_at=reviewed) \
+        if setup_request is not None else None
+    record = write_record(plan, result, answer)
+    if setup_request is not None:
+        out.print(f"setup request {setup_request.id} applied (release {setup_request.release}): once the vendor "
+                  "imports the record (alien-pulumi deployments add), the release goes on")
     identity = record.outputs.get("management_identity") or {}
     table = Table(title="what the vendor needs (send them the release record)")
     table.add_column("key")
@@ -182,6 +223,9 @@ def up(
         table.add_row(key, str(identity.get(key, "-")))
     table.add_row("release record", str(plan.record_path))
     out.print(table)
+
+
+app.command("review")(handles_errors(review_command))
 
 
 @app.command()

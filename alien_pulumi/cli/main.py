@@ -17,6 +17,7 @@ from alien_pulumi.cli.release_cmd import (
     rollout_command,
     worker_command,
 )
+from alien_pulumi.cli.request_cmd import setup_request_command
 from alien_pulumi.cli.synth_cmd import synth_command
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle
@@ -106,6 +107,7 @@ app.command("heartbeat")(handles_errors(heartbeat_command))
 app.command("rollout")(handles_errors(rollout_command))
 app.command("registry-access")(handles_errors(registry_access_command))
 app.command("worker")(handles_errors(worker_command))
+app.command("setup-request")(handles_errors(setup_request_command))
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from alien_pulumi.deploy import handoff
 from alien_pulumi.deploy.bundle import SetupBundle, new_bundle
 from alien_pulumi.fleet import service
 from alien_pulumi.fleet.progress import RolloutProgress, render_result
-from alien_pulumi.fleet.registry import Deployment, Registry, state_dir
+from alien_pulumi.fleet.registry import Deployment, Registry, RunState, SetupRequestStatus, state_dir
 from alien_pulumi.fleet.rollout import RolloutResult
 from alien_pulumi.model.spec import StackSpec
 
@@ -150,6 +150,14 @@ def deployments_add(
         return
     out.print(f"deployment {added.name} ({added.platform.value}, prefix {added.context.prefix}) imported: "
               f"release {added.record.release if added.record else '-'}")
+    answer = imported.setup_request
+    entry = next((r for r in registry.setup_requests(added.name) if answer and r.id == answer.id), None)
+    if entry is not None and entry.status is SetupRequestStatus.APPLIED:
+        out.print(f"setup request {entry.id} applied: release {entry.release_id} can go on "
+                  f"(alien-pulumi release STACK -d {added.name} --release-id {entry.release_id})")
+    elif entry is not None:
+        err.print(f"[yellow]warning:[/] the record names setup request {entry.id}, but it is {entry.status.value}: "
+                  "the record's stack is not the request's")
 
 
 @deployments_app.command("show")
@@ -208,6 +216,7 @@ def _deployment_json(dep: Deployment) -> dict[str, object]:
         "backend": record.backend if record else (dep.bundle or {}).get("backend"),
         "secrets_provider": record.secrets_provider if record else None,
         "release": record.release if record else None,
+        "setup_request": dep.open_request,
         "updated_at": dep.updated_at,
     }
 
@@ -234,7 +243,9 @@ def deployments_list(state: StateDir = None, json_out: JsonFlag = False) -> None
     out.print(table)
 
 
-def _finish(result: RolloutResult, json_out: bool) -> None:
+def _finish(result: RolloutResult, json_out: bool, *, awaiting_blocks: bool = False) -> None:
+    """The result, and its exit code: a failed run fails the command; ``awaiting_blocks``: so does a deployment
+    awaiting its admin's setup (a one-deployment release), which a rollout counts apart instead."""
     if json_out:
         print_json({
             "rollout": result.rollout_id, "release": result.release_id, "status": result.status.value,
@@ -246,6 +257,8 @@ def _finish(result: RolloutResult, json_out: bool) -> None:
         render_result(result, out)
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
+    if awaiting_blocks and result.counts.get(RunState.AWAITING_SETUP.value):
+        raise typer.Exit(EXIT_BLOCKED)
 
 
 def release_command(
@@ -259,7 +272,7 @@ def release_command(
     spec = _pinned(load(stack), registry, [deployment], no_resolve)
     result = service.release(registry, spec, [deployment], _release_id(release_id), root, parallel=1,
                              allow_frozen_changes=allow_frozen_changes, backend=backend, engine=engine)
-    _finish(result, json_out)
+    _finish(result, json_out, awaiting_blocks=True)
 
 
 def preview_command(

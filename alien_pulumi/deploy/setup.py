@@ -13,7 +13,7 @@ from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
 from alien_pulumi.deploy.state_store import StateStore, bootstrap, store_urls
 from alien_pulumi.errors import AlienError
 from alien_pulumi.model.context import DeploymentContext
-from alien_pulumi.model.record import ReleaseRecord
+from alien_pulumi.model.record import ReleaseRecord, RequestAnswer
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.permissions import derive_plan, render_all
 from alien_pulumi.preflight import PreflightReport, from_record, preflight
@@ -76,7 +76,8 @@ def execute(run: RunInput, kind: RunKind, on_line: OnLine | None) -> RunResult:
     return engine_for(run).execute(run.model_copy(update={"kind": kind}), on_line)
 
 
-def write_record(plan: SetupPlan, result: RunResult) -> ReleaseRecord:
+def write_record(plan: SetupPlan, result: RunResult, answer: RequestAnswer | None = None) -> ReleaseRecord:
+    """``answer``: the setup request this setup applied (the vendor's registry closes it on import)."""
     run = plan.run
     record = ReleaseRecord(
         release=run.release,
@@ -94,6 +95,7 @@ def write_record(plan: SetupPlan, result: RunResult) -> ReleaseRecord:
         backend=run.backend_url,
         secrets_provider=run.secrets_provider,
         versions=result.versions,
+        setup_request=answer,
     )
     plan.record_path.parent.mkdir(parents=True, exist_ok=True)
     plan.record_path.write_text(record.model_dump_json(indent=2))

@@ -17,13 +17,15 @@ from alien_pulumi.fleet.registry import RolloutStatus, RunState
 from alien_pulumi.fleet.rollout import ProgressEvent, ProgressKind, RolloutResult
 
 STYLE = {RunState.SUCCEEDED: "green", RunState.FAILED: "red", RunState.SKIPPED: "yellow",
-         RunState.RUNNING: "cyan", RunState.PENDING: "dim"}
+         RunState.RUNNING: "cyan", RunState.PENDING: "dim", RunState.AWAITING_SETUP: "magenta"}
+# The columns of the waves table: every final state, awaiting setup apart from failures.
+COUNTED = (RunState.SUCCEEDED, RunState.FAILED, RunState.AWAITING_SETUP, RunState.SKIPPED)
 
 
 class RolloutProgress:
     """Use as ``on_progress``: one bar per wave, counting runs with a final state; runs in flight, runs
-    waiting to retry a locked stack, and failures show in the bar's description. Each failure is also
-    printed above the bars, so that it stays on screen."""
+    waiting to retry a locked stack, deployments awaiting their admin's setup and failures show in the bar's
+    description. Each failure is also printed above the bars, so that it stays on screen."""
 
     def __init__(self, console: Console | None = None, *, transient: bool = False) -> None:
         self.console = console or Console(stderr=True)
@@ -33,6 +35,7 @@ class RolloutProgress:
         self.failed: dict[int, int] = {}
         self.running: dict[int, int] = {}
         self.retrying: dict[int, set[str]] = {}
+        self.awaiting: dict[int, int] = {}
 
     def __enter__(self) -> RolloutProgress:
         self.progress.start()
@@ -47,6 +50,8 @@ class RolloutProgress:
             text += f" [cyan]{self.running[wave]} running[/]"
         if self.retrying.get(wave):
             text += f" [yellow]{len(self.retrying[wave])} locked, retrying[/]"
+        if self.awaiting.get(wave):
+            text += f" [magenta]{self.awaiting[wave]} awaiting setup[/]"
         if self.failed.get(wave):
             text += f" [red]{self.failed[wave]} failed[/]"
         return text
@@ -54,6 +59,7 @@ class RolloutProgress:
     def __call__(self, event: ProgressEvent) -> None:
         wave = event.wave
         if event.kind is ProgressKind.WAVE_STARTED:
+            self.awaiting[wave] = event.awaiting_setup
             self.tasks[wave] = self.progress.add_task(self._describe(wave, event.waves), total=event.wave_size,
                                                       completed=event.done)
             return
@@ -80,12 +86,12 @@ class RolloutProgress:
 
 def waves_table(result: RolloutResult) -> Table:
     table = Table(title=f"rollout {result.rollout_id} of {result.release_id}: {result.status.value}")
-    for column in ("wave", "deployments", "succeeded", "failed", "skipped", "duration"):
+    for column in ("wave", "deployments", *(s.value.replace("-", " ") for s in COUNTED), "duration"):
         table.add_column(column, justify="right" if column != "wave" else "left")
     for wave in result.waves:
         duration = f"{wave.seconds:.1f} s" if wave.seconds is not None else "-"
-        table.add_row(str(wave.wave), str(wave.size), *(str(wave.counts.get(s.value, 0)) for s in
-                      (RunState.SUCCEEDED, RunState.FAILED, RunState.SKIPPED)), duration)
+        table.add_row(str(wave.wave), str(wave.size), *(str(wave.counts.get(s.value, 0)) for s in COUNTED),
+                      duration)
     return table
 
 

@@ -44,8 +44,18 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine, RowMapping
 
 from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
+from alien_pulumi.deploy.request import SetupRequest
 from alien_pulumi.errors import AlienError
-from alien_pulumi.fleet.schema import deployments, heartbeats, metadata, releases, rollouts, run_attempts, runs
+from alien_pulumi.fleet.schema import (
+    deployments,
+    heartbeats,
+    metadata,
+    releases,
+    rollouts,
+    run_attempts,
+    runs,
+    setup_requests,
+)
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
@@ -68,7 +78,7 @@ class RegistryVersionError(RegistryError):
 
 
 class DeploymentState(str, Enum):
-    AWAITING_SETUP = "awaiting-setup"  # registered, bundle handed out, no setup record yet
+    AWAITING_SETUP = "awaiting-setup"  # no setup record yet (bundle handed out), or a setup request is open
     DEPLOYED = "deployed"
 
 
@@ -83,9 +93,16 @@ class RunState(str, Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     SKIPPED = "skipped"
+    AWAITING_SETUP = "awaiting-setup"  # the release needs the admin's setup first: a setup request is open
 
 
-FINAL = frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.SKIPPED})
+FINAL = frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.SKIPPED, RunState.AWAITING_SETUP})
+
+
+class SetupRequestStatus(str, Enum):
+    OPEN = "open"
+    APPLIED = "applied"  # the admin's record answering it was imported
+    SUPERSEDED = "superseded"  # a newer request, or a setup record not answering it, took its place
 
 
 class RolloutStatus(str, Enum):
@@ -104,10 +121,12 @@ class Deployment:
     record: ReleaseRecord | None
     updated_at: str
     bundle: dict[str, Any] | None = None  # the setup bundle of a registered deployment
+    open_request: str | None = None  # the id of its open setup request
 
     @property
     def state(self) -> DeploymentState:
-        return DeploymentState.DEPLOYED if self.record is not None else DeploymentState.AWAITING_SETUP
+        deployed = self.record is not None and self.open_request is None
+        return DeploymentState.DEPLOYED if deployed else DeploymentState.AWAITING_SETUP
 
 
 @dataclass(frozen=True)
@@ -153,6 +172,23 @@ class Attempt:
     finished_at: str
     seconds: float
     error: str | None
+
+
+@dataclass(frozen=True)
+class SetupRequestEntry:
+    """A setup request and its history: requested, reviewed (when the admin's record says so), applied."""
+
+    id: str
+    deployment: str
+    release_id: str
+    digest: str
+    request: SetupRequest
+    status: SetupRequestStatus
+    requested_at: str
+    reviewed_at: str | None
+    applied_at: str | None
+    record: ReleaseRecord | None  # the admin's record that applied it
+    superseded_by: str | None
 
 
 @dataclass(frozen=True)
@@ -457,17 +493,42 @@ class Registry:
                 "platform": new.platform, "context": new.context, "record": new.record,
                 "updated_at": new.updated_at, "target": new.target,
                 "management": sa.case((new.management == "{}", deployments.c.management), else_=new.management)}))
+            self._answer_requests(conn, record)
         return self.get_deployment(record.deployment)
 
+    def _answer_requests(self, conn: Connection, record: ReleaseRecord) -> None:
+        """A setup record closes the deployment's requests: the one it applied (its id and stack digest) is
+        applied, with the record; any other open one is superseded (the next release checks against the new
+        record and asks again if it must)."""
+        answer = record.setup_request
+        if answer is not None and answer.digest == record.digest:
+            conn.execute(setup_requests.update().where(
+                setup_requests.c.id == answer.id, setup_requests.c.deployment == record.deployment,
+                setup_requests.c.digest == answer.digest,
+                setup_requests.c.status != SetupRequestStatus.APPLIED.value).values(
+                status=SetupRequestStatus.APPLIED.value, applied_at=now(), reviewed_at=answer.reviewed_at,
+                record=record.model_dump_json(), superseded_by=None))
+        conn.execute(setup_requests.update().where(
+            setup_requests.c.deployment == record.deployment,
+            setup_requests.c.status == SetupRequestStatus.OPEN.value).values(
+            status=SetupRequestStatus.SUPERSEDED.value, superseded_by=f"setup record {record.release}"))
+
+    def _deployments(self) -> sa.Select[Any]:
+        open_request = (sa.select(setup_requests.c.id)
+                        .where(setup_requests.c.deployment == deployments.c.name,
+                               setup_requests.c.status == SetupRequestStatus.OPEN.value)
+                        .order_by(setup_requests.c.requested_at.desc()).limit(1).scalar_subquery())
+        return sa.select(deployments, open_request.label("open_request"))
+
     def get_deployment(self, name: str) -> Deployment:
-        rows = self._query(sa.select(deployments).where(deployments.c.name == name))
+        rows = self._query(self._deployments().where(deployments.c.name == name))
         if not rows:
             raise RegistryError(f"no deployment named {name!r} in the registry {self.where}: add its setup record "
                                 "(alien-pulumi deployments add)")
         return _deployment(rows[0])
 
     def list_deployments(self, platform: Platform | str | None = None) -> list[Deployment]:
-        query = sa.select(deployments).order_by(deployments.c.name)
+        query = self._deployments().order_by(deployments.c.name)
         if platform is not None:
             query = query.where(deployments.c.platform == Platform(platform).value)
         return [_deployment(row) for row in self._query(query)]
@@ -523,9 +584,12 @@ class Registry:
 
     @_serialised
     def create_rollout(self, rollout_id: str, release_id: str, plan: Mapping[str, Any],
-                       waves: list[list[str]], kind: RunKind = RunKind.RELEASE) -> Rollout:
+                       waves: list[list[str]], kind: RunKind = RunKind.RELEASE,
+                       awaiting: Mapping[str, str] | None = None) -> Rollout:
         """A rollout and all its planned runs (pending), in one transaction: a rollout is never half planned.
-        ``waves`` lists the deployments of each wave, in order; run ids are ``<rollout id>:<deployment>``."""
+        ``waves`` lists the deployments of each wave, in order; run ids are ``<rollout id>:<deployment>``.
+        ``awaiting``: deployments waiting for their admin's setup (the reason each): their runs are planned
+        awaiting setup, final, never started."""
         created = now()
         with self._tx() as conn:
             if conn.execute(sa.select(rollouts.c.id).where(rollouts.c.id == rollout_id)).first():
@@ -535,8 +599,11 @@ class Registry:
             conn.execute(rollouts.insert().values(id=rollout_id, release_id=release_id,
                                                   plan=json.dumps(dict(plan), sort_keys=True),
                                                   status=RolloutStatus.RUNNING.value, created_at=created))
+            waiting = awaiting or {}
             planned = [{"id": rollout_run_id(rollout_id, name), "rollout_id": rollout_id, "deployment": name,
-                        "kind": kind.value, "wave": index, "status": RunState.PENDING.value}
+                        "kind": kind.value, "wave": index,
+                        "status": (RunState.AWAITING_SETUP if name in waiting else RunState.PENDING).value,
+                        "error": waiting.get(name), "finished_at": created if name in waiting else None}
                        for index, wave in enumerate(waves, start=1) for name in wave]
             if planned:
                 conn.execute(runs.insert(), planned)
@@ -650,6 +717,14 @@ class Registry:
         return attempt
 
     @_serialised
+    def await_setup(self, run: str, reason: str) -> None:
+        """A run not started because its deployment waits for the admin's setup (a worker found a setup request
+        needed when it took the preflight again): final, and not a failure."""
+        with self._tx() as conn:
+            conn.execute(runs.update().where(runs.c.id == run, runs.c.status.not_in([s.value for s in FINAL]))
+                         .values(status=RunState.AWAITING_SETUP.value, error=reason, finished_at=now()))
+
+    @_serialised
     def skip_unfinished(self, rollout_id: str, reason: str) -> int:
         """Every run of the rollout without a final state becomes skipped (call it when nothing of the
         rollout is in flight: a 'running' run is then one interrupted in an earlier session); returns how
@@ -683,6 +758,51 @@ class Registry:
                            .order_by(run_attempts.c.attempt))
         return [Attempt(r["run_id"], r["attempt"], r["status"], r["finished_at"], r["seconds"], r["error"])
                 for r in rows]
+
+    # Setup requests ------------------------------------------------------------------------------------
+
+    @_serialised
+    def record_setup_request(self, request: SetupRequest) -> SetupRequestEntry:
+        """Record what a release needs from a deployment's admin; it supersedes the deployment's open request.
+        The same release and stack asked again returns the open request as it is (idempotent)."""
+        with self._tx() as conn:
+            if not conn.execute(sa.select(deployments.c.name).where(deployments.c.name == request.deployment)).first():
+                raise RegistryError(f"no deployment named {request.deployment!r} in the registry {self.where}")
+            if not conn.execute(sa.select(releases.c.id).where(releases.c.id == request.release)).first():
+                raise RegistryError(f"no release {request.release!r} in the registry {self.where}: record it first")
+            current = conn.execute(sa.select(setup_requests.c.id, setup_requests.c.release_id,
+                                             setup_requests.c.digest).where(
+                setup_requests.c.deployment == request.deployment,
+                setup_requests.c.status == SetupRequestStatus.OPEN.value)).all()
+            same = [row.id for row in current if (row.release_id, row.digest) == (request.release, request.digest)]
+            if not same:
+                conn.execute(setup_requests.update().where(
+                    setup_requests.c.id.in_([row.id for row in current])).values(
+                    status=SetupRequestStatus.SUPERSEDED.value, superseded_by=request.id))
+                conn.execute(setup_requests.insert().values(
+                    id=request.id, deployment=request.deployment, release_id=request.release, digest=request.digest,
+                    request=request.model_dump_json(), status=SetupRequestStatus.OPEN.value, requested_at=now()))
+        return self.get_setup_request(same[0] if same else request.id)
+
+    def get_setup_request(self, request_id: str) -> SetupRequestEntry:
+        rows = self._query(sa.select(setup_requests).where(setup_requests.c.id == request_id))
+        if not rows:
+            raise RegistryError(f"no setup request {request_id!r} in the registry {self.where}")
+        return _setup_request(rows[0])
+
+    def setup_requests(self, deployment: str) -> list[SetupRequestEntry]:
+        """A deployment's setup requests, oldest first: its history."""
+        rows = self._query(sa.select(setup_requests).where(setup_requests.c.deployment == deployment)
+                           .order_by(setup_requests.c.requested_at))
+        return [_setup_request(row) for row in rows]
+
+    def open_setup_request(self, deployment: str) -> SetupRequestEntry:
+        """The deployment's open setup request; a clear error if it has none."""
+        found = self.get_deployment(deployment).open_request
+        if found is None:
+            raise RegistryError(f"deployment {deployment!r} has no open setup request: no release waits for its "
+                                f"admin's setup (state: {self.get_deployment(deployment).state.value})")
+        return self.get_setup_request(found)
 
     # Heartbeats ----------------------------------------------------------------------------------------
 
@@ -735,7 +855,15 @@ def _deployment(row: RowMapping) -> Deployment:
                             "(alien-pulumi deployments new)") from None
     return Deployment(row["name"], Platform(row["platform"]), context,
                       json.loads(row["management"]), record, row["updated_at"],
-                      json.loads(row["bundle"]) if row["bundle"] else None)
+                      json.loads(row["bundle"]) if row["bundle"] else None, row.get("open_request"))
+
+
+def _setup_request(row: RowMapping) -> SetupRequestEntry:
+    return SetupRequestEntry(row["id"], row["deployment"], row["release_id"], row["digest"],
+                             SetupRequest.model_validate_json(row["request"]), SetupRequestStatus(row["status"]),
+                             row["requested_at"], row["reviewed_at"], row["applied_at"],
+                             ReleaseRecord.model_validate_json(row["record"]) if row["record"] else None,
+                             row["superseded_by"])
 
 
 def _heartbeat(row: RowMapping) -> Heartbeat:

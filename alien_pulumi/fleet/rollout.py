@@ -173,6 +173,7 @@ class ProgressEvent:
     attempt: int = 0
     delay: float | None = None  # RUN_RETRYING: seconds until the next attempt
     error: str | None = None
+    awaiting_setup: int = 0  # WAVE_STARTED: runs of this wave awaiting their admin's setup (never run)
 
 
 OnProgress = Callable[[ProgressEvent], None]
@@ -229,7 +230,8 @@ def rollout(registry: Registry, release_id: str, inputs_by_deployment: Mapping[s
             waves: str | None = None, parallel: int = 8, halt_after_failures: int | None = None,
             executor: Executor | None = None, *, retry: RetryPolicy | None = None,
             on_progress: OnProgress | None = None, rollout_id: str | None = None,
-            record: RecordBuilder | None = None, gate: HealthGate | None = None) -> RolloutResult:
+            record: RecordBuilder | None = None, gate: HealthGate | None = None,
+            awaiting: Mapping[str, str] | None = None) -> RolloutResult:
     """Release ``release_id`` to the deployments of ``inputs_by_deployment`` (in its order: the waves take
     them from the front) and return what happened to each.
 
@@ -244,6 +246,8 @@ def rollout(registry: Registry, release_id: str, inputs_by_deployment: Mapping[s
     - ``record``: builds the new release record of a deployment from its succeeded run; it is stored with
       the run's result in one transaction.
     - ``gate``: after each wave, called with its deployments; a reason returned halts the rollout.
+    - ``awaiting``: deployments whose release waits for their admin's setup (the reason each): a new rollout
+      plans them awaiting setup (final, never run, not failures).
 
     The RunInputs' ``run_id`` is replaced by the registry's run id.
     """
@@ -256,7 +260,7 @@ def rollout(registry: Registry, release_id: str, inputs_by_deployment: Mapping[s
         existing = registry.find_rollout(rollout_id)
         if existing is None:
             planned = plan(registry, rollout_id, release_id, inputs_by_deployment, waves or DEFAULT_WAVES,
-                            halt_after_failures)
+                           halt_after_failures, awaiting)
         else:
             planned = _check_resume(existing, release_id, waves, halt_after_failures)
         runner = _Runner(registry, planned, inputs_by_deployment, parallel, executor or ProcessExecutor(),
@@ -274,8 +278,9 @@ def resume(registry: Registry, rollout_id: str, inputs_by_deployment: Mapping[st
 
 
 def plan(registry: Registry, rollout_id: str, release_id: str, inputs: Mapping[str, RunInput], waves: str,
-         halt: int | None) -> Rollout:
-    """Record a new rollout and its pending runs, after checking the inputs against the release."""
+         halt: int | None, awaiting: Mapping[str, str] | None = None) -> Rollout:
+    """Record a new rollout and its pending runs (those of ``awaiting`` deployments awaiting setup), after
+    checking the inputs against the release."""
     names = list(inputs)
     sizes = parse_waves(waves, len(names))
     _check_inputs(release_id, inputs, names)
@@ -301,7 +306,7 @@ def plan(registry: Registry, rollout_id: str, release_id: str, inputs: Mapping[s
     for size in sizes:
         groups.append(names[start:start + size])
         start += size
-    return registry.create_rollout(rollout_id, release_id, plan, groups, first.kind)
+    return registry.create_rollout(rollout_id, release_id, plan, groups, first.kind, awaiting)
 
 
 def _check_inputs(release_id: str, inputs: Mapping[str, RunInput], names: Sequence[str]) -> None:
@@ -393,7 +398,8 @@ class _Runner:
         self.wave = wave
         todo = [r for r in runs if r.status not in FINAL]
         self.done = len(runs) - len(todo)
-        self.emit(ProgressKind.WAVE_STARTED)
+        self.emit(ProgressKind.WAVE_STARTED,
+                  awaiting_setup=sum(r.status is RunState.AWAITING_SETUP for r in runs))
         if todo:
             self.executor.run_all(self._claim(todo), self.parallel, self._finished, self.should_stop)
         self.emit(ProgressKind.WAVE_FINISHED)

@@ -81,3 +81,19 @@ heartbeats = Table(
     Column("health", Text, nullable=False),
     Index("heartbeats_by_deployment", "deployment", "checked_at"),
 )
+
+setup_requests = Table(
+    "setup_requests", metadata,
+    Column("id", Text, primary_key=True),
+    Column("deployment", Text, nullable=False),
+    Column("release_id", Text, ForeignKey("releases.id"), nullable=False),
+    Column("digest", Text, nullable=False),  # of the stack the request asks setup to apply
+    Column("request", Text, nullable=False),  # the SetupRequest JSON handed to the admin
+    Column("status", Text, nullable=False),  # open / applied / superseded
+    Column("requested_at", Text, nullable=False),
+    Column("reviewed_at", Text),  # when the admin confirmed it after its review (their record says so)
+    Column("applied_at", Text),  # when the vendor imported the admin's record answering it
+    Column("record", Text),  # that record (ReleaseRecord JSON)
+    Column("superseded_by", Text),  # the request or setup record that replaced an unanswered request
+    Index("setup_requests_by_deployment", "deployment", "requested_at"),
+)

@@ -8,13 +8,14 @@ import dataclasses
 import tempfile
 import threading
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from alien_pulumi.automation.credentials import check_release_id, management_environment, management_role_arn
 from alien_pulumi.automation.health import refresh_targets
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult
+from alien_pulumi.deploy.request import build_request
 from alien_pulumi.errors import AlienError, PreflightBlockedError
 from alien_pulumi.fleet.executor import Executor, ProcessExecutor
 from alien_pulumi.fleet.gate import gate_reason, health_problem
@@ -35,6 +36,10 @@ CANONICAL = "alien-canonical"  # the stack name graphs are synthesized under, th
 
 class NotDeployedError(AlienError):
     """A deployment has no release record: the admin's setup has not been registered yet."""
+
+
+class AwaitingSetupError(AlienError):
+    """A deployment's release needs its admin's setup first: a setup request is recorded for it."""
 
 
 _SYNTH = threading.Lock()  # Pulumi's mock runtime is process-wide: one synth at a time (workers use threads)
@@ -120,6 +125,15 @@ def live_check(spec: StackSpec, deployment: Deployment, allow_frozen_changes: bo
     return dataclasses.replace(report, findings=(*report.findings, *findings)), result
 
 
+def request_setup(registry: Registry, spec: StackSpec, deployment: Deployment, report: PreflightReport,
+                  release_id: str) -> str:
+    """Record the setup request of a release that awaits the admin's setup; the reason its run waits."""
+    record = deployed_record(deployment)
+    entry = registry.record_setup_request(build_request(report, record, spec, release_id, deployment.context))
+    return (f"awaiting setup: setup request {entry.id} ({len(report.needs_setup)} change(s) only setup applies); "
+            f"hand it to the admin: alien-pulumi setup-request -d {deployment.name} --out FILE")
+
+
 def blocked_message(reports: dict[str, PreflightReport]) -> str:
     lines = [f"{name}: {f.code.value} {f.message}" for name, report in reports.items()
              for f in report.findings if f.blocks]
@@ -168,6 +182,7 @@ class Prepared:
     inputs: dict[str, RunInput]
     build: RecordBuilder
     checked: dict[str, tuple[str, list[str]]]  # deployment -> (fingerprint of the record checked, pending setup)
+    awaiting: dict[str, str] = field(default_factory=dict)  # deployment -> why it waits (its setup request)
 
 
 def prepare(registry: Registry, spec: StackSpec, names: Iterable[str], release_id: str, state: Path, *,
@@ -175,18 +190,25 @@ def prepare(registry: Registry, spec: StackSpec, names: Iterable[str], release_i
     """Preflight every deployment (any blocking finding stops everything before a run starts), record the
     release, and build the runs of a rollout with the builder of their records."""
     check_release_id(release_id)
+
+
+    """Preflight every deployment (a blocking finding setup cannot apply stops everything before a run starts),
+    record the release, record a setup request for each deployment that awaits its admin's setup, and build the
+    runs of a rollout with the builder of their records."""
     deployments = {name: registry.get_deployment(name) for name in names}
     reports = {name: check(spec, dep, allow_frozen_changes) for name, dep in deployments.items()}
-    blocked = {name: r for name, r in reports.items() if r.blocked}
+    blocked = {name: r for name, r in reports.items() if r.blocked and not r.awaits_setup}
     if blocked:
         raise PreflightBlockedError(blocked_message(blocked))
     if not registry.has_release(release_id):
         registry.record_release(release_id, spec)
+    awaiting = {name: request_setup(registry, spec, deployments[name], report, release_id)
+                for name, report in reports.items() if report.awaits_setup}
     inputs = {name: run_input(spec, dep, RunKind.RELEASE, release_id, state, backend, engine)
               for name, dep in deployments.items()}
     pending = {name: [f.message for f in report.pending_setup] for name, report in reports.items()}
     checked = {name: (fingerprint(deployed_record(dep)), pending[name]) for name, dep in deployments.items()}
-    return Prepared(inputs, record_builder(spec, pending, deployments), checked)
+    return Prepared(inputs, record_builder(spec, pending, deployments), checked, awaiting)
 
 
 def release(registry: Registry, spec: StackSpec, names: Iterable[str], release_id: str, state: Path, *,
@@ -208,7 +230,7 @@ def release(registry: Registry, spec: StackSpec, names: Iterable[str], release_i
 
     return rollout(registry, release_id, prepared.inputs, waves, parallel, halt_after_failures, runner,
                    on_progress=on_progress, rollout_id=rollout_id, record=prepared.build,
-                   gate=gate if health_gate else None)
+                   gate=gate if health_gate else None, awaiting=prepared.awaiting)
 
 
 def release_run(registry: Registry, release_id: str, name: str, state: Path, *, allow_frozen_changes: bool = False,
@@ -217,7 +239,7 @@ def release_run(registry: Registry, release_id: str, name: str, state: Path, *, 
     """One deployment's run of a recorded release, as a remote worker builds it from the registry alone.
     ``checked`` is what the release service's preflight found ((record fingerprint, pending setup)): it stands
     while the deployment still runs that record; otherwise the preflight is taken again against what it runs
-    now."""
+    now (AwaitingSetupError if it now needs the admin's setup: its setup request is recorded)."""
     spec = registry.get_release(release_id).spec
     deployment = registry.get_deployment(name)
     if checked is not None and deployment.record is not None and fingerprint(deployment.record) == checked[0]:
@@ -225,6 +247,8 @@ def release_run(registry: Registry, release_id: str, name: str, state: Path, *, 
         return run, record_builder(spec, {name: checked[1]}, {name: deployment})
     prepared = prepare(registry, spec, [name], release_id, state, allow_frozen_changes=allow_frozen_changes,
                        backend=backend, engine=engine)
+    if name in prepared.awaiting:
+        raise AwaitingSetupError(prepared.awaiting[name])
     return prepared.inputs[name], prepared.build
 
 

@@ -17,6 +17,17 @@ from alien_pulumi.model.spec import StackSpec
 RECORD_VERSION = 2  # 2: backend, secrets provider, versions; one region field in the context
 
 
+class RequestAnswer(BaseModel):
+    """The setup request a setup applied: the vendor's registry closes it when it imports the record."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    digest: str = Field(description="Digest of the stack the request named, which setup applied.")
+    reviewed_at: str | None = Field(default=None, description="When the admin confirmed it after the review "
+                                                              "(none with --yes).")
+
+
 class ReleaseRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -38,6 +49,7 @@ class ReleaseRecord(BaseModel):
     secrets_provider: str | None = Field(default=None, description="The stack's secrets provider (awskms://, gcpkms://...).")
     versions: dict[str, str] = Field(default_factory=dict,
                                      description="Pulumi CLI, SDK and provider versions the run used.")
+    setup_request: RequestAnswer | None = Field(default=None, description="The setup request this setup applied.")
 
     @classmethod
     def from_data(cls, data: Any, where: str) -> ReleaseRecord:

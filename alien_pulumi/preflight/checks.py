@@ -21,8 +21,14 @@ from alien_pulumi.preflight.images import image_findings
 from alien_pulumi.preflight.limits import limit_findings
 from alien_pulumi.preflight.permdiff import permission_diff
 
-# Blocking findings whose remedy is the admin's setup, so they never stop it.
-SETUP_APPLIES = frozenset({Code.GRANT_REMOVED})
+# Blocking findings whose remedy is the admin's setup, so they never stop it. A frozen change does, until it is
+# allowed (--allow-frozen-changes; a setup request lists the frozen changes the vendor's release allowed); a removed
+# frozen resource, a type changed under an old id and validation findings stop setup too: the stack must be fixed.
+SETUP_APPLIES = frozenset({
+    Code.GRANT_REMOVED, Code.FROZEN_ADDED, Code.LIVE_ADDED_NEEDS_PROVISION, Code.LIVE_REMOVED_NEEDS_PROVISION,
+    Code.LIVE_CHANGE_NEEDS_SETUP, Code.LIFECYCLE_CHANGED, Code.MANAGEMENT_PERMISSIONS_CHANGED,
+    Code.PROFILE_PERMISSIONS_CHANGED,
+})
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,13 @@ class PreflightReport:
     def blocks_setup(self) -> list[Finding]:
         """What stops the admin's setup too: all that blocks a release, but what setup itself applies."""
         return [f for f in self.findings if f.blocks and f.code not in SETUP_APPLIES]
+
+    @property
+    def awaits_setup(self) -> bool:
+        """Blocked only by what the admin's setup applies: the release waits for a setup request to be applied
+        instead of failing. A frozen change still blocks the vendor's build unless allowed (DESIGN.md §5)."""
+        blocking = [f for f in self.findings if f.blocks]
+        return bool(blocking) and all(f.code in SETUP_APPLIES for f in blocking)
 
     @property
     def needs_setup(self) -> list[Finding]:

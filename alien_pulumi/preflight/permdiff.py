@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from operator import attrgetter
 from typing import Any
 
 from alien_pulumi.model.types import Platform
@@ -84,12 +85,20 @@ _COVERS: dict[Platform, Callable[[Entry, Entry], bool]] = {
 }
 
 
-def permission_diff(platform: Platform, old: dict[str, Any] | None, new: dict[str, Any] | None
-                    ) -> tuple[list[str], list[str]]:
-    """(added, removed) entries of a layer, as sorted readable lines."""
+def entry_diff(platform: Platform, old: dict[str, Any] | None, new: dict[str, Any] | None
+               ) -> tuple[list[Entry], list[Entry]]:
+    """(added, removed) entries of a layer, sorted by action, resource and condition."""
     before = _FLATTEN[platform](old or {})
     after = _FLATTEN[platform](new or {})
     covers = _COVERS[platform]
     added = [e for e in after - before if not any(covers(h, e) for h in before)]
     removed = [e for e in before - after if not any(covers(h, e) for h in after)]
+    key = attrgetter("action", "resource", "condition")
+    return sorted(added, key=key), sorted(removed, key=key)
+
+
+def permission_diff(platform: Platform, old: dict[str, Any] | None, new: dict[str, Any] | None
+                    ) -> tuple[list[str], list[str]]:
+    """(added, removed) entries of a layer, as sorted readable lines."""
+    added, removed = entry_diff(platform, old, new)
     return sorted(map(str, added)), sorted(map(str, removed))

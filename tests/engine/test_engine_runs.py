@@ -115,7 +115,8 @@ def test_a_release_dropping_setup_owned_grants_needs_setup(cloud: str, engine: E
                                                            tmp_path: Path) -> None:
     """Found by the real engine: on GCP and Azure a live change dropping a link removes setup-owned grant resources
     from the management program, and the engine refuses a targeted run that would delete an untargeted resource.
-    Preflight refuses the release before any run, naming the grant and setup; the admin's setup removes them."""
+    Preflight stops the release before any run: it awaits setup, with a setup request naming the grant; the
+    admin's setup removes them."""
     fake, state = engine.clouds[cloud], tmp_path / "state"
     assert setup(SMALL, cloud, state).exit_code == 0
     registered(state)
@@ -126,10 +127,13 @@ def test_a_release_dropping_setup_owned_grants_needs_setup(cloud: str, engine: E
     fewer = changed(tmp_path, "links=[jobs, cache]", "links=[jobs]")
     result = vendor("release", fewer, "-d", "acme", "--state-dir", state)
     assert result.exit_code == 3, result.output
-    assert f"GRANT_REMOVED {cloud}: cache: the release drops the setup-owned" in result.output, result.output
-    assert "the customer's admin must run setup" in result.output
-    assert fake.calls() == [], "refused before the engine ran"
-    assert Registry(state).runs(deployment="acme") == []
+    assert "awaiting-setup" in result.output, result.output
+    assert fake.calls() == [], "stopped before the engine ran"
+    with Registry(state) as registry:
+        assert [(r.status.value, r.attempt) for r in registry.runs(deployment="acme")] == [("awaiting-setup", 0)]
+        reasons = registry.open_setup_request("acme").request.reasons
+    assert any(r.startswith(f"{cloud}: cache: the release drops the setup-owned") and
+               "the customer's admin must run setup" in r for r in reasons), reasons
 
     again = setup(fewer, cloud, state)
     assert again.exit_code == 0, again.output

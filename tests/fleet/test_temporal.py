@@ -7,6 +7,7 @@ import asyncio
 import json
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -18,6 +19,7 @@ from alien_pulumi.fleet.temporal import client
 from alien_pulumi.fleet.temporal.devserver import free_port
 from alien_pulumi.fleet.temporal.types import VERSION, Timing
 from alien_pulumi.model.loader import load_stack
+from alien_pulumi.model.record import ReleaseRecord
 from tests.fleet.conftest import QUICKSTART, FleetMaker, Workers
 
 FAST = Timing(heartbeat_every=0.5, heartbeat_timeout=3, attempts=4, first_wait=0.2, longest_wait=1)
@@ -80,7 +82,8 @@ def test_injected_failures_halt_after_k(workers: Workers, make_fleet: FleetMaker
     result = start(workers.state, names, workers.settings, engine="simulated:10;fail=c001,c002,c003,c004",
                    parallel=1, halt_after_failures=2)
     assert result.status is RolloutStatus.HALTED and not result.ok
-    assert result.counts == {"pending": 0, "running": 0, "succeeded": 1, "failed": 2, "skipped": 5}
+    assert result.counts == {"pending": 0, "running": 0, "succeeded": 1, "failed": 2, "skipped": 5,
+                             "awaiting-setup": 0}
     skipped = [o for o in result.deployments.values() if o.status is RunState.SKIPPED]
     assert {o.error for o in skipped} == {"halted after 2 failure(s)"}  # the words of the local runner
     assert result.deployments["c001"].error == "simulated failure"
@@ -174,24 +177,51 @@ def test_an_unreachable_server_is_refused_before_anything_is_recorded(tmp_path: 
         assert registry.rollouts() == [] and registry.runs() == []
 
 
-def test_a_record_changed_since_the_preflight_is_checked_again(workers: Workers, make_fleet: FleetMaker) -> None:
-    names = make_fleet(workers.state, 2)
+def released_after_a_new_record(workers: Workers, make_fleet: FleetMaker, count: int,
+                                new_record: Callable[[Registry, ReleaseRecord], ReleaseRecord]) -> RolloutResult:
+    """A rollout prepared by the release service, then c000's record replaced (another setup) before it runs."""
+    names = make_fleet(workers.state, count)
     workers.start(1)
-    spec = load_stack(QUICKSTART)
     with Registry(workers.state) as registry:
-        prepared = service.prepare(registry, spec, names, "r2", workers.state, engine="simulated:5")
-        # Between the release service's preflight and the run, c000's record changes under it: another setup,
-        # made for another prefix, whose permissions no longer fit this release.
+        prepared = service.prepare(registry, load_stack(QUICKSTART), names, "r2", workers.state,
+                                   engine="simulated:5")
         record = registry.get_deployment("c000").record
+        assert record is not None
+        replaced = new_record(registry, record).model_copy(update={"created_at": "2030-01-01T00:00:00+00:00"})
+        registry.add_deployment(replaced)
+        return client.rollout(registry, "r2", prepared, workers.settings, engine="simulated:5", timing=FAST)
+
+
+def test_a_record_changed_since_the_preflight_is_checked_again(workers: Workers, make_fleet: FleetMaker) -> None:
+    def other_prefix(registry: Registry, record: ReleaseRecord) -> ReleaseRecord:
+        # A setup made for another prefix, whose permissions no longer fit this release.
         other = registry.get_deployment("c001").record
-        assert record is not None and other is not None
-        registry.add_deployment(record.model_copy(update={"permissions": other.permissions,
-                                                          "created_at": "2030-01-01T00:00:00+00:00"}))
-        result = client.rollout(registry, "r2", prepared, workers.settings, engine="simulated:5", timing=FAST)
+        assert other is not None
+        return record.model_copy(update={"permissions": other.permissions})
+
+    result = released_after_a_new_record(workers, make_fleet, 2, other_prefix)
     assert result.deployments["c001"].status is RunState.SUCCEEDED  # unchanged: the first preflight stands
-    refused = result.deployments["c000"]
+    # Checked again, c000 needs permissions only its admin's setup grants: a setup request, not a run.
+    waiting = result.deployments["c000"]
+    assert (waiting.status, waiting.attempts) == (RunState.AWAITING_SETUP, 0)
+    with Registry(workers.state) as registry:
+        request = registry.open_setup_request("c000")
+    assert waiting.error and waiting.error.startswith(f"awaiting setup: setup request {request.id}")
+    assert request.request.permissions, "the permissions the other setup's record lacks"
+
+
+def test_a_record_changed_into_a_block_setup_cannot_lift_fails_the_run(workers: Workers,
+                                                                       make_fleet: FleetMaker) -> None:
+    def versioning_off(_registry: Registry, record: ReleaseRecord) -> ReleaseRecord:
+        # Another setup turned the frozen bucket's versioning off: this release would change a frozen resource.
+        frozen = record.spec.model_copy(update={"resources": tuple(
+            r.model_copy(update={"versioning": False}) if r.id == "data" else r for r in record.spec.resources)})
+        return record.model_copy(update={"spec": frozen, "digest": frozen.digest()})
+
+    refused = released_after_a_new_record(workers, make_fleet, 1, versioning_off).deployments["c000"]
     assert refused.status is RunState.FAILED
-    assert refused.error and refused.error.startswith("preflight blocks the release:") and "c000:" in refused.error
+    assert refused.error and refused.error.startswith("preflight blocks the release:") and "FROZEN_CHANGED" in \
+        refused.error
 
 
 def test_workers_on_another_registry_are_refused(workers: Workers, make_fleet: FleetMaker) -> None:

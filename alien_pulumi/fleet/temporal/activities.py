@@ -98,6 +98,9 @@ class Activities:
             run, build = service.release_run(registry, task.release_id, task.deployment, registry.state_dir,
                                              allow_frozen_changes=task.allow_frozen_changes, backend=task.backend,
                                              engine=task.engine, checked=checked)
+        except service.AwaitingSetupError as exc:  # its record changed, and the release now needs setup
+            registry.await_setup(run_id, str(exc))
+            return RunOutcome(task.deployment, RunState.AWAITING_SETUP.value, str(exc))
         except AlienError as exc:  # e.g. the deployment was removed, or its preflight now blocks
             registry.start_run(run_id, attempt)
             bad = RunInput.model_construct(run_id=run_id, deployment=task.deployment, kind=planned.kind)

@@ -146,7 +146,7 @@ async def _rollout(registry: Registry, release_id: str, prepared: Prepared, sett
     client = await connect(settings)  # before anything is recorded
     if registry.find_rollout(rollout_id) is not None:
         raise RolloutSpecError(f"rollout {rollout_id} exists already: attach to it with --resume {rollout_id}")
-    planned = plan(registry, rollout_id, release_id, prepared.inputs, waves or DEFAULT_WAVES, halt)
+    planned = plan(registry, rollout_id, release_id, prepared.inputs, waves or DEFAULT_WAVES, halt, prepared.awaiting)
     groups: list[list[str]] = [[] for _ in planned.plan["sizes"]]
     for run in registry.runs(rollout_id=rollout_id):
         groups[(run.wave or 1) - 1].append(run.deployment)
@@ -261,7 +261,8 @@ class _Tracker:
                 if wave > 1 and not any(r.status in ACTIVE for r in members):
                     continue
                 self.started.add(wave)
-                self.emit(ProgressKind.WAVE_STARTED, wave, done)
+                self.emit(ProgressKind.WAVE_STARTED, wave, done,
+                          awaiting_setup=sum(r.status is RunState.AWAITING_SETUP for r in members))
             for run in members:
                 before = seen.get(run.id)
                 if before is not None and before.status in FINAL:
