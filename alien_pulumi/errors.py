@@ -6,10 +6,20 @@ The CLIs catch ``AlienError`` and print its message; anything else is a bug.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
 
 
 class AlienError(Exception):
     """Base of every error alien-pulumi raises on purpose."""
+
+
+def first_problem(exc: ValidationError) -> str:
+    """``field.path: message`` of a file's first invalid field (the one line a refusal quotes)."""
+    first = exc.errors()[0]
+    return f"{'.'.join(str(p) for p in first['loc'])}: {first['msg']}"
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alien_pulumi.deploy.vendor import VENDOR_KEYS, sources, vendor_facts
-from alien_pulumi.errors import ContextError, Problem
+from alien_pulumi.errors import ContextError, Problem, first_problem
 from alien_pulumi.model.context import FIELDS, DeploymentContext, Naming, context_problems, refuse_past_access
 from alien_pulumi.model.loader import read_json
 from alien_pulumi.model.types import Platform
@@ -65,9 +65,7 @@ class SetupBundle(BaseModel):
         try:
             bundle = cls.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            raise ContextError(f"{path}: not a setup bundle: {'.'.join(map(str, first['loc']))}: "
-                               f"{first['msg']}") from None
+            raise ContextError(f"{path}: not a setup bundle: {first_problem(exc)}") from None
         problems = context_problems(bundle.platform, bundle.context, "field")
         if problems:
             raise ContextError([Problem(p.where, f"{path.name}: context.{p.field}", p.message, p.code)

@@ -17,7 +17,7 @@ from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from alien_pulumi.errors import AlienError
+from alien_pulumi.errors import AlienError, first_problem
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
@@ -147,9 +147,7 @@ def read_request(path: Path) -> SetupRequest:
     try:
         request = SetupRequest.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise SetupRequestError(f"{path}: malformed setup request: {'.'.join(map(str, first['loc']))}: "
-                                f"{first['msg']}") from None
+        raise SetupRequestError(f"{path}: malformed setup request: {first_problem(exc)}") from None
     request.spec(str(path))
     return request
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from alien_pulumi.errors import StackLoadError
+from alien_pulumi.errors import StackLoadError, first_problem
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.spec import StackSpec
 
@@ -56,9 +56,7 @@ class ReleaseRecord(BaseModel):
         try:
             return cls.model_validate(data)
         except ValidationError as exc:
-            first = exc.errors()[0]
-            loc = ".".join(str(p) for p in first["loc"])
-            raise StackLoadError(f"{where}: not a release record: {loc}: {first['msg']}") from None
+            raise StackLoadError(f"{where}: not a release record: {first_problem(exc)}") from None
 
 
 def is_record(data: Any) -> bool:
