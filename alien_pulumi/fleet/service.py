@@ -187,14 +187,10 @@ class Prepared:
 
 def prepare(registry: Registry, spec: StackSpec, names: Iterable[str], release_id: str, state: Path, *,
             allow_frozen_changes: bool = False, backend: str | None = None, engine: str = "pulumi") -> Prepared:
-    """Preflight every deployment (any blocking finding stops everything before a run starts), record the
-    release, and build the runs of a rollout with the builder of their records."""
-    check_release_id(release_id)
-
-
     """Preflight every deployment (a blocking finding setup cannot apply stops everything before a run starts),
     record the release, record a setup request for each deployment that awaits its admin's setup, and build the
     runs of a rollout with the builder of their records."""
+    check_release_id(release_id)
     deployments = {name: registry.get_deployment(name) for name in names}
     reports = {name: check(spec, dep, allow_frozen_changes) for name, dep in deployments.items()}
     blocked = {name: r for name, r in reports.items() if r.blocked and not r.awaits_setup}
