@@ -89,6 +89,17 @@ def test_injected_failures_halt_after_k(workers: Workers, make_fleet: FleetMaker
     assert result.deployments["c001"].error == "simulated failure"
 
 
+def test_revoked_runs_are_not_retried_and_never_halt(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 3)
+    workers.start(1, parallel=3)
+    result = start(workers.state, names, workers.settings, engine="simulated:10;revoked=c000,c001",
+                   halt_after_failures=1, health_gate=True)
+    assert result.status is RolloutStatus.COMPLETED and result.ok
+    assert (result.counts["revoked"], result.counts["succeeded"]) == (2, 1)
+    assert result.deployments["c000"].attempts == 1  # a result, not an activity failure Temporal retries
+    assert "customer revoked the access of c000" in (result.deployments["c000"].error or "")
+
+
 def test_an_unhealthy_heartbeat_halts_at_the_gate(workers: Workers, make_fleet: FleetMaker) -> None:
     names = make_fleet(workers.state, 6)
     workers.start(1, parallel=4)
