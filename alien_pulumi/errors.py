@@ -113,3 +113,9 @@ class ProgramError(AutomationError):
 
 class CredentialsError(AutomationError):
     pass
+
+
+class AccessRevokedError(CredentialsError):
+    """The customer's cloud refused the management identity the way a revocation refuses it (``alien-deploy
+    revoke``, or an access window that is over): the run is ``revoked``, never retried; the customer's
+    ``alien-deploy restore`` lets the next run go."""

@@ -28,6 +28,8 @@ class TokenServer:
     url: str
     impersonated: list[str] = field(default_factory=list)
     refused: set[str] = field(default_factory=set)  # accounts the caller may not impersonate
+    disabled: set[str] = field(default_factory=set)  # accounts their project disabled
+    api_disabled: bool = False  # the IAM Credentials API is not enabled in the caller's project
 
     def key_file(self, path: Path, email: str) -> Path:
         """A real service-account key file (a fresh RSA key) whose token endpoint is this server."""
@@ -57,7 +59,19 @@ def token_server() -> Iterator[TokenServer]:
                                                   "token_type": "Bearer"} if ok else {"error": "invalid_grant"})
                 return
             account = self.path.split("/serviceAccounts/", 1)[-1].removesuffix(":generateAccessToken")
-            if self.headers.get("Authorization") != f"Bearer {BASE_TOKEN}" or account in server_ref["s"].refused:
+            google = server_ref["s"]
+            if google.api_disabled:
+                self._answer(403, {"error": {"code": 403, "status": "PERMISSION_DENIED", "message":
+                                             "IAM Service Account Credentials API has not been used in project 1 "
+                                             "before or it is disabled.", "details": [
+                                                 {"@type": "type.googleapis.com/google.rpc.ErrorInfo",
+                                                  "reason": "SERVICE_DISABLED", "domain": "googleapis.com"}]}})
+                return
+            if account in google.disabled:
+                self._answer(400, {"error": {"code": 400, "status": "FAILED_PRECONDITION",
+                                             "message": "Precondition check failed."}})
+                return
+            if self.headers.get("Authorization") != f"Bearer {BASE_TOKEN}" or account in google.refused:
                 self._answer(403, {"error": {"code": 403, "status": "PERMISSION_DENIED", "message":
                                              "Permission 'iam.serviceAccounts.getAccessToken' denied on resource "
                                              "(or it may not exist)."}})

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from alien_pulumi.errors import CredentialsError, ReleaseIdError
+from alien_pulumi.errors import AccessRevokedError, CredentialsError, ReleaseIdError
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.types import Platform
 
@@ -104,11 +104,15 @@ def aws_environment(ctx: DeploymentContext, management: Mapping[str, str], relea
         )
     except botocore.exceptions.ClientError as exc:
         error = exc.response.get("Error", {})
+        refused = f"AWS refused to let the release service assume {role_arn} for {deployment} " \
+                  f"({error.get('Code')}: {error.get('Message')})"
+        if error.get("Code") == "AccessDenied":  # what a trust policy without the vendor answers
+            trust = "the external id, vendor principal, sts:TagSession/sts:SetSourceIdentity"
+            raise AccessRevokedError(f"{refused}; {revoked_reasons(trust)}") from None
         raise CredentialsError(
-            f"AWS refused to let the release service assume {role_arn} ({error.get('Code')}: {error.get('Message')}); "
-            "check the external id, that the role trusts the vendor's principal (its access window included: "
-            "alien-deploy access) and that the vendor's principal may sts:TagSession and sts:SetSourceIdentity"
-        ) from None
+            f"{refused}; check the external id, that the role trusts the vendor's principal (its access window "
+            "included: alien-deploy access) and that the vendor's principal may sts:TagSession and "
+            "sts:SetSourceIdentity") from None
     except botocore.exceptions.BotoCoreError as exc:
         raise CredentialsError(f"could not reach AWS STS to assume {role_arn}: {exc}") from None
     creds = response["Credentials"]
@@ -143,10 +147,50 @@ def gcp_access_token(account: str, environ: Mapping[str, str], source: Any = Non
             if endpoint else None)
         target.refresh(request or google.auth.transport.requests.Request())
     except google.auth.exceptions.GoogleAuthError as exc:
+        if _gcp_revoked(exc):
+            raise AccessRevokedError(
+                f"GCP refused to let the release service impersonate {account} ({_gcp_refusal(exc)}); "
+                f"{revoked_reasons('the impersonation binding')}") from None
         raise CredentialsError(
             f"GCP refused to let the release service impersonate {account} ({_first_line(exc)}); check that the "
             "customer's setup granted the vendor's principal roles/iam.serviceAccountTokenCreator on it") from None
     return str(target.token)
+
+
+def revoked_reasons(trust: str) -> str:
+    """What a refusal shaped like a revocation can mean, and what to do: the words every cloud's refusal shares."""
+    return (f"the customer revoked the vendor's access (alien-deploy revoke), its access window is over, or the "
+            f"trust no longer matches ({trust}): alien-deploy access on the customer's side shows which; not retried, "
+            "the next run goes once the customer's admin has run alien-deploy restore")
+
+
+# generateAccessToken's answers to a caller the customer no longer lets in: 403 PERMISSION_DENIED (the binding
+# removed, or its access-window condition over) and, for a disabled service account, 400 FAILED_PRECONDITION.
+GCP_REVOKED = frozenset({(403, "PERMISSION_DENIED"), (400, "FAILED_PRECONDITION")})
+
+
+def _gcp_error(exc: BaseException) -> dict[str, Any]:
+    """The Google error object of a refused refresh (google-auth's RefreshError carries the response body)."""
+    import json
+
+    body = exc.args[1] if len(exc.args) > 1 else None
+    try:
+        error = json.loads(body).get("error") if isinstance(body, str | bytes) else None
+    except ValueError:
+        return {}
+    return error if isinstance(error, dict) else {}
+
+
+def _gcp_revoked(exc: BaseException) -> bool:
+    error = _gcp_error(exc)
+    # The IAM Credentials API disabled in the vendor's project is PERMISSION_DENIED too: the vendor's to fix.
+    disabled_api = any(isinstance(d, dict) and d.get("reason") == "SERVICE_DISABLED" for d in error.get("details", ()))
+    return (error.get("code"), error.get("status")) in GCP_REVOKED and not disabled_api
+
+
+def _gcp_refusal(exc: BaseException) -> str:
+    error = _gcp_error(exc)
+    return f"{error.get('code')} {error.get('status')}: {error.get('message')}"
 
 
 def _gcp_key_file(path: str) -> Any:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.errors import AccessRevokedError
 
 OnLine = Callable[[str], None]
 
@@ -19,10 +20,11 @@ class Engine(Protocol):
 
 
 class SimulatedEngine:
-    """``simulated:<ms>[;fail=<deployment>,...][;locked=<n>][;unhealthy=<deployment>,...]``: every run takes
-    ``ms``; listed deployments fail; each deployment's first ``n`` attempts find the stack locked (attempts are
-    counted in files under the state dir, so they survive a worker process); heartbeats of unhealthy
-    deployments find their first resource missing."""
+    """``simulated:<ms>[;fail=<deployment>,...][;locked=<n>][;unhealthy=<deployment>,...][;revoked=<deployment>,...]``:
+    every run takes ``ms``; listed deployments fail; each deployment's first ``n`` attempts find the stack locked
+    (attempts are counted in files under the state dir, so they survive a worker process); heartbeats of unhealthy
+    deployments find their first resource missing; revoked deployments' management credentials are refused, as
+    the real engine's are (AccessRevokedError, before anything runs)."""
 
     def __init__(self, spec: str) -> None:
         parts = spec.split(";")
@@ -31,6 +33,7 @@ class SimulatedEngine:
         self.failing = set(filter(None, options.get("fail", "").split(",")))
         self.locked = int(options.get("locked", "0"))
         self.unhealthy = set(filter(None, options.get("unhealthy", "").split(",")))
+        self.revoked = set(filter(None, options.get("revoked", "").split(",")))
 
     def _attempt(self, run: RunInput) -> int:
         counter = Path(run.state_dir) / "simulated" / f"{run.deployment}.attempts"
@@ -41,6 +44,8 @@ class SimulatedEngine:
 
     def execute(self, run: RunInput, on_line: OnLine | None = None) -> RunResult:
         start = time.perf_counter()
+        if run.deployment in self.revoked:
+            raise AccessRevokedError(f"simulated refusal: the customer revoked the access of {run.deployment}")
         if self.locked and self._attempt(run) <= self.locked:
             return RunResult(run_id=run.run_id, deployment=run.deployment, kind=run.kind, status=RunStatus.LOCKED,
                              error="the stack is locked by another update", seconds=time.perf_counter() - start)

@@ -20,13 +20,19 @@ from typing import Any
 from pulumi import automation as auto
 
 from alien_pulumi.automation.attribution import attribution
-from alien_pulumi.automation.credentials import aws_environment, gcp_access_token, management_environment
+from alien_pulumi.automation.credentials import (
+    aws_environment,
+    gcp_access_token,
+    management_environment,
+    revoked_reasons,
+)
 from alien_pulumi.automation.engine import OnLine
 from alien_pulumi.automation.events import EventRecorder
 from alien_pulumi.automation.health import aws_bucket_health, health_from_refresh, merge
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
 from alien_pulumi.automation.workspace import SETUP_KINDS, open_stack, pulumi_command, versions
-from alien_pulumi.errors import AutomationError, ProgramError, StackLockedError
+from alien_pulumi.errors import AccessRevokedError, AutomationError, ProgramError, StackLockedError
+from alien_pulumi.model.types import Platform
 
 
 def _now() -> str:
@@ -96,6 +102,21 @@ def _lock_contention(exc: auto.errors.CommandError, recorder: EventRecorder) -> 
     return not recorder.events and VANISHED in _error(exc)[1]
 
 
+# Azure's OIDC exchange happens inside the engine (the azure-native provider, DefaultAzureCredential for azblob://):
+# Entra's refusals of a federated credential that is gone (``alien-deploy revoke`` deletes it) or of an identity
+# deleted or disabled. AADSTS70021 and its issuer/audience/subject variants: no matching federated identity record;
+# 700016: the application is not in the tenant; 7000112: it is disabled.
+AZURE_REVOKED = re.compile(r"\bAADSTS(70021|700211|700212|700213|7002121|700016|7000112)\b")
+
+
+def _azure_revoked(run: RunInput, exc: auto.errors.CommandError) -> str | None:
+    """The AADSTS code of a management run's federated sign-in refused as a revocation refuses it, else None."""
+    if run.kind in SETUP_KINDS or run.context.platform is not Platform.AZURE:
+        return None
+    found = AZURE_REVOKED.search(str(exc))  # anywhere: azidentity's errors span many lines
+    return found.group(0) if found else None
+
+
 class PulumiEngine:
     def __init__(self, command_factory: type[auto.PulumiCommand] = auto.PulumiCommand,
                  aws_sts: Callable[..., dict[str, str]] = aws_environment,
@@ -137,6 +158,12 @@ class PulumiEngine:
                 if _lock_contention(exc, recorder):
                     raise StackLockedError(f"stack {run.context.prefix} of {run.deployment} is locked by another "
                                            "update; retry later (or `pulumi cancel` a stuck update)") from None
+                code = _azure_revoked(run, exc)
+                if code is not None:
+                    client = run.management.get("client_id", "the management identity")
+                    raise AccessRevokedError(
+                        f"Azure refused the federated sign-in of {client} for {run.deployment} ({code}); "
+                        f"{revoked_reasons('the federated credential, issuer, subject')}") from None
                 raise AutomationError(f"{run.kind.value} of {run.deployment} failed: {_one_line(exc)}") from None
         failed = bool(recorder.failed) or bool(recorder.errors)
         return base.model_copy(update={

@@ -28,6 +28,7 @@ class RunStatus(str, Enum):
     SUCCEEDED = "succeeded"
     FAILED = "failed"
     LOCKED = "locked"  # a concurrent update holds the stack: retryable
+    REVOKED = "revoked"  # the customer's cloud refused the management identity (AccessRevokedError): never retried
 
 
 class RunInput(BaseModel):

@@ -24,8 +24,9 @@ from alien_pulumi.model.types import Platform
 out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
-# Exit codes, the same for every command (README "Exit codes"): 4 is a failed run, 5 a declined confirmation.
-EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BLOCKED, EXIT_FAILED, EXIT_DECLINED = 0, 1, 2, 3, 4, 5
+# Exit codes, the same for every command (README "Exit codes"): 4 is a failed run, 5 a declined confirmation, 6 a
+# run the customer's cloud refused as revoked (not retried).
+EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BLOCKED, EXIT_FAILED, EXIT_DECLINED, EXIT_REVOKED = 0, 1, 2, 3, 4, 5, 6
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,7 +74,7 @@ def version_option(app: typer.Typer, name: str) -> None:
     def _root(_version: bool = typer.Option(False, "--version", callback=show, is_eager=True,
                                             help="Print the version and exit.")) -> None:
         """Exit codes: 0 ok, 1 invalid stack, 2 usage or context error, 3 blocked by preflight, 4 a run failed,
-        5 a confirmation was declined."""
+        5 a confirmation was declined, 6 the customer's cloud refused the run as revoked."""
 
 
 StackArg = Annotated[

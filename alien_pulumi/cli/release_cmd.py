@@ -21,6 +21,7 @@ from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
     EXIT_DECLINED,
     EXIT_FAILED,
+    EXIT_REVOKED,
     ContextFlags,
     JsonFlag,
     PlatformOpt,
@@ -166,7 +167,7 @@ def deployments_show(name: Annotated[str, typer.Argument(help="Deployment name."
                      json_out: JsonFlag = False) -> None:
     """One deployment: state, facts, management identity, backend, deployed release."""
     registry, _ = _registry(state)
-    data = _deployment_json(registry.get_deployment(name))
+    data = _deployment_json(registry.get_deployment(name), registry.revoked_since(name))
     if json_out:
         print_json(data)
         return
@@ -207,10 +208,14 @@ def declined(json_out: bool, message: str) -> None:
     raise typer.Exit(EXIT_DECLINED)
 
 
-def _deployment_json(dep: Deployment) -> dict[str, object]:
+def _deployment_json(dep: Deployment, revoked: dict[str, str] | None = None) -> dict[str, object]:
+    """``revoked``: Registry.revoked_since; a deployment whose latest run was refused as revoked is ``revoked``."""
     record = dep.record
+    revoked = revoked or {}
     return {
-        "name": dep.name, "platform": dep.platform.value, "state": dep.state.value,
+        "name": dep.name, "platform": dep.platform.value,
+        "state": RunState.REVOKED.value if dep.name in revoked else dep.state.value,
+        "revoked_since": revoked.get(dep.name),
         "context": dep.context.facts(),
         "management": dep.management,
         "backend": record.backend if record else (dep.bundle or {}).get("backend"),
@@ -227,25 +232,29 @@ def deployments_list(state: StateDir = None, json_out: JsonFlag = False) -> None
     """Every deployment: platform, prefix, deployed release, last heartbeat."""
     registry, _ = _registry(state)
     beats = registry.latest_heartbeats()
+    revoked = registry.revoked_since()
     rows = [{
         "name": d.name, "platform": d.platform.value, "prefix": d.context.prefix,
         "release": d.record.release if d.record else None,
         "heartbeat": beats[d.name].checked_at if d.name in beats else None,
+        "state": RunState.REVOKED.value if d.name in revoked else d.state.value, "revoked_since": revoked.get(d.name),
     } for d in registry.list_deployments()]
     if json_out:
         print_json(rows)
         return
     table = Table(title="deployments")
-    for column in ("name", "platform", "prefix", "release", "heartbeat"):
+    columns = ("name", "platform", "prefix", "release", "heartbeat", "state")
+    for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*(str(row[c] or "-") for c in ("name", "platform", "prefix", "release", "heartbeat")))
+        since = f" since {row['revoked_since']}" if row["revoked_since"] else ""
+        table.add_row(*(str(row[c] or "-") for c in columns[:-1]), f"{row['state']}{since}")
     out.print(table)
 
 
 def _finish(result: RolloutResult, json_out: bool, *, awaiting_blocks: bool = False) -> None:
     """The result, and its exit code: a failed run fails the command; ``awaiting_blocks``: so does a deployment
-    awaiting its admin's setup (a one-deployment release), which a rollout counts apart instead."""
+    awaiting its admin's setup or revoked (a one-deployment release), which a rollout counts apart instead."""
     if json_out:
         print_json({
             "rollout": result.rollout_id, "release": result.release_id, "status": result.status.value,
@@ -259,6 +268,12 @@ def _finish(result: RolloutResult, json_out: bool, *, awaiting_blocks: bool = Fa
         raise typer.Exit(EXIT_FAILED)
     if awaiting_blocks and result.counts.get(RunState.AWAITING_SETUP.value):
         raise typer.Exit(EXIT_BLOCKED)
+    revoked = [n for n, o in result.deployments.items() if o.status is RunState.REVOKED]
+    if awaiting_blocks and revoked:
+        err.print(f"{', '.join(revoked)}: revoked: the customer's cloud refused the management identity (access "
+                  "revoked or its window over: alien-deploy access on their side shows which); not retried, release "
+                  "again after their admin runs alien-deploy restore")
+        raise typer.Exit(EXIT_REVOKED)
 
 
 def release_command(
@@ -345,7 +360,8 @@ def heartbeat_command(
         spec = service.deployed_record(registry.get_deployment(name)).spec
         lifecycles = {r.id: r.lifecycle.value for r in spec.resources}
         if result.error:
-            table.add_row(name, "-", "-", f"[red]{result.status.value}[/]", result.error)
+            style = "blue" if result.status is RunStatus.REVOKED else "red"
+            table.add_row(name, "-", "-", f"[{style}]{result.status.value}[/]", result.error)
         for rid, health in sorted(result.health.items()):
             style = {"present": "green", "drifted": "yellow", "missing": "red"}[health["state"]]
             table.add_row(name, rid, lifecycles.get(rid, "-"), f"[{style}]{health['state']}[/]",

@@ -12,7 +12,10 @@ SHOWN = 5
 
 def health_problem(result: RunResult) -> str | None:
     """Why a heartbeat says the deployment is unhealthy (the run failed, or resources are missing or drifted),
-    or None."""
+    or None. A revoked deployment is none of the release's doing (its customer withdrew the vendor's access): it
+    does not halt a rollout."""
+    if result.status is RunStatus.REVOKED:
+        return None
     if result.status is not RunStatus.SUCCEEDED:
         return result.error or f"the heartbeat {result.status.value}"
     bad = sorted(f"{rid} {h.get('state')}" for rid, h in result.health.items() if h.get("state") != "present")

@@ -17,15 +17,16 @@ from alien_pulumi.fleet.registry import RolloutStatus, RunState
 from alien_pulumi.fleet.rollout import ProgressEvent, ProgressKind, RolloutResult
 
 STYLE = {RunState.SUCCEEDED: "green", RunState.FAILED: "red", RunState.SKIPPED: "yellow",
-         RunState.RUNNING: "cyan", RunState.PENDING: "dim", RunState.AWAITING_SETUP: "magenta"}
-# The columns of the waves table: every final state, awaiting setup apart from failures.
-COUNTED = (RunState.SUCCEEDED, RunState.FAILED, RunState.AWAITING_SETUP, RunState.SKIPPED)
+         RunState.RUNNING: "cyan", RunState.PENDING: "dim", RunState.AWAITING_SETUP: "magenta",
+         RunState.REVOKED: "blue"}
+# The columns of the waves table: every final state, awaiting setup and revoked apart from failures.
+COUNTED = (RunState.SUCCEEDED, RunState.FAILED, RunState.AWAITING_SETUP, RunState.REVOKED, RunState.SKIPPED)
 
 
 class RolloutProgress:
     """Use as ``on_progress``: one bar per wave, counting runs with a final state; runs in flight, runs
-    waiting to retry a locked stack, deployments awaiting their admin's setup and failures show in the bar's
-    description. Each failure is also printed above the bars, so that it stays on screen."""
+    waiting to retry a locked stack, deployments awaiting their admin's setup, revoked ones and failures show in the
+    bar's description. Each failure and revocation is also printed above the bars, so that it stays on screen."""
 
     def __init__(self, console: Console | None = None, *, transient: bool = False) -> None:
         self.console = console or Console(stderr=True)
@@ -36,6 +37,7 @@ class RolloutProgress:
         self.running: dict[int, int] = {}
         self.retrying: dict[int, set[str]] = {}
         self.awaiting: dict[int, int] = {}
+        self.revoked: dict[int, int] = {}
 
     def __enter__(self) -> RolloutProgress:
         self.progress.start()
@@ -52,6 +54,8 @@ class RolloutProgress:
             text += f" [yellow]{len(self.retrying[wave])} locked, retrying[/]"
         if self.awaiting.get(wave):
             text += f" [magenta]{self.awaiting[wave]} awaiting setup[/]"
+        if self.revoked.get(wave):
+            text += f" [blue]{self.revoked[wave]} revoked[/]"
         if self.failed.get(wave):
             text += f" [red]{self.failed[wave]} failed[/]"
         return text
@@ -80,6 +84,9 @@ class RolloutProgress:
             if event.status is RunState.FAILED:
                 self.failed[wave] = self.failed.get(wave, 0) + 1
                 self.console.print(f"[red]{event.deployment} failed[/]: {event.error}")
+            elif event.status is RunState.REVOKED:
+                self.revoked[wave] = self.revoked.get(wave, 0) + 1
+                self.console.print(f"[blue]{event.deployment} revoked[/]: {event.error}")
             self.progress.advance(task)
         self.progress.update(task, description=self._describe(wave, event.waves))
 

@@ -94,9 +94,13 @@ class RunState(str, Enum):
     FAILED = "failed"
     SKIPPED = "skipped"
     AWAITING_SETUP = "awaiting-setup"  # the release needs the admin's setup first: a setup request is open
+    REVOKED = "revoked"  # the customer's cloud refused the management identity: not a failure, never retried
 
 
-FINAL = frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.SKIPPED, RunState.AWAITING_SETUP})
+FINAL = frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.SKIPPED, RunState.AWAITING_SETUP, RunState.REVOKED})
+# The states of runs that reached the customer's cloud, or were refused by it (what revoked_since reads).
+REACHED = (RunState.SUCCEEDED, RunState.FAILED)
+STATE_OF = {RunStatus.SUCCEEDED: RunState.SUCCEEDED, RunStatus.REVOKED: RunState.REVOKED}
 
 
 class SetupRequestStatus(str, Enum):
@@ -689,7 +693,7 @@ class Registry:
         transaction, so a success is never recorded without what it deployed. ``attempt``: record only if the
         run is still at that attempt and not final (else RunSupersededError), so that an execution given up on
         never records a second result."""
-        state = status or (RunState.SUCCEEDED if result.status is RunStatus.SUCCEEDED else RunState.FAILED)
+        state = status or STATE_OF.get(result.status, RunState.FAILED)
         message = error or result.error
         with self._tx() as conn:
             if attempt is not None:
@@ -752,6 +756,20 @@ class Registry:
             query = query.where(runs.c.kind == kind.value)
         rows = self._query(query.order_by(runs.c.finished_at.desc(), runs.c.seq.desc()).limit(1))
         return _run(rows[0]) if rows else None
+
+    def revoked_since(self, deployment: str | None = None) -> dict[str, str]:
+        """Deployments whose latest run that tried the customer's cloud was refused as revoked: when the first
+        refusal after their last run that reached it finished (a later run reaching it clears it)."""
+        reached = (sa.select(runs.c.deployment, sa.func.max(runs.c.finished_at).label("at"))
+                   .where(runs.c.status.in_([s.value for s in REACHED])).group_by(runs.c.deployment).subquery())
+        query = (sa.select(runs.c.deployment, sa.func.min(runs.c.finished_at).label("since"))
+                 .select_from(runs.outerjoin(reached, reached.c.deployment == runs.c.deployment))
+                 .where(runs.c.status == RunState.REVOKED.value,
+                        sa.or_(reached.c.at.is_(None), runs.c.finished_at > reached.c.at))
+                 .group_by(runs.c.deployment))
+        if deployment is not None:
+            query = query.where(runs.c.deployment == deployment)
+        return {row["deployment"]: row["since"] for row in self._query(query)}
 
     def attempts(self, run: str) -> list[Attempt]:
         rows = self._query(sa.select(run_attempts).where(run_attempts.c.run_id == run)

@@ -27,7 +27,7 @@ from alien_pulumi.automation.credentials import (
     session_name,
     session_tags,
 )
-from alien_pulumi.errors import CredentialsError, ReleaseIdError
+from alien_pulumi.errors import AccessRevokedError, CredentialsError, ReleaseIdError
 from alien_pulumi.permissions import derive_plan, render_layer
 from alien_pulumi.permissions.render.aws import SESSION_TAGS
 from tests.deploy.sdk_fake import answer, session
@@ -91,14 +91,29 @@ def test_assume_role_with_external_id_through_boto3(moto_iam_enforced: str) -> N
 def test_a_refused_assume_role_is_one_clear_error(moto_iam_enforced: str) -> None:
     nobody = user_keys("nobody", None)
     sts = boto3.client("sts", region_name="us-east-1", endpoint_url=moto_iam_enforced, **nobody)
-    with pytest.raises(CredentialsError) as info:
+    with pytest.raises(AccessRevokedError) as info:
         aws_environment(context(), {}, "r1", "acme", sts_client=sts)
     message = str(info.value)
     assert message.startswith("AWS refused to let the release service assume arn:aws:iam::123456789012:role/acme-"
-                              "management (AccessDenied")
-    assert message.endswith("check the external id, that the role trusts the vendor's principal (its access window "
-                            "included: alien-deploy access) and that the vendor's principal may sts:TagSession and "
-                            "sts:SetSourceIdentity")
+                              "management for acme (AccessDenied")
+    # AccessDenied is what a trust policy without the vendor answers, and also a trust that no longer matches:
+    # the message says both, and where the customer sees which.
+    assert message.endswith("the customer revoked the vendor's access (alien-deploy revoke), its access window is "
+                            "over, or the trust no longer matches (the external id, vendor principal, "
+                            "sts:TagSession/sts:SetSourceIdentity): alien-deploy access on the customer's side shows "
+                            "which; not retried, the next run goes once the customer's admin has run alien-deploy "
+                            "restore")
+
+
+@pytest.mark.parametrize(("code", "status"), [("RegionDisabledException", 403), ("ExpiredToken", 400),
+                                              ("Throttling", 400)])
+def test_other_refusals_of_assume_role_are_not_revocations(code: str, status: int) -> None:
+    sts = boto3.client("sts", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y")
+    with Stubber(sts) as stub:
+        stub.add_client_error("assume_role", service_error_code=code, http_status_code=status, service_message="no")
+        with pytest.raises(CredentialsError, match=f"for acme \\({code}: no\\); check the external id") as info:
+            aws_environment(context(), {}, "r1", "acme", sts_client=sts)
+    assert not isinstance(info.value, AccessRevokedError)
 
 
 def test_wrong_external_id_answer_from_aws_is_reported() -> None:
@@ -200,11 +215,26 @@ def test_gcp_management_environment_carries_the_impersonated_token_alone(tmp_pat
                 management_environment(ctx, {}, "r1", "acme", tmp_path,
                                        environ={**caller, "GOOGLE_APPLICATION_CREDENTIALS": str(tmp_path / "bad.json")})
 
-        google.refused.add("acme-mgmt@acme-prod-1.iam.gserviceaccount.com")
-        with pytest.raises(CredentialsError, match=r"GCP refused to let the release service impersonate "
-                                                   r"acme-mgmt@acme-prod-1\.iam\.gserviceaccount\.com "
-                                                   r".*getAccessToken"):
+        account = "acme-mgmt@acme-prod-1.iam.gserviceaccount.com"
+        google.api_disabled = True  # the vendor's project: PERMISSION_DENIED too, but no revocation
+        with pytest.raises(CredentialsError, match=r"roles/iam\.serviceAccountTokenCreator") as info:
             management_environment(ctx, {}, "r1", "acme", tmp_path, environ=caller)
+        assert not isinstance(info.value, AccessRevokedError)
+        google.api_disabled = False
+
+        google.disabled.add(account)  # alien-deploy revoke disables the management service account
+        with pytest.raises(AccessRevokedError, match=r"impersonate acme-mgmt@acme-prod-1\.iam\.gserviceaccount\.com "
+                                                     r"\(400 FAILED_PRECONDITION: Precondition check failed\.\); the "
+                                                     r"customer revoked the vendor's access \(alien-deploy revoke\)"):
+            management_environment(ctx, {}, "r1", "acme", tmp_path, environ=caller)
+        google.disabled.clear()
+
+        google.refused.add(account)  # ... and removes the impersonation binding
+        with pytest.raises(AccessRevokedError, match=r"GCP refused to let the release service impersonate "
+                                                     r"acme-mgmt@acme-prod-1\.iam\.gserviceaccount\.com "
+                                                     r"\(403 PERMISSION_DENIED: .*getAccessToken.*not retried"):
+            management_environment(ctx, {}, "r1", "acme", tmp_path, environ=caller)
+        assert google.impersonated == [account], "no refused exchange gave a token"
 
 
 def test_azure_management_environment_signs_in_the_provider_and_the_state_backend(tmp_path: Path) -> None:

@@ -12,7 +12,13 @@ import pytest
 import alien_pulumi as alien
 from alien_pulumi.automation.pulumi_engine import PulumiEngine
 from alien_pulumi.automation.run import RunInput, RunKind, RunStatus
-from alien_pulumi.errors import AutomationError, ProgramError, PulumiNotFoundError, StackLockedError
+from alien_pulumi.errors import (
+    AccessRevokedError,
+    AutomationError,
+    ProgramError,
+    PulumiNotFoundError,
+    StackLockedError,
+)
 from alien_pulumi.fleet import worker
 from tests.fake_cli.fixtures import HERE, FakeCli, RecordingPulumiCommand
 
@@ -158,6 +164,32 @@ def test_joined_errors_carry_their_causes(tmp_path: Path, fake_cli: FakeCli,
     assert result.error is not None and "\n" not in result.error
     assert "2 errors occurred: writing snapshot: operation error S3: PutObject" in result.error, result.error
     assert result.error.endswith("StatusCode: 503; NotFound"), result.error
+
+
+def test_azure_refusing_the_federated_sign_in_is_a_revoked_run(tmp_path: Path, fake_cli: FakeCli,
+                                                               recording: type[RecordingPulumiCommand],
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """Entra's AADSTS70021 (the federated credential alien-deploy revoke deletes) inside the engine's output: the
+    run is revoked, not failed; the same text from a setup run (the admin's own sign-in) is a plain failure."""
+    monkeypatch.setenv("FAKE_PULUMI_FAIL", "federated-gone")
+    monkeypatch.setenv("ALIEN_AZURE_OIDC_TOKEN", "vendor-oidc-token")
+    spec = alien.load_stack(Path(__file__).parents[2] / "examples" / "my_app.py")
+    ctx = alien.DeploymentContext.example_context("azure", spec.name, prefix="acme")
+    azure = run_input(tmp_path, RunKind.RELEASE).model_copy(update={
+        "context": ctx, "management": {"client_id": "11111111-2222-3333-4444-555555555555",
+                                       "tenant_id": "00000000-0000-0000-0000-000000000001"}})
+    with pytest.raises(AccessRevokedError, match=r"^Azure refused the federated sign-in of 11111111-2222-3333-4444-"
+                                                 r"555555555555 for acme \(AADSTS70021\); the customer revoked"):
+        engine(recording).execute(azure)
+    monkeypatch.setattr(worker, "engine_for", lambda run: engine(recording))
+    result = worker.execute(azure)
+    assert result.status is RunStatus.REVOKED and result.error and "\n" not in result.error
+    with pytest.raises(AutomationError) as info:
+        engine(recording).execute(azure.model_copy(update={"kind": RunKind.SETUP}))
+    assert not isinstance(info.value, AccessRevokedError)
+    with pytest.raises(AutomationError) as info:  # an AWS run's output naming it is no Azure refusal either
+        engine(recording).execute(run_input(tmp_path, RunKind.RELEASE))
+    assert not isinstance(info.value, AccessRevokedError)
 
 
 def test_compilation_error_is_one_line(tmp_path: Path, fake_cli: FakeCli, recording: type[RecordingPulumiCommand],

@@ -6,7 +6,8 @@ FAKE_PULUMI_EVENTS  JSON lines engine event log replayed into --event-log for up
 FAKE_PULUMI_OUTPUTS JSON object printed by `stack output --json`
 FAKE_PULUMI_FAIL    "locked" (up fails with the DIY backend's lock message), "vanished-lock" (the lock check read a
                     lock file released meanwhile: a gocloud NotFound, flattened by the CLI into its causes),
-                    "joined" (the engine ran, then failed with two joined causes) or "compile"
+                    "joined" (the engine ran, then failed with two joined causes), "compile" or "federated-gone"
+                    (the azure-native provider's OIDC sign-in refused by Entra: the federated credential deleted)
 FAKE_PULUMI_NEW_STACK set: `stack select` finds no stack (the first run on a backend: `stack init` follows)
 """
 
@@ -45,6 +46,20 @@ if words[:1] in (["up"], ["preview"], ["refresh"]):
     if fail == "locked":
         print("error: the stack is currently locked by 1 lock(s). Either wait for the other process(es) to end "
               "or delete the lock file with `pulumi cancel`.", file=sys.stderr)
+        sys.exit(255)
+    if fail == "federated-gone":
+        # azidentity's error as the provider reports it: the AADSTS code sits on a line of its own JSON body.
+        print("error: pulumi:providers:azure-native resource 'default' has a problem: building credentials: "
+              "ClientAssertionCredential authentication failed. \n"
+              "POST https://login.microsoftonline.com/00000000-0000-0000-0000-000000000001/oauth2/v2.0/token\n"
+              "RESPONSE 400: 400 Bad Request\n"
+              "{\n"
+              '  "error": "invalid_request",\n'
+              '  "error_description": "AADSTS70021: No matching federated identity record found for presented '
+              "assertion. Assertion Issuer: 'https://vendor.example'. Assertion Subject: 'vendor-release'. "
+              "Assertion Audience: 'api://AzureADTokenExchange'.\",\n"
+              '  "error_codes": [70021]\n'
+              "}", file=sys.stderr)
         sys.exit(255)
     if fail == "compile":
         print("error: an unhandled error occurred: Program exited with non-zero exit code: 1")

@@ -83,10 +83,21 @@ def test_injected_failures_halt_after_k(workers: Workers, make_fleet: FleetMaker
                    parallel=1, halt_after_failures=2)
     assert result.status is RolloutStatus.HALTED and not result.ok
     assert result.counts == {"pending": 0, "running": 0, "succeeded": 1, "failed": 2, "skipped": 5,
-                             "awaiting-setup": 0}
+                             "awaiting-setup": 0, "revoked": 0}
     skipped = [o for o in result.deployments.values() if o.status is RunState.SKIPPED]
     assert {o.error for o in skipped} == {"halted after 2 failure(s)"}  # the words of the local runner
     assert result.deployments["c001"].error == "simulated failure"
+
+
+def test_revoked_runs_are_not_retried_and_never_halt(workers: Workers, make_fleet: FleetMaker) -> None:
+    names = make_fleet(workers.state, 3)
+    workers.start(1, parallel=3)
+    result = start(workers.state, names, workers.settings, engine="simulated:10;revoked=c000,c001",
+                   halt_after_failures=1, health_gate=True)
+    assert result.status is RolloutStatus.COMPLETED and result.ok
+    assert (result.counts["revoked"], result.counts["succeeded"]) == (2, 1)
+    assert result.deployments["c000"].attempts == 1  # a result, not an activity failure Temporal retries
+    assert "customer revoked the access of c000" in (result.deployments["c000"].error or "")
 
 
 def test_an_unhealthy_heartbeat_halts_at_the_gate(workers: Workers, make_fleet: FleetMaker) -> None:

@@ -285,7 +285,7 @@ class _Tracker:
         self.seen = {r.id: r for r in runs}
 
 
-ACTIVE = frozenset({RunState.RUNNING, RunState.SUCCEEDED, RunState.FAILED})
+ACTIVE = frozenset({RunState.RUNNING, RunState.SUCCEEDED, RunState.FAILED, RunState.REVOKED})
 
 
 # Heartbeats ------------------------------------------------------------------------------------------------
