@@ -67,6 +67,9 @@ class SetupBundle(BaseModel):
         except ValidationError as exc:
             raise ContextError(f"{path}: not a setup bundle: {first_problem(exc)}") from None
         problems = context_problems(bundle.platform, bundle.context, "field")
+        if "revoked_at" in bundle.context:  # only the customer's admin revokes (alien-deploy revoke)
+            problems.append(Problem("context", "revoked_at", "a bundle cannot revoke access: remove it (the "
+                                    "customer's admin runs alien-deploy revoke)", "NOT_USED"))
         if problems:
             raise ContextError([Problem(p.where, f"{path.name}: context.{p.field}", p.message, p.code)
                                 for p in problems])

@@ -483,7 +483,7 @@ class Registry:
             if existing is not None:
                 # The admin may shorten or lengthen the vendor's access window at setup: theirs to choose.
                 registered_ctx = DeploymentContext.model_validate_json(existing[0])
-                changed = _mismatch(registered_ctx, ctx, ignore=("access_until",))
+                changed = _mismatch(registered_ctx, ctx, ignore=("access_until", "revoked_at"))
                 if changed:
                     raise RegistryError(f"the record of {record.deployment!r} does not match its registration "
                                         f"({changed}); nothing was imported")

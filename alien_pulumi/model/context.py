@@ -37,6 +37,9 @@ FIELDS: dict[str, tuple[str, str]] = {
     "vendor_oidc_issuer": ("--vendor-oidc-issuer", "alien:vendorOidcIssuer"),
     "external_id": ("--external-id", "alien:externalId"),
     "access_until": ("--access-until", "alien:accessUntil"),
+    # Set by the admin's `alien-deploy revoke` (never a flag, never in a bundle): the program then renders the
+    # vendor's trust revoked, so a setup run while revoked keeps it so (deploy/revocation.py).
+    "revoked_at": ("alien-deploy revoke", "alien:revokedAt"),
 }
 
 # What each cloud needs, and what it means (the text of a "missing" error).
@@ -61,9 +64,9 @@ REQUIRED: dict[Platform, dict[str, str]] = {
 }
 # Fields a cloud uses besides the required ones (anything else given for that cloud is refused).
 OPTIONAL: dict[Platform, tuple[str, ...]] = {
-    Platform.AWS: ("partition", "access_until"),
-    Platform.GCP: ("access_until",),
-    Platform.AZURE: ("resource_group", "access_until"),
+    Platform.AWS: ("partition", "access_until", "revoked_at"),
+    Platform.GCP: ("access_until", "revoked_at"),
+    Platform.AZURE: ("resource_group", "access_until", "revoked_at"),
 }
 
 # Example values for offline commands only (synth, permissions, diff, preflight): never a real run.
@@ -101,6 +104,9 @@ _SUBJECT = re.compile(r"^\S{1,600}$")
 _UTC_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _UTC_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?(Z|\+00:00)$")
 ACCESS_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+# The tag (AWS role, Azure identity) that marks the management identity revoked in the cloud itself, its value
+# the revocation time: a setup from any machine finds it there (deploy/revocation.py).
+REVOKED_MARK = "alien-revoked-at"
 
 
 def access_deadline(value: str) -> datetime | None:
@@ -188,6 +194,8 @@ _CHECKS: dict[str, Callable[[Platform, Mapping[str, str]], str | None]] = {
     "`alien-pulumi deployments new`)",
     "access_until": lambda _p, v: None if access_deadline(v["access_until"]) else
     f"{v['access_until']!r} is not an ISO 8601 UTC date or date-time (e.g. 2027-03-31 or 2027-03-31T18:00:00Z)",
+    "revoked_at": lambda _p, v: None if _UTC_TIME.match(v["revoked_at"]) and access_deadline(v["revoked_at"]) else
+    f"{v['revoked_at']!r} is not an ISO 8601 UTC date-time (YYYY-MM-DDTHH:MM:SSZ)",
 }
 
 
@@ -249,9 +257,11 @@ class DeploymentContext(BaseModel):
     external_id: str | None = Field(default=None, description="AWS sts:ExternalId of the trust policy.")
     access_until: str | None = Field(default=None, description="End of the vendor's access (UTC, "
                                      "YYYY-MM-DDTHH:MM:SSZ); None: no expiry.")
+    revoked_at: str | None = Field(default=None, description="When the customer's admin revoked the vendor's access "
+                                   "(UTC, YYYY-MM-DDTHH:MM:SSZ); None: not revoked.")
     example: bool = Field(default=False, description="Example values were filled in: offline use only.")
 
-    @field_validator("access_until")
+    @field_validator("access_until", "revoked_at")
     @classmethod
     def _normalised(cls, value: str | None) -> str | None:
         return None if value is None else normalise_access(value)

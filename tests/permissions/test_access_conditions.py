@@ -78,7 +78,8 @@ def test_the_condition_is_on_the_impersonation_member_only() -> None:
     ("gcp", ["**Access until 2027-03-31T18:00:00Z.**", 'request.time < timestamp(\\"2027-03-31T18:00:00Z\\")'
              .replace("\\", ""), "`serviceAccountDelegationInfo`"]),
     ("azure", ["**Access until 2027-03-31T18:00:00Z, enforced by your admin, not by Azure.**",
-               "A federated identity credential has no time condition", "delete the federated identity credential",
+               "A federated identity credential has no time condition",
+               "`alien-deploy revoke` deletes the federated identity credential",
                "`claims.appid`"]),
 ])
 def test_the_security_document_says_how_the_window_is_held(platform: str, says: list[str]) -> None:

@@ -16,8 +16,10 @@ import pulumi
 import pulumi_aws as aws
 
 from alien_pulumi.components.base import AlienComponent, Env
+from alien_pulumi.model.context import REVOKED_MARK
 from alien_pulumi.model.types import Lifecycle, Platform
 from alien_pulumi.permissions.render import render_layer
+from alien_pulumi.permissions.render.aws import REVOKED_SESSIONS_POLICY
 
 MAX_SESSION_SECONDS = 3600  # DESIGN.md §3: 1 h sessions for the vendor's release service
 
@@ -37,10 +39,19 @@ class Identities(AlienComponent):
             description=f"alien-pulumi: the vendor's release service for stack {env.spec.name} (setup-owned)",
             assume_role_policy=json.dumps(management["trust_policy"]),
             max_session_duration=MAX_SESSION_SECONDS,
-            tags=self.tags,
+            # While revoked (alien-deploy revoke): the mark a later setup finds, so that it keeps access revoked.
+            tags={**self.tags, **({REVOKED_MARK: ctx.revoked_at} if ctx.revoked_at else {})},
             opts=self.child_opts(),
         )
         self.management_policies = self._attach("management", self.management_role, management["policies"])
+        if "revoked_sessions" in management:  # sessions issued before the revocation are denied everything
+            aws.iam.RolePolicy(
+                self.child_name("management-revoked-sessions"),
+                name=REVOKED_SESSIONS_POLICY,
+                role=self.management_role.name,
+                policy=json.dumps(management["revoked_sessions"]),
+                opts=self.child_opts(),
+            )
 
         # Profile -> runtime role ARN (what Lambda and ECS are handed), and the attachments compute must
         # wait for: a trigger's CreateEventSourceMapping checks the role's queue permissions.

@@ -15,6 +15,9 @@ from alien_pulumi.model.context import DeploymentContext
 
 T = TypeVar("T")
 
+# Name of the management identity's federated credential (unique per identity only).
+FEDERATED_CREDENTIAL = "alien-vendor"
+
 # Namespace of every GUID name this package derives (role definitions, role assignments). Fixed forever:
 # changing it would rename (replace) every role definition and assignment of every deployment.
 GUID_NAMESPACE = uuid.UUID("6f1d7c1e-3b0a-5c55-9a47-0a11e4b1f0a1")
@@ -31,6 +34,16 @@ def guid(*parts: str) -> str:
     """A GUID that only depends on ``parts``: role definition and assignment names must be GUIDs, and both
     programs (and every re-run) must derive the same one, so it is a uuid5, never a random uuid4."""
     return str(uuid.uuid5(GUID_NAMESPACE, "|".join(parts)))
+
+
+def role_guid(ctx: DeploymentContext, role_name: str) -> str:
+    """The GUID name of a custom role: stable per subscription, resource group and role name."""
+    return guid("role-definition", ctx.scope_id, ctx.rg, role_name)
+
+
+def assignment_guid(ctx: DeploymentContext, scope: str, role: str, principal: str) -> str:
+    """The GUID name of a role assignment: stable per (scope, role, principal)."""
+    return guid("role-assignment", ctx.scope_id, scope, role, principal)
 
 
 def role_definition_resource_id(ctx: DeploymentContext, role_guid: str) -> str:

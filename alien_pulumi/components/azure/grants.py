@@ -15,7 +15,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_azure_native as azure
 
-from alien_pulumi.components.azure._shared import guid, role_definition_resource_id
+from alien_pulumi.components.azure._shared import assignment_guid, role_definition_resource_id
 from alien_pulumi.components.azure.identities import slug
 from alien_pulumi.components.base import AlienComponent, Env
 from alien_pulumi.model.types import Lifecycle, Platform
@@ -25,15 +25,12 @@ CONDITION_VERSION = "2.0"
 
 
 def rendered_assignments(env: Env) -> list[dict[str, object]]:
-    """The assignments of the management layer and of every runtime profile, in a stable order."""
-    out = list(render_layer(env.plan, "management")["assignments"])
+    """The assignments of the management layer (none while access is revoked) and of every runtime profile, in a
+    stable order."""
+    out = [] if env.ctx.revoked_at else list(render_layer(env.plan, "management")["assignments"])
     for profile in sorted(env.plan.runtime):
         out += render_layer(env.plan, "runtime", profile)["assignments"]
     return out
-
-
-def assignment_guid(env: Env, scope: str, role: str, principal: str) -> str:
-    return guid("role-assignment", env.ctx.scope_id, scope, role, principal)
 
 
 class Grants(AlienComponent):
@@ -57,7 +54,7 @@ class Grants(AlienComponent):
             if role not in identities.roles:
                 continue  # an empty role (a runtime set without grants) has nothing to assign
             identity = identities.by_name[principal]
-            name = assignment_guid(env, scope, role, principal)
+            name = assignment_guid(ctx, scope, role, principal)
             condition = entry.get("condition")
             target = env.built.get(str(entry.get("resource") or ""))
             who = principal.removeprefix(f"{ctx.prefix}-")

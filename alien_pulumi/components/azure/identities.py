@@ -19,18 +19,11 @@ from typing import Any
 import pulumi
 import pulumi_azure_native as azure
 
-from alien_pulumi.components.azure._shared import after, guid
+from alien_pulumi.components.azure._shared import FEDERATED_CREDENTIAL, after, role_guid
 from alien_pulumi.components.base import AlienComponent, Env
+from alien_pulumi.model.context import REVOKED_MARK
 from alien_pulumi.model.types import Lifecycle, Platform
 from alien_pulumi.permissions.render import render_layer
-
-# Name of the management identity's federated credential (unique per identity only).
-FEDERATED_CREDENTIAL = "alien-vendor"
-
-
-def role_guid(env: Env, role_name: str) -> str:
-    """The GUID name of a custom role: stable per subscription, resource group and role name."""
-    return guid("role-definition", env.ctx.scope_id, env.ctx.rg, role_name)
 
 
 def slug(text: str) -> str:
@@ -52,21 +45,23 @@ class Identities(AlienComponent):
             resource_name_=ctx.identity("management"),
             resource_group_name=rg_name,
             location=ctx.location,
-            tags=self.tags,
+            # While revoked (alien-deploy revoke): the mark a later setup finds, so that it keeps access revoked.
+            tags={**self.tags, **({REVOKED_MARK: ctx.revoked_at} if ctx.revoked_at else {})},
             opts=self.child_opts(),
         )
         management = render_layer(env.plan, "management")
         federation = management["federated_credential"]
-        self.federated_credential = azure.managedidentity.FederatedIdentityCredential(
-            self.child_name("management-federation"),
-            federated_identity_credential_resource_name=FEDERATED_CREDENTIAL,
-            resource_name_=after(self.management, ctx.identity("management")),
-            resource_group_name=rg_name,
-            issuer=federation["issuer"],
-            subject=federation["subject"],
-            audiences=federation["audiences"],
-            opts=self.child_opts(),
-        )
+        if not ctx.revoked_at:  # revoked: no federated credential, so the vendor's tokens sign in to nothing
+            azure.managedidentity.FederatedIdentityCredential(
+                self.child_name("management-federation"),
+                federated_identity_credential_resource_name=FEDERATED_CREDENTIAL,
+                resource_name_=after(self.management, ctx.identity("management")),
+                resource_group_name=rg_name,
+                issuer=federation["issuer"],
+                subject=federation["subject"],
+                audiences=federation["audiences"],
+                opts=self.child_opts(),
+            )
         # Profile -> the user-assigned identity compute runs as (its id, client_id and principal_id).
         self.runtime: dict[str, azure.managedidentity.UserAssignedIdentity] = {}
         for profile in sorted(env.plan.runtime):
@@ -99,7 +94,7 @@ class Identities(AlienComponent):
             seen[name] = definition
             if not definition["actions"] and not definition["dataActions"]:
                 continue
-            self.role_guids[name] = role_guid(env, name)
+            self.role_guids[name] = role_guid(ctx, name)
             self.roles[name] = azure.authorization.RoleDefinition(
                 self.child_name(f"role-{slug(name.split(' ', 2)[-1])}"),
                 role_definition_id=self.role_guids[name],

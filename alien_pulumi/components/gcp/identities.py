@@ -15,6 +15,7 @@ import pulumi_gcp as gcp
 from alien_pulumi.components.base import AlienComponent, Env
 from alien_pulumi.model.types import Lifecycle, Platform
 from alien_pulumi.permissions.render import render_layer
+from alien_pulumi.permissions.render.gcp import management_description
 
 MANAGEMENT = "management"
 
@@ -43,8 +44,10 @@ class Identities(AlienComponent):
             self.layers[runtime_key(profile)] = render_layer(env.plan, "runtime", profile)
 
         self.management_email = ctx.identity(MANAGEMENT)
-        self.management = self._account(MANAGEMENT, "management",
-                                         "The vendor's release service impersonates it (alien-pulumi).")
+        # While revoked (alien-deploy revoke) the account is disabled, which rejects its tokens already issued,
+        # and its description holds the time: a later setup finds both and keeps access revoked.
+        self.management = self._account(MANAGEMENT, "management", management_description(ctx.revoked_at),
+                                        disabled=bool(ctx.revoked_at))
         self.accounts: dict[str, gcp.serviceaccount.Account] = {MANAGEMENT: self.management}
         # profile -> the runtime service account's email, as an output that resolves once the account exists
         # (compute depends on it); its value is the deterministic email, so inputs stay reviewable.
@@ -64,27 +67,29 @@ class Identities(AlienComponent):
         impersonation = self.layers[MANAGEMENT]["impersonation"]
         role = impersonation["custom_role"]
         self.impersonation_role = self._custom_role("impersonation-role", role)
-        self.impersonation = gcp.serviceaccount.IAMMember(
-            self.child_name("impersonation"),
-            service_account_id=impersonation["scope"],
-            role=impersonation["role"],
-            member=impersonation["member"],
-            # The access window, when the deployment has one: GCP evaluates it on every token request.
-            **({"condition": impersonation["condition"]} if impersonation["condition"] else {}),
-            opts=self.child_opts(depends_on=[self.management, self.impersonation_role]),
-        )
+        if not ctx.revoked_at:  # revoked: the vendor's binding is not there
+            gcp.serviceaccount.IAMMember(
+                self.child_name("impersonation"),
+                service_account_id=impersonation["scope"],
+                role=impersonation["role"],
+                member=impersonation["member"],
+                # The access window, when the deployment has one: GCP evaluates it on every token request.
+                **({"condition": impersonation["condition"]} if impersonation["condition"] else {}),
+                opts=self.child_opts(depends_on=[self.management, self.impersonation_role]),
+            )
         self.register_outputs({
             "management": self.management_email,
             "runtime": {profile: self.env.ctx.identity(runtime_key(profile)) for profile in env.plan.runtime},
             "roles": sorted(self.roles),
         })
 
-    def _account(self, key: str, what: str, description: str) -> gcp.serviceaccount.Account:
+    def _account(self, key: str, what: str, description: str, disabled: bool = False) -> gcp.serviceaccount.Account:
         return gcp.serviceaccount.Account(
             self.child_name(key),
             account_id=account_id(self.env.ctx.identity(key)),
             display_name=f"alien {self.env.ctx.prefix} {what}",
             description=description,
+            disabled=disabled,
             project=self.env.ctx.project,
             opts=self.child_opts(),
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from datetime import timedelta
 from typing import Any
 
-from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.context import ACCESS_FORMAT, DeploymentContext, access_deadline
 from alien_pulumi.permissions.plan import Layer, PermissionPlan
 
 POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
@@ -77,26 +78,48 @@ def split_documents(stmts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 SESSION_TAGS = ("alien:release", "alien:deployment")
 
 
+# The actions an AssumeRole with a source identity and session tags is authorised as (see vendor_statements).
+VENDOR_ACTIONS = ("sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession")
+REVOKED_SID = "VendorAccessRevoked"
+REVOKED_SESSIONS_POLICY = "alien-revoked-sessions"  # the management role's one inline policy, while revoked
+# IAM is eventually consistent: for a few seconds after the trust changes, a region may still issue a session
+# by the old one. The deny on older sessions also covers those issued up to this long after the revocation.
+REVOCATION_MARGIN = timedelta(minutes=5)
+
+
+def revoked_sessions_policy(ctx: DeploymentContext) -> dict[str, Any] | None:
+    """While access is revoked: deny everything to management sessions issued before the revocation (plus the
+    margin), as IAM's "revoke active sessions" does; sessions issued since need the trust, which denies them."""
+    revoked = access_deadline(ctx.revoked_at) if ctx.revoked_at else None
+    if revoked is None:
+        return None
+    until = (revoked + REVOCATION_MARGIN).strftime(ACCESS_FORMAT)
+    return {"Version": VERSION, "Statement": [{
+        "Sid": "RevokeOlderSessions", "Effect": "Deny", "Action": "*", "Resource": "*",
+        "Condition": {"DateLessThan": {"aws:TokenIssueTime": until}}}]}
+
+
 def vendor_statements(ctx: DeploymentContext) -> list[dict[str, Any]]:
-    """The vendor's AssumeRole, with a source identity and session tags, is authorised as three actions:
+    """While access is revoked: one statement denying the vendor's principal every action of an AssumeRole.
+    Otherwise: the vendor's AssumeRole, with a source identity and session tags, is authorised as three actions:
     sts:AssumeRole, sts:SetSourceIdentity and sts:TagSession, each against this document and each seeing only
     its own condition keys (sts:ExternalId exists for AssumeRole alone, so a condition on it would deny the other
     two): one statement per action. The last two are evaluated only when a call sets a source identity or tags,
     so they cannot require them; AssumeRole also sees sts:SourceIdentity and the request tags, and requiring
     them there is what denies a call without them (checked with a policy simulator, tests/aws_simulator)."""
+    if ctx.revoked_at:
+        return [{"Sid": REVOKED_SID, "Effect": "Deny", "Principal": {"AWS": ctx.principal},
+                 "Action": list(VENDOR_ACTIONS)}]
     source_identity: dict[str, Any] = {"StringLike": {"sts:SourceIdentity": "?*"}}
     tags: dict[str, Any] = {"ForAllValues:StringEquals": {"aws:TagKeys": list(SESSION_TAGS)},
             "Null": {f"aws:RequestTag/{tag}": "false" for tag in SESSION_TAGS}}
     # The access window, in the cloud itself: every statement stops allowing at the date.
     until = {"DateLessThan": {"aws:CurrentTime": ctx.access_until}} if ctx.access_until else {}
-    statements: list[tuple[str, str, dict[str, Any]]] = [
-        ("VendorReleaseService", "sts:AssumeRole",
-         {"StringEquals": {"sts:ExternalId": ctx.external}, **source_identity, **tags}),
-        ("VendorSourceIdentity", "sts:SetSourceIdentity", source_identity),
-        ("VendorSessionTags", "sts:TagSession", tags),
-    ]
+    conditions = ({"StringEquals": {"sts:ExternalId": ctx.external}, **source_identity, **tags}, source_identity, tags)
+    sids = ("VendorReleaseService", "VendorSourceIdentity", "VendorSessionTags")
     return [{"Sid": sid, "Effect": "Allow", "Principal": {"AWS": ctx.principal}, "Action": action,
-             "Condition": {**condition, **until}} for sid, action, condition in statements]
+             "Condition": {**condition, **until}}
+            for sid, action, condition in zip(sids, VENDOR_ACTIONS, conditions, strict=True)]
 
 
 def trust_policy(plan: PermissionPlan, layer_name: str) -> dict[str, Any] | None:
@@ -127,4 +150,7 @@ def policies(layer: Layer) -> list[dict[str, Any]]:
 
 
 def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
-    return {"policies": policies(layer), "trust_policy": trust_policy(plan, layer.name)}
+    out = {"policies": policies(layer), "trust_policy": trust_policy(plan, layer.name)}
+    if layer.name == "management" and (revoked := revoked_sessions_policy(plan.context)) is not None:
+        out["revoked_sessions"] = revoked
+    return out

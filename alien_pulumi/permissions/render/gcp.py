@@ -14,6 +14,17 @@ IMPERSONATION_PERMISSIONS = ("iam.serviceAccounts.getAccessToken",)
 IMPERSONATION_KEY = "impersonation"
 
 
+# The management account's description while revoked starts so, the time after it.
+REVOKED_DESCRIPTION = "Access of the vendor's release service revoked by the customer's admin at "
+
+
+def management_description(revoked_at: str | None) -> str:
+    """The management account's description; while revoked it says since when (read back by a later setup)."""
+    if revoked_at:
+        return f"{REVOKED_DESCRIPTION}{revoked_at} (alien-deploy revoke; alien-deploy restore gives it back)."
+    return "The vendor's release service impersonates it (alien-pulumi)."
+
+
 def access_condition(until: str | None) -> dict[str, str] | None:
     """The access window as an IAM condition on the impersonation binding: GCP stops issuing the vendor tokens
     at the date (None: no expiry). ``until`` is already ``YYYY-MM-DDTHH:MM:SSZ``, the form CEL's timestamp()

@@ -34,9 +34,22 @@ _UNTIL = {
                   "before lasts at most its hour.",
     Platform.AZURE: "**Access until {until}, enforced by your admin, not by Azure.** A federated identity credential "
                     "has no time condition: Azure keeps accepting the vendor's tokens after that date. Revoke the "
-                    "access at the date yourself: delete the federated identity credential of the management "
-                    "identity (or its role assignments).",
+                    "access at the date yourself: `alien-deploy revoke` deletes the federated identity credential "
+                    "of the management identity and its role assignments.",
 }
+# What each cloud does with credentials issued before the revocation (the admin's output says it).
+ISSUED = {
+    Platform.AWS: "sessions issued before it are denied every action (aws:TokenIssueTime); new ones are refused by "
+                  "the trust",
+    Platform.GCP: "the disabled account's tokens already issued are rejected, and no new ones are issued; restoring "
+                  "re-enables the account, which makes its unexpired tokens (at most an hour old) valid again",
+    Platform.AZURE: "Entra ID cannot revoke tokens already issued (they live up to their hour), but without the "
+                    "management role assignments they may do nothing; Azure applies removed assignments within "
+                    "minutes",
+}
+_REVOKE = ("**Revoking at once.** `alien-deploy revoke` (with the setup record or bundle) cuts the vendor off with "
+           "your credentials, without a setup: {issued}. Every later setup keeps it revoked until `alien-deploy "
+           "restore`.")
 _NO_EXPIRY = ("**No expiry.** The vendor's access lasts until your admin revokes it; a setup with `--access-until "
               "DATE` limits it.")
 # What the customer's own audit logs show of a release, and what of it the vendor's run record keeps.
@@ -211,6 +224,8 @@ def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profi
                   _TRUST[ctx.platform].format(principal=ctx.principal, external=ctx.external,
                                               issuer=ctx.vendor_oidc_issuer), "",
                   _UNTIL[ctx.platform].format(until=ctx.access_until) if ctx.access_until else _NO_EXPIRY, "",
+                  _REVOKE.format(issued=ISSUED[ctx.platform]) + (
+                      f" **Revoked since {ctx.revoked_at}.**" if ctx.revoked_at else ""), "",
                   "### What your audit logs show of a release", "",
                   _AUDIT[ctx.platform].format(principal=ctx.principal), ""]
     if "runtime" in wanted:
