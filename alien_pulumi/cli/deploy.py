@@ -37,13 +37,18 @@ from alien_pulumi.deploy.access import from_record as access_from_record
 from alien_pulumi.deploy.bundle import SetupBundle
 from alien_pulumi.deploy.handoff import import_record
 from alien_pulumi.deploy.request import SetupRequest, SetupRequestError, read_request
+from alien_pulumi.deploy.revocation import Revocation, RevocationError, TrustSource, mark_records
+from alien_pulumi.deploy.revocation import restore as restore_access
+from alien_pulumi.deploy.revocation import revoke as revoke_access
 from alien_pulumi.deploy.setup import (
     SetupPlan,
     config_lines,
     execute,
     plan_setup,
     read_outputs,
+    record_path,
     resolve_state,
+    revocation_in_force,
     write_record,
 )
 from alien_pulumi.deploy.state_store import StateStore
@@ -140,6 +145,9 @@ def _plan(stack: Path | SetupRequest, bundle_file: Path | None, platform: Platfo
     store = _store(ctx, bundle, backend, secrets, create)
     plan = plan_setup(spec, ctx, state_dir(state), store, allow_frozen or bool(request and request.frozen_changes),
                       engine, deployment=bundle.deployment if bundle else None)
+    if plan.run.context.revoked_at:
+        out.print(f"[yellow]the vendor's access is revoked since {plan.run.context.revoked_at}:[/] this setup keeps "
+                  "it revoked (alien-deploy restore gives it back)")
     if plan.report is not None and plan.report.findings:
         listed = {(c.resource, c.field) for c in request.frozen_changes} if request else None
         stopping = [f for f in plan.report.findings if f in plan.report.blocks_setup or (
@@ -254,6 +262,8 @@ def bootstrap(
     """Create the state store alone (idempotent) and print what to run for a plain `pulumi up`."""
     _spec, ctx, setup_bundle = setup_context(stack, bundle, None, context_flags)
     store = _store(ctx, setup_bundle, None, None, create=True)
+    # A revocation in force goes into the config too, so that a plain `pulumi up` keeps it.
+    ctx = ctx.model_copy(update={"revoked_at": revocation_in_force(ctx, None, store, "pulumi")})
     out.print("\n[bold]then, in the project directory:[/]")
     for line in [*store.login_lines(ctx.prefix), *config_lines(ctx, stack)]:
         out.print(f"  {line}", markup=False, highlight=False)
@@ -326,7 +336,84 @@ def access(
     table.add_row("external id", found.external_id)
     table.add_row("access until", (found.access_until or "no expiry") + (" (over)" if found.expired else ""))
     table.add_row("enforced by", found.enforced_by)
+    if found.revoked_at:
+        table.add_row("revoked", f"since {found.revoked_at} (alien-deploy restore gives it back)")
     out.print(table)
+
+
+RecordOpt = Annotated[Path | None, typer.Option("--record", dir_okay=False, help="The deployment's setup record.")]
+BundleSource = Annotated[Path | None, typer.Option("--bundle", dir_okay=False, help="The deployment's setup bundle.")]
+DeploymentOpt = Annotated[str | None, typer.Option("--deployment", "-d", help="The deployment whose setup record is "
+                                                   "in --state-dir.")]
+
+
+def _trust_source(record: Path | None, bundle: Path | None, deployment: str | None, state: Path | None
+                  ) -> tuple[TrustSource, list[Path]]:
+    """The deployment a revoke or restore acts on, from one of its three sources, and the setup records to
+    update (the one given, and the one setup keeps in the state directory)."""
+    if sum(x is not None for x in (record, bundle, deployment)) != 1:
+        raise UsageError("give the setup record (--record FILE), the setup bundle (--bundle FILE) or the deployment "
+                         "(-d NAME, its record in --state-dir): one of them")
+    for path in (record, bundle):
+        if path is not None and not path.is_file():
+            raise UsageError(f"{path}: no such file")
+    if deployment is not None:
+        record = record_path(state_dir(state), deployment)
+        if not record.is_file():
+            raise RevocationError(f"no setup record of deployment {deployment} in {record.parent}: give --record "
+                                  "FILE or --bundle FILE; nothing was changed")
+    if record is not None:
+        source = TrustSource.of_record(import_record(record))
+    else:
+        assert bundle is not None
+        setup_bundle = SetupBundle.read(bundle)
+        source = TrustSource(setup_bundle.deployment, setup_bundle.to_context(setup_bundle.deployment, naming="field"))
+    kept = record_path(state_dir(state), source.deployment)
+    if source.management is None and kept.is_file():  # a bundle: the record setup wrote holds more (Azure)
+        source = TrustSource.of_record(import_record(kept))
+    paths = list(dict.fromkeys(p.resolve() for p in (record, kept) if p is not None and p.is_file()))
+    return source, paths
+
+
+def _show_trust(result: Revocation, updated: list[Path], json_out: bool) -> None:
+    if json_out:
+        print_json({**result.to_json(), "records_updated": [str(p) for p in updated]})
+        return
+    for step in result.steps:
+        out.print(f"[green]done:[/] {escape(step)}")
+    if not result.changed:
+        out.print(f"{result.deployment}: access already {result.state}"
+                  + (f" (since {result.revoked_at})" if result.revoked_at else "") + "; nothing was changed")
+        return
+    if result.state == "revoked":
+        out.print(f"[bold]{result.deployment}: the vendor's access is revoked since {result.revoked_at}[/]; "
+                  f"{result.issued}. Every setup keeps it revoked until `alien-deploy restore`.")
+    else:
+        out.print(f"[bold]{result.deployment}: the vendor's access is restored[/] as setup creates it "
+                  "(alien-deploy access shows it)")
+    for path in updated:
+        out.print(f"setup record {path} updated")
+
+
+@app.command()
+@handles_errors
+def revoke(record: RecordOpt = None, bundle: BundleSource = None, deployment: DeploymentOpt = None,
+           state: StateDir = None, json_out: JsonFlag = False) -> None:
+    """Revoke the vendor's access now, with your credentials: no new credentials, and those already issued
+    stopped where your cloud allows it. Every later setup keeps it revoked until `alien-deploy restore`."""
+    source, paths = _trust_source(record, bundle, deployment, state)
+    result = revoke_access(source.deployment, source.context, source.outputs)
+    _show_trust(result, mark_records(paths, result.revoked_at) if result.changed else [], json_out)
+
+
+@app.command()
+@handles_errors
+def restore(record: RecordOpt = None, bundle: BundleSource = None, deployment: DeploymentOpt = None,
+            state: StateDir = None, json_out: JsonFlag = False) -> None:
+    """Give the vendor back the access setup creates (its access window included), after `alien-deploy revoke`."""
+    source, paths = _trust_source(record, bundle, deployment, state)
+    result = restore_access(source.deployment, source.context, source.outputs, source.management)
+    _show_trust(result, mark_records(paths, None) if result.changed else [], json_out)
 
 
 def main() -> None:

@@ -27,7 +27,7 @@ _ENFORCED = {
     Platform.GCP: "an IAM condition on the vendor's impersonation binding: request.time < timestamp(\"{until}\") "
                   "(tokens issued before it last at most their hour)",
     Platform.AZURE: "not by Azure: a federated identity credential has no time condition; your admin enforces the "
-                    "date by revoking it then (delete the federated credential of the management identity)",
+                    "date by revoking access then (alien-deploy revoke)",
 }
 _IDENTITY_KEY = {Platform.GCP: "service_account", Platform.AZURE: "client_id"}
 
@@ -44,6 +44,7 @@ class AccessInForce:
     access_until: str | None  # None: no expiry
     enforced_by: str
     expired: bool
+    revoked_at: str | None = None  # the admin revoked access then (alien-deploy revoke); None: not revoked
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -81,7 +82,7 @@ def _access(deployment: str, source: str, ctx: DeploymentContext, management: di
         issuer=ctx.vendor_oidc_issuer, management_identity=identity,
         external_id=_external_id(platform, management), access_until=until,
         enforced_by=_ENFORCED[platform].format(until=until) if until else "no expiry",
-        expired=deadline is not None and deadline <= datetime.now(timezone.utc))
+        expired=deadline is not None and deadline <= datetime.now(timezone.utc), revoked_at=ctx.revoked_at)
 
 
 def _identity(ctx: DeploymentContext, outputs: Mapping[str, str]) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 from alien_pulumi.automation.engine import OnLine, engine_for
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.deploy.revocation import revoked_in_cloud
 from alien_pulumi.deploy.state_store import StateStore, bootstrap, store_urls
 from alien_pulumi.errors import AlienError
 from alien_pulumi.model.context import DeploymentContext
@@ -54,14 +55,28 @@ def resolve_state(ctx: DeploymentContext, backend: str | None, secrets_provider:
     return StateStore(url, secrets)
 
 
+def revocation_in_force(ctx: DeploymentContext, previous: ReleaseRecord | None, store: StateStore, engine: str,
+                        clients: Any = None) -> str | None:
+    """Whether the vendor's access is revoked (since when), so that setup keeps it so: the cloud's mark when the
+    setup runs on the customer's cloud (from any machine); for local state and simulated runs, which touch no
+    cloud, the last setup record's."""
+    if engine.startswith("simulated:") or store.backend_url.startswith("file:"):
+        return previous.context.revoked_at if previous is not None else None
+    outputs = previous.outputs.get("management_identity") or {} if previous is not None else {}
+    return revoked_in_cloud(ctx, outputs, clients)
+
+
 def plan_setup(spec: StackSpec, ctx: DeploymentContext, state: Path, store: StateStore,
-               allow_frozen_changes: bool, engine: str = "pulumi", *, deployment: str | None = None) -> SetupPlan:
-    """``deployment``: the name the vendor registered (the bundle's), default the prefix."""
+               allow_frozen_changes: bool, engine: str = "pulumi", *, deployment: str | None = None,
+               clients: Any = None) -> SetupPlan:
+    """``deployment``: the name the vendor registered (the bundle's), default the prefix. A revocation in force
+    (``revocation_in_force``; ``clients``: the cloud SDK clients it reads with) is kept: the context carries it."""
     deployment = deployment or ctx.prefix
     path = record_path(state, deployment)
     report = None
-    if path.exists():
-        previous = ReleaseRecord.model_validate_json(path.read_text())
+    previous = ReleaseRecord.model_validate_json(path.read_text()) if path.exists() else None
+    ctx = ctx.model_copy(update={"revoked_at": revocation_in_force(ctx, previous, store, engine, clients)})
+    if previous is not None:
         report = preflight(spec, from_record(previous), ctx.platform, allow_frozen_changes)
     targets = synth(spec, ctx).targets  # live URNs: progress lines mark them
     release = "setup-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")

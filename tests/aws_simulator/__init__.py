@@ -26,7 +26,7 @@ VENDOR_SESSION = "arn:aws:sts::111122223333:assumed-role/alien-release/release-s
 VENDOR_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:*", "Resource": "*"}]}
 
 
-def simulate(resource_policy: Mapping[str, Any], requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def simulate(resource_policy: Mapping[str, Any] | None, requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
     installed = (CACHE / "lock.sha256").read_text().strip() if (CACHE / "lock.sha256").exists() else None
     assert installed, f"the AWS policy simulator is not installed in {CACHE}: run tools/test-deps.sh"
     node = shutil.which("node")

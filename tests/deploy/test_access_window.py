@@ -171,7 +171,7 @@ def test_access_from_an_aws_record(tmp_path: Path) -> None:
         "access_until": "2030-01-01T00:00:00Z",
         "enforced_by": "the trust policy: DateLessThan aws:CurrentTime 2030-01-01T00:00:00Z on every statement "
                        "allowing the vendor's principal (sessions issued before it last at most their hour)",
-        "expired": False}
+        "expired": False, "revoked_at": None}
     code, human, _ = access("--record", record)
     assert code == 0
     for text in ("vendor access to acme (aws, from the record)", VENDOR_ROLE, "required", "2030-01-01T00:00:00Z",
@@ -195,7 +195,7 @@ def test_access_reads_the_window_from_what_setup_created(tmp_path: Path) -> None
     ("gcp", "2030-01-01", 'an IAM condition on the vendor\'s impersonation binding: request.time < '
                           'timestamp("2030-01-01T00:00:00Z")'),
     ("azure", "2030-01-01", "not by Azure: a federated identity credential has no time condition; your admin "
-                            "enforces the date by revoking it then"),
+                            "enforces the date by revoking access then (alien-deploy revoke)"),
     ("aws", None, "no expiry"),
     ("gcp", None, "no expiry"),
 ])

@@ -77,9 +77,9 @@ def test_permissions_document(tmp_path: Path) -> None:
     assert "## What the vendor can never do" in result.stdout  # type: ignore[attr-defined]
 
 
-def test_missing_cli_is_one_line(tmp_path: Path, monkeypatch: object) -> None:
+def test_missing_cli_is_one_line(tmp_path: Path, fake_cli: FakeCli, monkeypatch: object) -> None:
     bundle = register(tmp_path, "acme")
-    monkeypatch.setenv("PATH", str(tmp_path))  # type: ignore[attr-defined]
+    monkeypatch.setenv("PATH", str(tmp_path))  # the admin's cloud is there (fake_cli's), the Pulumi CLI is not  # type: ignore[attr-defined]
     result = deploy("preview", str(QUICKSTART), "--bundle", str(bundle), "--state-dir", str(tmp_path))
     assert result.exit_code == 4  # type: ignore[attr-defined]
     assert result.stderr.strip().splitlines() == [  # type: ignore[attr-defined]

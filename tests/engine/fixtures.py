@@ -53,6 +53,7 @@ def engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
         bucket = f"alien-engine-state-{uuid.uuid4().hex[:12]}"
         boto3.client("s3", region_name="us-east-1", endpoint_url=moto).create_bucket(Bucket=bucket)
         monkeypatch.setenv(BACKEND_ENV, f"s3://{bucket}?region=us-east-1&endpoint={moto}&use_path_style=true")
+        monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", moto)  # setup asks it whether the vendor's access is revoked
         yield Engine(home, {k: FakeCloud(v) for k, v in states.items()}, moto)
 
 

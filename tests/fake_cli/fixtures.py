@@ -4,12 +4,15 @@ import json
 import os
 import stat
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pulumi import automation as auto
+
+from tests.moto_server import moto_server
 
 HERE = Path(__file__).parent
 ADMIN_ENV = {
@@ -38,8 +41,9 @@ class FakeCli:
 
 
 @pytest.fixture
-def fake_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeCli:
-    """A stand-in `pulumi` on PATH that records every call; the admin's credentials in the environment."""
+def fake_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCli]:
+    """A stand-in `pulumi` on PATH that records every call; the admin's credentials in the environment, and an
+    IAM (moto's) where setup asks whether the vendor's access is revoked."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "pulumi"
@@ -52,7 +56,12 @@ def fake_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FakeCli:
     monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
     for key, value in ADMIN_ENV.items():
         monkeypatch.setenv(key, value)
-    return FakeCli(bin_dir, log)
+    config = tmp_path / "aws-config"
+    config.write_text(f"[profile {ADMIN_ENV['AWS_PROFILE']}]\nregion = us-east-1\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    with moto_server() as moto:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", moto)
+        yield FakeCli(bin_dir, log)
 
 
 class RecordingPulumiCommand(auto.PulumiCommand):

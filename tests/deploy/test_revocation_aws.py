@@ -1,0 +1,203 @@
+"""Revoke and restore on AWS: the admin's calls against moto with IAM enforced (a session issued before the
+revocation is denied after it and works again after restore), the documents judged by a real policy simulator
+(iam-simulate), the CLI, and a setup while revoked keeping it so."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+import alien_pulumi as alien
+from alien_pulumi.automation.credentials import aws_environment
+from alien_pulumi.deploy.revocation import RevocationError, restore, revoke, revoked_in_cloud
+from alien_pulumi.deploy.setup import plan_setup
+from alien_pulumi.deploy.state_store import StateStore
+from alien_pulumi.errors import AccessRevokedError
+from alien_pulumi.model.context import REVOKED_MARK
+from alien_pulumi.permissions import derive_plan, render_layer
+from alien_pulumi.permissions.render.aws import REVOKED_SESSIONS_POLICY
+from alien_pulumi.synth import synth
+from tests.aws_simulator import ACCOUNT, VENDOR_POLICY, assume_role, simulate
+from tests.aws_simulator.test_trust_simulated import RELEASE, TAGS
+from tests.moto_server import moto_server
+
+EXTERNAL_ID = "x7Kq2Vb9mT4wLz8Rj3Nc6Hy1Pd5Fs0Ga2Ue7Qo9Wi4E"
+VENDOR_ROLE = "arn:aws:iam::111122223333:role/alien-release"
+CTX = alien.DeploymentContext.create("aws", "my-app", prefix="acme", account_id=ACCOUNT, region="us-east-1",
+                                     vendor_principal=VENDOR_ROLE, external_id=EXTERNAL_ID)
+SPEC = alien.Stack("my-app").platforms("aws").add(alien.Kv("k"), "frozen").build()
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+
+
+@pytest.fixture
+def cloud() -> Iterator[dict[str, Any]]:
+    """moto enforcing IAM: an admin, the vendor (a user: moto cannot chain assumed roles), and the management
+    role as setup creates it, with a grant its sessions use (iam:ListRoles)."""
+    from moto.iam.models import iam_backends
+
+    with moto_server(enforce_iam=True, reset=(iam_backends,)) as endpoint:
+        iam = iam_backends[ACCOUNT]["global"]
+
+        def keys(name: str, policy: dict[str, Any]) -> dict[str, str]:
+            iam.create_user(region_name="us-east-1", user_name=name)
+            iam.put_user_policy(name, "p", json.dumps(policy))
+            key = iam.create_access_key(name)
+            return {"aws_access_key_id": key.access_key_id, "aws_secret_access_key": key.secret_access_key}
+
+        admin = boto3.session.Session(region_name="us-east-1", **keys("admin", ALLOW_ALL))
+        vendor = keys("vendor", ALLOW_ALL)
+        trust = render_layer(derive_plan(SPEC, CTX), "management")["trust_policy"]
+        trust["Statement"][0]["Principal"] = {"AWS": f"arn:aws:iam::{ACCOUNT}:user/vendor"}  # moto's caller
+        client = admin.client("iam", endpoint_url=endpoint)
+        client.create_role(RoleName="acme-management", AssumeRolePolicyDocument=json.dumps(trust))
+        client.put_role_policy(RoleName="acme-management", PolicyName="grant", PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:ListRoles",
+                                                      "Resource": "*"}]}))
+        yield {"endpoint": endpoint, "admin": _Endpoint(admin, endpoint), "vendor": vendor, "iam": client}
+
+
+class _Endpoint:
+    """A boto3 session whose clients go to moto (what revocation.py calls ``session``)."""
+
+    def __init__(self, session: boto3.session.Session, endpoint: str) -> None:
+        self.session, self.endpoint = session, endpoint
+
+    def client(self, name: str, **kwargs: Any) -> Any:
+        return self.session.client(name, endpoint_url=self.endpoint, **kwargs)
+
+
+def session_of(cloud: dict[str, Any]) -> dict[str, str]:
+    sts = boto3.client("sts", region_name="us-east-1", endpoint_url=cloud["endpoint"], **cloud["vendor"])
+    return aws_environment(CTX, {}, RELEASE, "acme", sts_client=sts)
+
+
+def lists_roles(cloud: dict[str, Any], env: dict[str, str]) -> bool:
+    iam = boto3.client("iam", region_name="us-east-1", endpoint_url=cloud["endpoint"],
+                       aws_access_key_id=env["AWS_ACCESS_KEY_ID"], aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
+                       aws_session_token=env["AWS_SESSION_TOKEN"])
+    try:
+        iam.list_roles()
+    except ClientError as exc:
+        assert exc.response["Error"]["Code"] == "AccessDenied"
+        return False
+    return True
+
+
+def test_revoke_stops_the_session_already_issued_and_restore_gives_it_back(cloud: dict[str, Any]) -> None:
+    old = session_of(cloud)
+    assert lists_roles(cloud, old)
+
+    done = revoke("acme", CTX, clients=cloud["admin"], at="2026-12-02T10:00:00Z")
+    assert done.changed and done.state == "revoked" and done.revoked_at == "2026-12-02T10:00:00Z"
+    assert [s.split(": ", 1)[1] for s in done.steps] == [
+        f"the trust policy denies {VENDOR_ROLE}",
+        f"inline policy {REVOKED_SESSIONS_POLICY} denies sessions issued before it",
+        f"tagged {REVOKED_MARK}=2026-12-02T10:00:00Z"]
+    assert not lists_roles(cloud, old)  # the session issued before: denied everything
+    with pytest.raises(AccessRevokedError):  # and no new one
+        session_of(cloud)
+    assert revoked_in_cloud(CTX, clients=cloud["admin"]) == "2026-12-02T10:00:00Z"
+    again = revoke("acme", CTX, clients=cloud["admin"])
+    assert not again.changed and again.revoked_at == "2026-12-02T10:00:00Z"  # the first revocation stands
+
+    back = restore("acme", CTX, clients=cloud["admin"])
+    assert back.changed and back.revoked_at is None
+    assert lists_roles(cloud, old)
+    role = cloud["iam"].get_role(RoleName="acme-management")["Role"]
+    assert REVOKED_MARK not in {t["Key"] for t in role.get("Tags", [])}
+    assert cloud["iam"].list_role_policies(RoleName="acme-management")["PolicyNames"] == ["grant"]
+    # The trust is the one setup renders, which the simulator allows for the release service's call.
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    assert trust == render_layer(derive_plan(SPEC, CTX), "management")["trust_policy"]
+    assert set(assume_role(trust, at="2026-12-02T11:00:00Z", external_id=EXTERNAL_ID, source_identity=RELEASE,
+                           tags=TAGS).values()) == {"Allowed"}
+    assert not restore("acme", CTX, clients=cloud["admin"]).changed
+
+
+def test_revoking_a_deployment_never_set_up_changes_nothing(cloud: dict[str, Any]) -> None:
+    other = CTX.model_copy(update={"prefix": "other"})
+    with pytest.raises(RevocationError, match="deployment other has no management role other-management in aws "
+                                              f"{ACCOUNT}: it was never set up there .*nothing was changed"):
+        revoke("other", other, clients=cloud["admin"])
+    assert [r["RoleName"] for r in cloud["iam"].list_roles()["Roles"]] == ["acme-management"]
+    assert revoked_in_cloud(other, clients=cloud["admin"]) is None  # a first setup: nothing to keep
+
+
+def revoked_documents() -> dict[str, Any]:
+    return render_layer(derive_plan(SPEC, CTX.model_copy(update={"revoked_at": "2026-12-02T10:00:00Z"})),
+                        "management")
+
+
+def test_the_simulator_denies_the_revoked_trust_whatever_the_call() -> None:
+    trust = revoked_documents()["trust_policy"]
+    results = assume_role(trust, at="2026-12-02T11:00:00Z", external_id=EXTERNAL_ID, source_identity=RELEASE,
+                          tags=TAGS)
+    assert set(results.values()) == {"ExplicitlyDenied"}, results
+
+
+def test_the_simulator_denies_sessions_issued_before_the_revocation_only() -> None:
+    deny = revoked_documents()["revoked_sessions"]
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/acme-management/alien-r1-acme"
+
+    def call(issued: str) -> str:
+        (result,) = simulate(None, [{"principal": session, "action": "iam:ListRoles", "resource": "*",
+                                   "account": ACCOUNT, "context": {"aws:TokenIssueTime": issued},
+                                   "identity_policies": [VENDOR_POLICY | {"Statement": [
+                                       {"Effect": "Allow", "Action": "iam:*", "Resource": "*"}]}, deny]}])
+        return str(result["result"])
+
+    assert call("2026-12-02T09:59:00Z") == "ExplicitlyDenied"
+    assert call("2026-12-02T10:04:59Z") == "ExplicitlyDenied"  # within IAM's propagation margin
+    assert call("2026-12-02T10:05:00Z") == "Allowed"
+
+
+def custom(spec: alien.StackSpec, ctx: alien.DeploymentContext) -> dict[str, Any]:
+    """The provisioning program's resources by name."""
+    return {n.name: n for n in synth(spec, ctx).provision.nodes.values() if n.custom}
+
+
+def test_a_setup_while_revoked_renders_the_revoked_trust(cloud: dict[str, Any], tmp_path: Path) -> None:
+    revoke("acme", CTX, clients=cloud["admin"], at="2026-12-02T10:00:00Z")
+    store = StateStore("s3://acme-state?region=us-east-1", "awskms://alias/acme?region=us-east-1")
+    plan = plan_setup(SPEC, CTX, tmp_path, store, False, deployment="acme", clients=cloud["admin"])
+    assert plan.run.context.revoked_at == "2026-12-02T10:00:00Z"
+    nodes = custom(SPEC, plan.run.context)
+    role = nodes["identities-management"].inputs
+    assert json.loads(role["assumeRolePolicy"])["Statement"] == [{
+        "Sid": "VendorAccessRevoked", "Effect": "Deny", "Principal": {"AWS": VENDOR_ROLE},
+        "Action": ["sts:AssumeRole", "sts:SetSourceIdentity", "sts:TagSession"]}]
+    assert role["tags"][REVOKED_MARK] == "2026-12-02T10:00:00Z"
+    deny = nodes["identities-management-revoked-sessions"].inputs
+    assert deny["name"] == REVOKED_SESSIONS_POLICY
+    assert json.loads(deny["policy"]) == revoked_documents()["revoked_sessions"]
+    restore("acme", CTX, clients=cloud["admin"])
+    kept = plan_setup(SPEC, CTX, tmp_path, store, False, deployment="acme", clients=cloud["admin"])
+    assert kept.run.context.revoked_at is None
+    assert "identities-management-revoked-sessions" not in custom(SPEC, kept.run.context)
+
+
+def test_restoring_an_access_window_that_is_over_is_refused(cloud: dict[str, Any]) -> None:
+    revoke("acme", CTX, clients=cloud["admin"])
+    over = CTX.model_copy(update={"access_until": "2020-01-01T00:00:00Z"})
+    with pytest.raises(RevocationError, match="ended at 2020-01-01T00:00:00Z: restoring it would grant nothing"):
+        restore("acme", over, clients=cloud["admin"])
+    assert revoked_in_cloud(CTX, clients=cloud["admin"]) is not None
+
+
+def test_the_security_document_says_how_revoking_works_and_whether_it_is_in_force() -> None:
+    from alien_pulumi.permissions import render_markdown
+
+    live = render_markdown(derive_plan(SPEC, CTX))
+    assert "`alien-deploy revoke` (with the setup record or bundle) cuts the vendor off" in live
+    assert "sessions issued before it are denied every action (aws:TokenIssueTime)" in live
+    assert "Revoked since" not in live
+    revoked = render_markdown(derive_plan(SPEC, CTX.model_copy(update={"revoked_at": "2026-12-02T10:00:00Z"})))
+    assert "**Revoked since 2026-12-02T10:00:00Z.**" in revoked
+    assert '"Sid": "VendorAccessRevoked"' in revoked  # the trust shown is the one in force
