@@ -235,7 +235,6 @@ class _Gcp(_Trust):
             kept = [{**b, "members": [m for m in b.get("members", []) if m != member]} for b in bindings]
             return [b for b in kept if b["members"]]
 
-        self.mark()  # the account exists, or nothing is changed
         self._policy(without)
         steps = [f"service account {self.account}: {member} removed from its IAM policy"]
         self._call("POST", f"{self.name}:disable", {})
