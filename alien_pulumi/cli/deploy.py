@@ -383,9 +383,9 @@ def _show_trust(result: Revocation, updated: list[Path], json_out: bool) -> None
         out.print(f"[green]done:[/] {escape(step)}")
     if not result.changed:
         out.print(f"{result.deployment}: access already {result.state}"
-                  + (f" (since {result.revoked_at})" if result.revoked_at else "") + "; nothing was changed")
-        return
-    if result.state == "revoked":
+                  + (f" (since {result.revoked_at})" if result.revoked_at else "") + "; nothing was changed in "
+                  "the cloud")
+    elif result.state == "revoked":
         out.print(f"[bold]{result.deployment}: the vendor's access is revoked since {result.revoked_at}[/]; "
                   f"{result.issued}. Every setup keeps it revoked until `alien-deploy restore`.")
     else:
@@ -403,7 +403,7 @@ def revoke(record: RecordOpt = None, bundle: BundleSource = None, deployment: De
     stopped where your cloud allows it. Every later setup keeps it revoked until `alien-deploy restore`."""
     source, paths = _trust_source(record, bundle, deployment, state)
     result = revoke_access(source.deployment, source.context, source.outputs)
-    _show_trust(result, mark_records(paths, result.revoked_at) if result.changed else [], json_out)
+    _show_trust(result, mark_records(paths, result.revoked_at), json_out)  # also one revoked elsewhere
 
 
 @app.command()
@@ -413,7 +413,7 @@ def restore(record: RecordOpt = None, bundle: BundleSource = None, deployment: D
     """Give the vendor back the access setup creates (its access window included), after `alien-deploy revoke`."""
     source, paths = _trust_source(record, bundle, deployment, state)
     result = restore_access(source.deployment, source.context, source.outputs, source.management)
-    _show_trust(result, mark_records(paths, None) if result.changed else [], json_out)
+    _show_trust(result, mark_records(paths, None), json_out)
 
 
 def main() -> None:

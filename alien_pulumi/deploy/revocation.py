@@ -73,16 +73,20 @@ class TrustSource:
 
 def mark_records(paths: Sequence[Path], revoked_at: str | None) -> list[Path]:
     """Write the revocation (None: restored) into these setup records: their context, and the permissions rendered
-    from it (the trust now in force); the paths written."""
+    from it (the trust now in force); the paths that said otherwise, and were written."""
     from alien_pulumi.permissions import derive_plan, render_all
 
+    written = []
     for path in paths:
         record = ReleaseRecord.model_validate_json(path.read_text())
+        if record.context.revoked_at == revoked_at:
+            continue
+        written.append(path)
         context = record.context.model_copy(update={"revoked_at": revoked_at})
         permissions = render_all(derive_plan(record.spec, context))
         path.write_text(record.model_copy(update={"context": context, "permissions": permissions}
                                           ).model_dump_json(indent=2))
-    return list(paths)
+    return written
 
 
 def now_utc() -> str:

@@ -111,3 +111,16 @@ def test_a_bundle_cannot_carry_a_revocation(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "context.revoked_at: a bundle cannot revoke access" in " ".join(result.output.split())
     assert not (tmp_path / "records" / "acme.json").exists()
+
+
+def test_a_revocation_made_elsewhere_is_found_and_written_into_the_record(iam: Any, tmp_path: Path) -> None:
+    from alien_pulumi.deploy.revocation import revoke
+
+    assert set_up(tmp_path, register(tmp_path, "acme")).exit_code == 0
+    revoke("acme", record_of(tmp_path).context, at="2026-12-01T08:00:00Z")  # another machine's admin
+    result = admin("revoke", "-d", "acme", "--state-dir", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    said = " ".join(result.output.split())
+    assert "acme: access already revoked (since 2026-12-01T08:00:00Z); nothing was changed in the cloud" in said
+    assert record_of(tmp_path).context.revoked_at == "2026-12-01T08:00:00Z"
+    assert "setup record" in said and "updated" in said
