@@ -37,7 +37,7 @@ from alien_pulumi.deploy.access import from_record as access_from_record
 from alien_pulumi.deploy.bundle import SetupBundle
 from alien_pulumi.deploy.handoff import import_record
 from alien_pulumi.deploy.request import SetupRequest, SetupRequestError, read_request
-from alien_pulumi.deploy.revocation import Revocation, RevocationError, TrustSource, mark_records
+from alien_pulumi.deploy.revocation import Revocation, TrustSource, mark_records, trust_source
 from alien_pulumi.deploy.revocation import restore as restore_access
 from alien_pulumi.deploy.revocation import revoke as revoke_access
 from alien_pulumi.deploy.setup import (
@@ -46,7 +46,6 @@ from alien_pulumi.deploy.setup import (
     execute,
     plan_setup,
     read_outputs,
-    record_path,
     resolve_state,
     revocation_in_force,
     write_record,
@@ -349,30 +348,13 @@ DeploymentOpt = Annotated[str | None, typer.Option("--deployment", "-d", help="T
 
 def _trust_source(record: Path | None, bundle: Path | None, deployment: str | None, state: Path | None
                   ) -> tuple[TrustSource, list[Path]]:
-    """The deployment a revoke or restore acts on, from one of its three sources, and the setup records to
-    update (the one given, and the one setup keeps in the state directory)."""
     if sum(x is not None for x in (record, bundle, deployment)) != 1:
         raise UsageError("give the setup record (--record FILE), the setup bundle (--bundle FILE) or the deployment "
                          "(-d NAME, its record in --state-dir): one of them")
     for path in (record, bundle):
         if path is not None and not path.is_file():
             raise UsageError(f"{path}: no such file")
-    if deployment is not None:
-        record = record_path(state_dir(state), deployment)
-        if not record.is_file():
-            raise RevocationError(f"no setup record of deployment {deployment} in {record.parent}: give --record "
-                                  "FILE or --bundle FILE; nothing was changed")
-    if record is not None:
-        source = TrustSource.of_record(import_record(record))
-    else:
-        assert bundle is not None
-        setup_bundle = SetupBundle.read(bundle)
-        source = TrustSource(setup_bundle.deployment, setup_bundle.to_context(setup_bundle.deployment, naming="field"))
-    kept = record_path(state_dir(state), source.deployment)
-    if source.management is None and kept.is_file():  # a bundle: the record setup wrote holds more (Azure)
-        source = TrustSource.of_record(import_record(kept))
-    paths = list(dict.fromkeys(p.resolve() for p in (record, kept) if p is not None and p.is_file()))
-    return source, paths
+    return trust_source(state_dir(state), record=record, bundle=bundle, deployment=deployment)
 
 
 def _show_trust(result: Revocation, updated: list[Path], json_out: bool) -> None:

@@ -71,6 +71,33 @@ class TrustSource:
                    record.permissions["management"])
 
 
+def trust_source(state: Path, *, record: Path | None = None, bundle: Path | None = None,
+                 deployment: str | None = None) -> tuple[TrustSource, list[Path]]:
+    """The deployment a revoke or restore acts on, from its setup record, its bundle or its name (the record setup
+    keeps in ``state``), and the setup records to bring up to date: the one given and the one in ``state``. From a
+    bundle, the record in ``state`` is used when there is one: it holds more (Azure's role assignments)."""
+    from alien_pulumi.deploy.bundle import SetupBundle
+    from alien_pulumi.deploy.handoff import import_record
+    from alien_pulumi.deploy.setup import record_path  # setup imports this module
+
+    if deployment is not None:
+        record = record_path(state, deployment)
+        if not record.is_file():
+            raise RevocationError(f"no setup record of deployment {deployment} in {record.parent}: give --record "
+                                  "FILE or --bundle FILE; nothing was changed")
+    if record is not None:
+        source = TrustSource.of_record(import_record(record))
+    elif bundle is not None:
+        setup_bundle = SetupBundle.read(bundle)
+        source = TrustSource(setup_bundle.deployment, setup_bundle.to_context(setup_bundle.deployment, naming="field"))
+    else:
+        raise RevocationError("give the setup record, the setup bundle or the deployment's name")
+    kept = record_path(state, source.deployment)
+    if source.management is None and kept.is_file():
+        source = TrustSource.of_record(import_record(kept))
+    return source, list(dict.fromkeys(p.resolve() for p in (record, kept) if p is not None and p.is_file()))
+
+
 def mark_records(paths: Sequence[Path], revoked_at: str | None) -> list[Path]:
     """Write the revocation (None: restored) into these setup records: their context, and the permissions rendered
     from it (the trust now in force); the paths that said otherwise, and were written."""
@@ -183,6 +210,10 @@ IAM_API = "https://iam.googleapis.com/v1"
 _GCP_REVOKED_AT = re.compile(r"revoked by the customer's admin at (\S+?Z)")
 
 
+class _GcpRefused(Exception):
+    """An IAM API call GCP answered with an error (its message says which)."""
+
+
 class _Gcp(_Trust):
     platform = Platform.GCP
 
@@ -270,10 +301,6 @@ class _Gcp(_Trust):
         steps.append(f"service account {self.account}: {wanted['members'][0]} may impersonate it again ({role})")
         self._describe(None)
         return [*steps, f"service account {self.account}: description as setup sets it"]
-
-
-class _GcpRefused(Exception):
-    """An IAM API call GCP answered with an error (its message says which)."""
 
 
 @dataclass(frozen=True)
