@@ -3,6 +3,8 @@
 The public surface is re-exported here; everything else is an implementation module.
 """
 
+from typing import Any
+
 from alien_pulumi.errors import (
     AlienError,
     ContextError,
@@ -26,7 +28,6 @@ from alien_pulumi.model.definition import (
     on_queue,
     on_schedule,
 )
-from alien_pulumi.model.loader import load_stack
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle, Platform, ResourceType
 from alien_pulumi.model.validation import parse_spec
@@ -57,3 +58,13 @@ __all__ = [
     "on_schedule",
     "parse_spec",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # load_stack runs a stack's Python: imported on first use, so that importing the package on the customer's
+    # side (alien-deploy, the provisioning program) never loads the module that runs vendor code.
+    if name == "load_stack":
+        from alien_pulumi.model.loader import load_stack
+
+        return load_stack
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -52,17 +52,21 @@ class DigestError(AlienError):
 
 @dataclass(frozen=True)
 class ImageChange:
-    """One live compute's image, pinned: the reference as written and the digest it resolved to."""
+    """One compute's image, pinned: the reference as written and the digest it resolved to."""
 
     resource: str
     image: str
     digest: str
+    lifecycle: Lifecycle
 
     def __str__(self) -> str:
-        return f"{self.resource}.image: {self.image} -> {self.digest}"
+        # A frozen pin is named as such: unless it is the digest already deployed, preflight reports a frozen change.
+        frozen = " (frozen)" if self.lifecycle is Lifecycle.FROZEN else ""
+        return f"{self.resource}.image{frozen}: {self.image} -> {self.digest}"
 
     def to_json(self) -> dict[str, str]:
-        return {"resource": self.resource, "image": self.image, "digest": self.digest}
+        return {"resource": self.resource, "image": self.image, "digest": self.digest,
+                "lifecycle": self.lifecycle.value}
 
 
 def docker_credentials(config_dir: str | Path | None = None) -> dict[str, tuple[str, str]]:
@@ -161,16 +165,19 @@ class Resolver:
 
 def pin_images(spec: StackSpec, targets: Iterable[tuple[Platform, str]], resolver: Resolver) -> tuple[StackSpec,
                                                                                                     list[ImageChange]]:
-    """The spec with every live compute image pinned to its digest (``api:1.4.2@sha256:...``), and the changes.
-    ``targets`` are the (platform, region) pairs the release deploys to (a location may name ``{region}``).
+    """The spec with every compute image, frozen and live, pinned to its digest (``api:1.4.2@sha256:...``), and
+    the changes. ``targets`` are the (platform, region) pairs the release deploys to (a location may name
+    ``{region}``).
 
     Every target's reference must resolve to the same digest (a vendor replicating to ECR keeps the manifest),
-    since the spec holds one image per resource. Frozen compute keeps its reference: pinning it would be a
-    frozen change, which only the admin's setup applies. Raises ``DigestError`` before anything runs."""
+    since the spec holds one image per resource. Frozen compute is pinned too, because a tag is pulled again for
+    each new replica (DESIGN.md §1a): its pinned image equal to the deployed one is no change, a moved tag is a
+    frozen change that preflight reports and only the admin's setup applies. Raises ``DigestError`` before
+    anything runs."""
     data = spec.model_dump(mode="json")
     changes: list[ImageChange] = []
     for index, res in enumerate(spec.resources):
-        if not isinstance(res, ComputeSpec) or res.lifecycle is Lifecycle.FROZEN:
+        if not isinstance(res, ComputeSpec):
             continue
         registry = res.images if res.images is not None else spec.images
         found: dict[str, str] = {}
@@ -189,5 +196,5 @@ def pin_images(spec: StackSpec, targets: Iterable[tuple[Platform, str]], resolve
         digest = digests.pop()
         if "@" not in res.image:  # already pinned by the vendor: kept as written
             data["resources"][index]["image"] = f"{res.image}@{digest}"
-            changes.append(ImageChange(res.id, res.image, digest))
+            changes.append(ImageChange(res.id, res.image, digest, res.lifecycle))
     return parse_spec(data), changes

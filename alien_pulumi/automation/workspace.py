@@ -14,6 +14,7 @@ from pulumi import automation as auto
 from alien_pulumi.automation.run import RunInput, RunKind
 from alien_pulumi.components.base import ProgramKind
 from alien_pulumi.errors import AutomationError, PulumiNotFoundError
+from alien_pulumi.model.artifact import SpecArtifact
 from alien_pulumi.programs.build import PROJECT, program
 from alien_pulumi.programs.entry import CONTEXT_KEYS
 
@@ -50,12 +51,12 @@ def program_kind(run: RunInput) -> ProgramKind:
 
 
 def write_program(run: RunInput) -> Path:
-    """The deployment's program directory: Pulumi.yaml, __main__.py and the spec it deploys."""
+    """The deployment's program directory: Pulumi.yaml, __main__.py and the spec artifact it deploys."""
     kind = program_kind(run)
     directory = Path(run.state_dir) / "workspaces" / run.deployment / kind.value
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "__main__.py").write_text(PROGRAM.format(kind=kind.value, member=kind.name))
-    (directory / "spec.json").write_text(run.spec.to_json())
+    SpecArtifact.of(run.spec).write(directory / "spec.json")
     return directory
 
 

@@ -1,4 +1,5 @@
-"""What every command shares: stack loading, deployment-context flags, error handling, consoles."""
+"""What the commands of both sides share: deployment-context flags, error handling, consoles. Nothing here loads
+a stack file (the vendor's commands do that in ``stack_files``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,6 @@ import inspect
 import json
 import sys
 from collections.abc import Callable, Mapping
-from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -16,7 +16,6 @@ from rich.markup import escape
 
 from alien_pulumi.errors import AlienError, StackLoadError, StackValidationError
 from alien_pulumi.model.context import DeploymentContext
-from alien_pulumi.model.loader import load_stack
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
 
@@ -77,16 +76,8 @@ def version_option(app: typer.Typer, name: str) -> None:
         5 a confirmation was declined, 6 the customer's cloud refused the run as revoked."""
 
 
-StackArg = Annotated[
-    Path,
-    typer.Argument(exists=True, dir_okay=False, help="Stack file: Python defining a StackSpec, or spec JSON."),
-]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print pure JSON on stdout.")]
 PlatformOpt = Annotated[Platform, typer.Option("--platform", "-p", help="Target cloud.", case_sensitive=False)]
-
-
-def load(path: Path) -> StackSpec:
-    return load_stack(path)
 
 
 def print_json(data: Any) -> None:

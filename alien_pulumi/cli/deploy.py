@@ -1,5 +1,6 @@
 """``alien-deploy``: the customer admin's tool. Setup runs of the provisioning program with the admin's
-own credentials; the permissions document to review before."""
+own credentials; the permissions document to review before. It reads the vendor's spec artifacts and never
+imports or runs a Python stack file (DESIGN.md §1a)."""
 
 from __future__ import annotations
 
@@ -19,13 +20,11 @@ from alien_pulumi.cli.common import (
     EXIT_DECLINED,
     ContextFlags,
     JsonFlag,
-    StackArg,
     UsageError,
     check_platform,
     context_for,
     example_banner,
     handles_errors,
-    load,
     out,
     print_json,
     version_option,
@@ -53,6 +52,7 @@ from alien_pulumi.deploy.setup import (
 from alien_pulumi.deploy.state_store import StateStore
 from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import state_dir
+from alien_pulumi.model.artifact import SpecArtifact, read_artifact
 from alien_pulumi.model.context import DeploymentContext, field_name, refuse_past_access
 from alien_pulumi.model.record import RequestAnswer
 from alien_pulumi.model.spec import StackSpec
@@ -88,17 +88,26 @@ BundleOpt = Annotated[Path | None, typer.Option("--bundle", exists=True, dir_oka
                                                 help="The setup bundle from the vendor (flags override it).")]
 MaybePlatform = Annotated[Platform | None, typer.Option("--platform", "-p", case_sensitive=False,
                                                         help="Target cloud (default: the bundle's).")]
-MaybeStack = Annotated[Path | None, typer.Argument(exists=True, dir_okay=False, help="Stack file: Python defining a "
-                                                   "StackSpec, or spec JSON (none with --request: it holds it).")]
+ARTIFACT_HELP = "The vendor's spec artifact (NAME.spec.json, from `alien-pulumi build`); never a Python file."
+SpecArg = Annotated[Path, typer.Argument(dir_okay=False, help=ARTIFACT_HELP)]
+MaybeSpec = Annotated[Path | None, typer.Argument(dir_okay=False, help=ARTIFACT_HELP + " None with --request: it "
+                                                  "holds the stack.")]
 RequestOpt = Annotated[Path | None, typer.Option("--request", exists=True, dir_okay=False,
                                                  help="The vendor's setup request: apply exactly its stack.")]
 
 
 def setup_context(stack: Path | StackSpec, bundle_file: Path | None, platform: Platform | None,
-                  flags: ContextFlags) -> tuple[StackSpec, DeploymentContext, SetupBundle | None]:
+                  flags: ContextFlags, *, pinned: bool = True
+                  ) -> tuple[StackSpec, DeploymentContext, SetupBundle | None]:
     """The real context of setup: the bundle's facts, each flag given overriding it (shown), or flags alone.
-    An access window already over is refused here, before the state store exists."""
-    spec = stack if isinstance(stack, StackSpec) else load(stack)
+    ``stack``: a spec artifact, or a setup request's stack, verified (with ``pinned``, every image a digest: what a
+    setup deploys). An access window already over is refused here, before the state store exists."""
+    if isinstance(stack, StackSpec):
+        spec = stack
+        if pinned:
+            SpecArtifact.of(spec).require_pinned("the setup request's stack")
+    else:
+        spec = read_artifact(stack, pinned=pinned).spec
     if bundle_file is None:
         if platform is None:
             raise UsageError("give the vendor's setup bundle (--bundle FILE) or the platform (-p) and every "
@@ -194,7 +203,7 @@ def _summary(title: str, result: RunResult) -> None:
 @handles_errors
 @with_context_flags
 def up(
-    stack: MaybeStack = None, bundle: BundleOpt = None, request: RequestOpt = None, platform: MaybePlatform = None,
+    stack: MaybeSpec = None, bundle: BundleOpt = None, request: RequestOpt = None, platform: MaybePlatform = None,
     backend: Backend = None, secrets_provider: SecretsProvider = None, state: StateDir = None,
     allow_frozen_changes: AllowFrozen = False, yes: Yes = False, engine: Engine = "pulumi", *,
     context_flags: ContextFlags,
@@ -204,7 +213,8 @@ def up(
     setup_request = read_request(request) if request is not None else None
     source = setup_request or stack
     if source is None or (stack is not None and request is not None):
-        raise UsageError("give the stack file, or --request FILE (the vendor's setup request, which holds the stack)")
+        raise UsageError("give the spec artifact, or --request FILE (the vendor's setup request, which holds the "
+                         "stack)")
     if setup_request is not None:
         show_review(setup_request, out)
     plan = _plan(source, bundle, platform, context_flags, backend, secrets_provider, state, allow_frozen_changes,
@@ -239,7 +249,7 @@ app.command("review")(handles_errors(review_command))
 @handles_errors
 @with_context_flags
 def preview(
-    stack: StackArg, bundle: BundleOpt = None, platform: MaybePlatform = None, backend: Backend = None,
+    stack: SpecArg, bundle: BundleOpt = None, platform: MaybePlatform = None, backend: Backend = None,
     secrets_provider: SecretsProvider = None, state: StateDir = None, allow_frozen_changes: AllowFrozen = False,
     engine: Engine = "pulumi", *, context_flags: ContextFlags,
 ) -> None:
@@ -254,8 +264,8 @@ def preview(
 @with_context_flags
 def bootstrap(
     bundle: Annotated[Path, typer.Option("--bundle", exists=True, dir_okay=False, help="The vendor's setup bundle.")],
-    stack: Annotated[Path, typer.Option("--stack", exists=True, dir_okay=False, help="Stack file of the program "
-                                        "(default: the root Pulumi.yaml's example).")] = Path("examples/my_app.py"),
+    stack: Annotated[Path, typer.Option("--spec", dir_okay=False, help="The vendor's spec artifact the program "
+                                        "deploys (alien:stack).")],
     *, context_flags: ContextFlags,
 ) -> None:
     """Create the state store alone (idempotent) and print what to run for a plain `pulumi up`."""
@@ -274,7 +284,7 @@ def bootstrap(
 @handles_errors
 @with_context_flags
 def record(
-    stack: StackArg, bundle: Annotated[Path, typer.Option("--bundle", exists=True, dir_okay=False,
+    stack: SpecArg, bundle: Annotated[Path, typer.Option("--bundle", exists=True, dir_okay=False,
                                                           help="The vendor's setup bundle.")],
     state: StateDir = None, engine: Engine = "pulumi", *, context_flags: ContextFlags,
 ) -> None:
@@ -290,14 +300,15 @@ def record(
 @app.command()
 @handles_errors
 @with_context_flags
-def permissions(stack: StackArg, bundle: BundleOpt = None, platform: MaybePlatform = None, *,
+def permissions(stack: SpecArg, bundle: BundleOpt = None, platform: MaybePlatform = None, *,
                 context_flags: ContextFlags) -> None:
     """The permissions document to review before setup: every layer, who holds it, what it allows. With the
-    bundle, the deployment's own; without it, an example context fills what the flags do not give."""
+    bundle, the deployment's own; without it, an example context fills what the flags do not give. An artifact
+    built with --no-resolve may be reviewed; setup refuses it."""
     if bundle is not None:
-        spec, ctx, _ = setup_context(stack, bundle, platform, context_flags)
+        spec, ctx, _ = setup_context(stack, bundle, platform, context_flags, pinned=False)
     else:
-        spec = load(stack)
+        spec = read_artifact(stack).spec
         if platform is None:
             raise UsageError("give the vendor's setup bundle (--bundle FILE) or the platform (-p)")
         ctx = context_for(spec, platform, context_flags, offline=True)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from alien_pulumi.cli.common import JsonFlag, StackArg, handles_errors, load, out, print_json, version_option
+from alien_pulumi.cli.build_cmd import build_command
+from alien_pulumi.cli.common import JsonFlag, handles_errors, out, print_json, version_option
 from alien_pulumi.cli.permissions_cmd import permissions
 from alien_pulumi.cli.preflight_cmd import diff_command, preflight_command
 from alien_pulumi.cli.registry_access_cmd import registry_access_command
@@ -18,6 +19,7 @@ from alien_pulumi.cli.release_cmd import (
     worker_command,
 )
 from alien_pulumi.cli.request_cmd import setup_request_command
+from alien_pulumi.cli.stack_files import StackArg, load
 from alien_pulumi.cli.synth_cmd import synth_command
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle
@@ -96,6 +98,7 @@ def schema() -> None:
     print_json(StackSpec.model_json_schema())
 
 
+app.command("build")(handles_errors(build_command))
 app.command()(handles_errors(permissions))
 app.command("synth")(handles_errors(synth_command))
 app.command("preflight")(handles_errors(preflight_command))

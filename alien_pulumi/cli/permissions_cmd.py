@@ -11,14 +11,13 @@ import typer
 from alien_pulumi.cli.common import (
     ContextFlags,
     PlatformOpt,
-    StackArg,
     UsageError,
     context_for,
     example_banner,
-    load,
     print_json,
     with_context_flags,
 )
+from alien_pulumi.cli.stack_files import StackArg, load
 from alien_pulumi.permissions import derive_plan, render_layer, render_markdown
 
 

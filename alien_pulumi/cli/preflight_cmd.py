@@ -10,23 +10,14 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from alien_pulumi.cli.common import (
-    EXIT_BLOCKED,
-    JsonFlag,
-    StackArg,
-    UsageError,
-    example_banner,
-    load,
-    note_example,
-    out,
-    print_json,
-)
+from alien_pulumi.cli.common import EXIT_BLOCKED, JsonFlag, UsageError, example_banner, note_example, out, print_json
 from alien_pulumi.cli.release_cmd import StateDir
+from alien_pulumi.cli.stack_files import StackArg, load, load_deployed
 from alien_pulumi.fleet import service
 from alien_pulumi.fleet.registry import Registry, state_dir
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
-from alien_pulumi.preflight import PreflightReport, Severity, from_record, load_deployed, preflight
+from alien_pulumi.preflight import PreflightReport, Severity, from_record, preflight
 from alien_pulumi.preflight.deployed import Deployed
 from alien_pulumi.preflight.live import LiveResult
 from alien_pulumi.preflight.report import diff_json, diff_markdown

@@ -13,12 +13,12 @@ from alien_pulumi.cli.common import (
     JsonFlag,
     UsageError,
     context_for,
-    load,
     note_example,
     out,
     print_json,
     with_context_flags,
 )
+from alien_pulumi.cli.stack_files import load
 from alien_pulumi.fleet.registry import Registry, state_dir
 from alien_pulumi.model.types import Platform
 from alien_pulumi.permissions.registry_access import RegistryAccess, registry_access

@@ -25,15 +25,14 @@ from alien_pulumi.cli.common import (
     ContextFlags,
     JsonFlag,
     PlatformOpt,
-    StackArg,
     UsageError,
     err,
     handles_errors,
-    load,
     out,
     print_json,
     with_context_flags,
 )
+from alien_pulumi.cli.stack_files import StackArg, load
 from alien_pulumi.deploy import handoff
 from alien_pulumi.deploy.bundle import SetupBundle, new_bundle
 from alien_pulumi.fleet import service
@@ -73,8 +72,8 @@ def _registry(state: Path | None) -> tuple[Registry, Path]:
 
 
 def _pinned(spec: StackSpec, registry: Registry, names: list[str], no_resolve: bool) -> StackSpec:
-    """The release's spec with its live images pinned to digests (before any run starts: a tag that does not
-    resolve stops the release here)."""
+    """The release's spec with every compute image pinned to its digest, frozen ones too (before any run starts: a
+    tag that does not resolve stops the release here; a frozen pin unlike the deployed one is a frozen change)."""
     if no_resolve:
         return spec
     contexts = [registry.get_deployment(name).context for name in names]

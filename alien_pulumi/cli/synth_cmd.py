@@ -10,14 +10,13 @@ from alien_pulumi.cli.common import (
     ContextFlags,
     JsonFlag,
     PlatformOpt,
-    StackArg,
     context_for,
-    load,
     note_example,
     out,
     print_json,
     with_context_flags,
 )
+from alien_pulumi.cli.stack_files import StackArg, load
 from alien_pulumi.model.types import Lifecycle
 from alien_pulumi.synth import SynthResult, synth
 from alien_pulumi.synth.graph import Options

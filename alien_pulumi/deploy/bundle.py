@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from alien_pulumi.deploy.vendor import VENDOR_KEYS, sources, vendor_facts
 from alien_pulumi.errors import ContextError, Problem, first_problem
 from alien_pulumi.model.context import FIELDS, DeploymentContext, Naming, context_problems, refuse_past_access
-from alien_pulumi.model.loader import read_json
+from alien_pulumi.model.files import read_json
 from alien_pulumi.model.types import Platform
 
 # 2: the context may carry access_until (an older alien-deploy would refuse the field; it says "upgrade" instead).

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from alien_pulumi.errors import StackLoadError
-from alien_pulumi.model.loader import read_json
+from alien_pulumi.model.files import read_json
 from alien_pulumi.model.record import ReleaseRecord
 
 

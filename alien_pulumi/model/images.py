@@ -245,6 +245,15 @@ def compute_pulls(spec: StackSpec, platform: Platform) -> dict[str, Pull]:
     return out
 
 
+def unpinned_images(spec: StackSpec) -> list[tuple[str, str]]:
+    """``(resource id, image as written)`` of every compute, frozen and live, whose image names no sha256 digest
+    (a tag is pulled again for each new replica, so only a digest fixes the code that runs: DESIGN.md §1a)."""
+    from alien_pulumi.model.resources import ComputeSpec  # resources import this module
+
+    return [(res.id, res.image) for res in spec.resources if isinstance(res, ComputeSpec)
+            and parse_image(res.image, relative=not has_host(res.image)).digest is None]
+
+
 def mirrors(spec: StackSpec, platform: Platform, prefix: str) -> list[Mirror]:
     """The mirrors a deployment of ``spec`` needs, sorted by name (both programs build the same list)."""
     found = {mirror_name(platform, prefix, p): p.source.host

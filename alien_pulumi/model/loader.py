@@ -1,36 +1,35 @@
-"""Load a stack from a file: a Python file defining a ``StackSpec``, or JSON (a spec or a release record)."""
+"""Load a stack from a file, on the vendor's side: a Python file defining a ``StackSpec`` (run here), or JSON (a
+spec artifact, a plain spec or a release record). The customer's side never imports this module (an
+import-linter contract): it reads spec artifacts only (``alien_pulumi.model.artifact``)."""
 
 from __future__ import annotations
 
-import json
 import runpy
 import traceback
 from pathlib import Path
 from typing import Any
 
 from alien_pulumi.errors import AlienError, StackLoadError
+from alien_pulumi.model.artifact import is_artifact, parse_artifact
+from alien_pulumi.model.files import read_json
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.validation import parse_spec
 
 
 def load_stack(path: str | Path) -> StackSpec:
     """Load ``path``: ``.py`` runs the file and takes its module-level ``stack`` (or its only StackSpec);
-    ``.json`` is a serialized spec, or a release record whose ``spec`` key holds one."""
+    ``.json`` is a spec artifact (verified), a serialized spec, or a release record whose ``spec`` key holds one."""
     file = Path(path)
     if not file.is_file():
         raise StackLoadError(f"{file}: no such file")
     if file.suffix == ".json":
-        return parse_spec(_spec_data(read_json(file), file))
+        data = read_json(file)
+        if is_artifact(data):
+            return parse_artifact(data, str(file)).spec
+        return parse_spec(_spec_data(data, file))
     if file.suffix == ".py":
         return _load_python(file)
     raise StackLoadError(f"{file}: a stack is a .py file defining a StackSpec or a .json spec")
-
-
-def read_json(file: Path) -> Any:
-    try:
-        return json.loads(file.read_text())
-    except json.JSONDecodeError as exc:
-        raise StackLoadError(f"{file}: not valid JSON: line {exc.lineno} column {exc.colno}: {exc.msg}") from None
 
 
 def _spec_data(data: Any, file: Path) -> Any:

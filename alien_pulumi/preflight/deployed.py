@@ -1,15 +1,13 @@
 """What is deployed: a spec, and per platform its context and rendered permissions. From a release
-record (exact, as deployed) or from a stack file (rendered now, with the default or given context)."""
+record (exact, as deployed) or from a spec (rendered now, with the default or given context)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from alien_pulumi.model.context import DeploymentContext
-from alien_pulumi.model.loader import load_stack, read_json
-from alien_pulumi.model.record import ReleaseRecord, is_record
+from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
 from alien_pulumi.permissions import derive_plan, render_all
@@ -32,12 +30,3 @@ def from_record(record: ReleaseRecord) -> Deployed:
     platform = record.context.platform
     return Deployed(record.spec, {platform: record.context}, {platform: record.permissions}, record)
 
-
-def load_deployed(path: str | Path) -> Deployed:
-    """A release record JSON, or any stack file ``load_stack`` reads."""
-    file = Path(path)
-    if file.suffix == ".json":
-        data = read_json(file)
-        if is_record(data):
-            return from_record(ReleaseRecord.from_data(data, str(file)))
-    return from_spec(load_stack(file))

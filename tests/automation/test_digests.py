@@ -1,5 +1,6 @@
 """Tags resolved to digests against a real registry on loopback (DESIGN.md §4b): anonymous and with the vendor's
-credentials, a missing tag and an unreachable registry as clear errors, live images pinned in the spec."""
+credentials, a missing tag and an unreachable registry as clear errors, every compute image pinned in the spec
+(frozen ones too: a moved tag under frozen compute is a frozen change, DESIGN.md §1a)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import pytest
 
 import alien_pulumi as alien
 from alien_pulumi.automation.digests import DigestError, Resolver, docker_credentials, pin_images
-from alien_pulumi.model.images import parse_image
+from alien_pulumi.model.images import parse_image, unpinned_images
 from alien_pulumi.model.types import Platform
+from alien_pulumi.preflight import preflight
+from alien_pulumi.preflight.deployed import from_spec
+from alien_pulumi.preflight.findings import Code
 from tests.automation.registry_server import LocalRegistry, docker_config, free_port, local_registry
 
 
@@ -27,10 +31,10 @@ def private(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalRegistry]
         yield registry
 
 
-def stack(host: str, *, frozen_worker: bool = False) -> alien.StackSpec:
+def stack(host: str, *, frozen_worker: bool = False, worker: str = "1") -> alien.StackSpec:
     return (alien.Stack("app", images=alien.Registry(f"{host}/acme")).platforms("azure", "gcp")
             .add(alien.Container("web", image="web:1.4.2"), "live")
-            .add(alien.Container("worker", image="worker:1"), "frozen" if frozen_worker else "live").build())
+            .add(alien.Container("worker", image=f"worker:{worker}"), "frozen" if frozen_worker else "live").build())
 
 
 def test_resolves_the_pushed_manifest(anonymous: LocalRegistry) -> None:
@@ -38,16 +42,47 @@ def test_resolves_the_pushed_manifest(anonymous: LocalRegistry) -> None:
     assert Resolver(credentials={}).digest(parse_image(f"{anonymous.host}/acme/web:1.4.2")) == digest
 
 
-def test_pins_live_images_and_keeps_frozen_ones(anonymous: LocalRegistry) -> None:
+def test_pins_live_and_frozen_images(anonymous: LocalRegistry) -> None:
     web = anonymous.push("acme/web", "1.4.2", b"web-one")
-    anonymous.push("acme/worker", "1", b"worker-one")
+    worker = anonymous.push("acme/worker", "1", b"worker-one")
     targets = [(Platform.AZURE, "eastus"), (Platform.GCP, "us-central1")]
     pinned, changes = pin_images(stack(anonymous.host, frozen_worker=True), targets, Resolver(credentials={}))
     assert pinned.resource("web").image == f"web:1.4.2@{web}"  # type: ignore[attr-defined]
-    assert pinned.resource("worker").image == "worker:1"  # type: ignore[attr-defined]
-    assert [str(c) for c in changes] == [f"web.image: web:1.4.2 -> {web}"]
+    assert pinned.resource("worker").image == f"worker:1@{worker}"  # type: ignore[attr-defined]
+    assert [str(c) for c in changes] == [f"web.image: web:1.4.2 -> {web}",
+                                         f"worker.image (frozen): worker:1 -> {worker}"]
+    assert [c.to_json()["lifecycle"] for c in changes] == ["live", "frozen"]
     again, none = pin_images(pinned, [(Platform.AZURE, "eastus")], Resolver(credentials={}))
     assert again == pinned and none == []  # an image pinned already is kept as written
+    assert unpinned_images(pinned) == []
+
+
+def test_a_frozen_image_resolved_to_the_deployed_digest_is_no_change(anonymous: LocalRegistry) -> None:
+    anonymous.push("acme/web", "1.4.2", b"web-one")
+    anonymous.push("acme/worker", "1", b"worker-stable")
+    targets = [(Platform.AZURE, "eastus")]
+    setup, _ = pin_images(stack(anonymous.host, frozen_worker=True), targets, Resolver(credentials={}))
+    release, _ = pin_images(stack(anonymous.host, frozen_worker=True), targets, Resolver(credentials={}))
+    report = preflight(release, from_spec(setup), Platform.AZURE)
+    assert not report.blocked and [f for f in report.findings if f.resource == "worker"] == []
+
+
+def test_a_moved_tag_under_frozen_compute_is_a_frozen_change(anonymous: LocalRegistry) -> None:
+    anonymous.push("acme/web", "1.4.2", b"web-one")
+    before = anonymous.push("acme/worker", "2", b"worker-two")
+    targets = [(Platform.AZURE, "eastus")]
+    setup, _ = pin_images(stack(anonymous.host, frozen_worker=True, worker="2"), targets, Resolver(credentials={}))
+    after = anonymous.push("acme/worker", "2", b"worker-two-rebuilt")  # the vendor re-pushes the tag
+    release, _ = pin_images(stack(anonymous.host, frozen_worker=True, worker="2"), targets, Resolver(credentials={}))
+    report = preflight(release, from_spec(setup), Platform.AZURE)
+    [change] = [f for f in report.findings if f.resource == "worker"]
+    assert (change.code, change.field, change.old, change.new) == (
+        Code.FROZEN_CHANGED, "image", f"worker:2@{before}", f"worker:2@{after}")
+    assert change.blocks and change.needs_setup and report.blocked
+    assert change.message == (f"worker.image: 'worker:2@{before}' -> 'worker:2@{after}': frozen resource changed "
+                               "(allow with --allow-frozen-changes; the admin's next setup applies it)")
+    allowed = preflight(release, from_spec(setup), Platform.AZURE, allow_frozen_changes=True)
+    assert not allowed.blocked and [f.field for f in allowed.pending_setup] == ["image"]
 
 
 def test_a_moved_tag_resolves_to_the_new_manifest(anonymous: LocalRegistry) -> None:

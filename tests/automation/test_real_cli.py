@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.artifacts import artifact
 from tests.conftest import ROOT
 from tests.engine.fixtures import Engine, engine
 from tests.engine.flows import CONTEXT
@@ -28,7 +29,7 @@ def alien_deploy(*args: str, state: Path) -> subprocess.CompletedProcess[str]:
     backend = (state / "backend").as_uri()
     (state / "backend").mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PULUMI_CONFIG_PASSPHRASE": "alien-real-cli-test"}
-    return subprocess.run([sys.executable, "-m", "alien_pulumi.cli.deploy", *args, str(STACK), "-p", PLATFORM,
+    return subprocess.run([sys.executable, "-m", "alien_pulumi.cli.deploy", *args, str(artifact(STACK)), "-p", PLATFORM,
                            "--prefix", "alien-cli-test", "--backend", backend, "--state-dir", str(state),
                            *FLAGS],
                           capture_output=True, text=True, env=env, timeout=1800)

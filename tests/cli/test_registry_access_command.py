@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from alien_pulumi.fleet.registry import Registry
+from tests.artifacts import artifact
 from tests.cli.helpers import run, run_json
 from tests.conftest import ROOT
 from tests.deploy.lifecycle import SHARED_STATE, VENDOR_ROLE, VENDOR_SA, admin, vendor
@@ -83,8 +84,8 @@ def test_from_the_registry(tmp_path: Path) -> None:
     bundle = tmp_path / "acme.bundle.json"
     assert vendor("deployments", "new", "acme", "-p", "aws", *AWS, "--out", str(bundle), "--state-dir",
                   str(tmp_path)).exit_code == 0
-    assert admin("up", QUICKSTART, "--bundle", str(bundle), "--yes", "--engine", "simulated:1", "--state-dir",
-                 str(tmp_path), *SHARED_STATE).exit_code == 0
+    assert admin("up", str(artifact(Path(QUICKSTART))), "--bundle", str(bundle), "--yes", "--engine", "simulated:1",
+                 "--state-dir", str(tmp_path), *SHARED_STATE).exit_code == 0
     assert vendor("deployments", "add", str(tmp_path / "records" / "acme.json"), "--state-dir",
                   str(tmp_path)).exit_code == 0
     assert Registry(tmp_path).get_deployment("acme").context.account_id == "444455556666"

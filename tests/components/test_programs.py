@@ -16,6 +16,7 @@ import alien_pulumi as alien
 from alien_pulumi.programs import PROJECT
 from alien_pulumi.synth import SynthResult, run_program, synth
 from alien_pulumi.synth.graph import Graph
+from tests.artifacts import artifact, pinned
 from tests.conftest import EXAMPLES, ROOT, quickstart
 
 ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"  # AWS runs ECR images only (DESIGN.md §4b)
@@ -162,7 +163,8 @@ def test_a_program_imports_only_its_cloud_sdk(platform: str) -> None:
 
 @pytest.mark.parametrize("kind", ["provision", "manage"])
 def test_program_entry_points_read_pulumi_config(kind: str) -> None:
-    config = {"alien:stack": str(ROOT / "examples" / "my_app.py"), "alien:platform": "gcp", "alien:prefix": "acme",
+    config = {"alien:stack": str(artifact(ROOT / "examples" / "my_app.py")), "alien:platform": "gcp",
+              "alien:prefix": "acme",
               "alien:project": "acme-prod-4711", "alien:region": "europe-west4",
               "alien:vendorPrincipal": "alien-release@vendor-release.iam.gserviceaccount.com"}
 
@@ -171,7 +173,7 @@ def test_program_entry_points_read_pulumi_config(kind: str) -> None:
         runpy.run_path(str(ROOT / "programs" / kind / "__main__.py"))
 
     graph = Graph(run_program(program, PROJECT, "acme"), PROJECT, "acme")
-    spec = alien.load_stack(ROOT / "examples" / "my_app.py")
+    spec = pinned(alien.load_stack(ROOT / "examples" / "my_app.py"))
     expected = synth(spec, alien.DeploymentContext.create(
         "gcp", spec.name, prefix="acme", project="acme-prod-4711", region="europe-west4",
         vendor_principal="alien-release@vendor-release.iam.gserviceaccount.com"))
@@ -182,7 +184,7 @@ def test_program_entry_points_read_pulumi_config(kind: str) -> None:
 
 def test_the_root_program_refuses_missing_context_naming_each_config_key() -> None:
     """Plain `pulumi up` of the root Pulumi.yaml: no example value ever fills a missing key."""
-    config = {"alien:stack": str(ROOT / "examples" / "my_app.py"), "alien:platform": "aws",
+    config = {"alien:stack": str(artifact(ROOT / "examples" / "my_app.py")), "alien:platform": "aws",
               "alien:accountId": "12", "alien:vendorPrincipal": "*"}
 
     def program() -> None:

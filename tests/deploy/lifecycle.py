@@ -10,6 +10,7 @@ from typer.testing import CliRunner, Result
 
 from alien_pulumi.cli.deploy import app as deploy_app
 from alien_pulumi.cli.main import app as vendor_app
+from tests.artifacts import artifact
 from tests.conftest import ROOT
 
 QUICKSTART = ROOT / "examples" / "my_app.py"
@@ -51,7 +52,8 @@ SHARED_STATE = ["--backend", "s3://acme-state-test?region=eu-west-1",
 
 def set_up(state: Path, bundle: Path, *extra: str, stack: Path = QUICKSTART, engine: str = "simulated:1",
            store: list[str] = SHARED_STATE) -> Result:
-    return admin("up", str(stack), "--bundle", str(bundle), "--yes", "--engine", engine, "--state-dir", str(state),
+    spec = artifact(stack) if stack.suffix == ".py" else stack  # the vendor's build, for the admin's side
+    return admin("up", str(spec), "--bundle", str(bundle), "--yes", "--engine", engine, "--state-dir", str(state),
                  *store, *extra)
 
 

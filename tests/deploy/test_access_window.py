@@ -14,6 +14,7 @@ import pytest
 import alien_pulumi as alien
 from alien_pulumi.errors import ContextError
 from alien_pulumi.model.record import ReleaseRecord
+from tests.artifacts import artifact
 from tests.deploy.lifecycle import QUICKSTART, VENDOR_ROLE, admin, register, set_up, vendor
 from tests.moto_server import moto_server
 
@@ -109,8 +110,8 @@ def nothing_created(endpoint: str, state: Path) -> None:
 def test_a_past_date_from_the_flag_is_refused_before_anything_exists(moto: str, tmp_path: Path,
                                                                        command: str) -> None:
     bundle = register(tmp_path / "vendor", "acme")
-    args = ["--stack", str(QUICKSTART)] if command == "bootstrap" else [str(QUICKSTART), "--state-dir",
-                                                                         str(tmp_path)]
+    args = ["--spec", str(artifact(QUICKSTART))] if command == "bootstrap" else [str(artifact(QUICKSTART)),
+                                                                                   "--state-dir", str(tmp_path)]
     result = admin(command, *args, "--bundle", str(bundle), "--access-until", "2020-01-01")
     assert result.exit_code == 2, result.output
     assert "--access-until: 2020-01-01T00:00:00Z is in the past" in result.stderr
@@ -123,14 +124,14 @@ def test_a_past_date_in_the_bundle_is_refused_too(moto: str, tmp_path: Path) -> 
     data = json.loads(bundle.read_text())
     data["context"]["access_until"] = "2021-01-01T00:00:00Z"  # a bundle handed over too late
     bundle.write_text(json.dumps(data))
-    result = admin("up", str(QUICKSTART), "--bundle", str(bundle), "--yes", "--state-dir", str(tmp_path))
+    result = admin("up", str(artifact(QUICKSTART)), "--bundle", str(bundle), "--yes", "--state-dir", str(tmp_path))
     assert result.exit_code == 2 and "--access-until: 2021-01-01T00:00:00Z is in the past" in result.stderr
     nothing_created(moto, tmp_path)
 
 
 def test_a_malformed_date_is_refused_naming_the_flag(moto: str, tmp_path: Path) -> None:
     bundle = register(tmp_path / "vendor", "acme")
-    result = admin("up", str(QUICKSTART), "--bundle", str(bundle), "--yes", "--state-dir", str(tmp_path),
+    result = admin("up", str(artifact(QUICKSTART)), "--bundle", str(bundle), "--yes", "--state-dir", str(tmp_path),
                    "--access-until", "next tuesday")
     assert result.exit_code == 2
     assert "--access-until: 'next tuesday' is not an ISO 8601 UTC date" in result.stderr
@@ -244,9 +245,9 @@ def root_config() -> Iterator[Callable[[str], None]]:
     from pulumi.runtime.config import set_all_config
 
     def configure(until: str) -> None:
-        set_all_config({"alien:platform": "aws", "alien:stack": str(QUICKSTART), "alien:accountId": "210987654321",
-                        "alien:region": "eu-west-1", "alien:vendorPrincipal": VENDOR_ROLE,
-                        "alien:externalId": "e" * 43, "alien:accessUntil": until})
+        set_all_config({"alien:platform": "aws", "alien:stack": str(artifact(QUICKSTART)),
+                        "alien:accountId": "210987654321", "alien:region": "eu-west-1",
+                        "alien:vendorPrincipal": VENDOR_ROLE, "alien:externalId": "e" * 43, "alien:accessUntil": until})
 
     yield configure
     set_all_config({})

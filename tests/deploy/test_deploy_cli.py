@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from alien_pulumi.cli.deploy import app
 from alien_pulumi.model.record import ReleaseRecord
+from tests.artifacts import artifact
 from tests.conftest import ROOT
 from tests.deploy.lifecycle import CUSTOMER, SHARED_STATE, register, set_up
 from tests.fake_cli.fixtures import FakeCli
@@ -36,7 +37,7 @@ def test_up_writes_the_release_record(tmp_path: Path) -> None:
 
 
 def test_up_asks_before_applying(tmp_path: Path) -> None:
-    result = deploy("up", str(QUICKSTART), "-p", "gcp", *CUSTOMER["gcp"], "--engine", "simulated:1",
+    result = deploy("up", str(artifact(QUICKSTART)), "-p", "gcp", *CUSTOMER["gcp"], "--engine", "simulated:1",
                     "--state-dir", str(tmp_path), "--backend", "gs://acme-state", "--secrets-provider",
                     "gcpkms://projects/p/locations/europe-west4/keyRings/r/cryptoKeys/k", stdin="n\n")
     assert result.exit_code == 5  # type: ignore[attr-defined]
@@ -47,20 +48,20 @@ def test_up_asks_before_applying(tmp_path: Path) -> None:
 def test_second_setup_preflights_frozen_changes(tmp_path: Path) -> None:
     common = ["-p", "aws", *CUSTOMER["aws"], "--external-id", "x" * 32, "--engine", "simulated:1",
               "--state-dir", str(tmp_path), "--yes", *SHARED_STATE]
-    assert deploy("up", str(QUICKSTART), *common).exit_code == 0  # type: ignore[attr-defined]
+    assert deploy("up", str(artifact(QUICKSTART)), *common).exit_code == 0  # type: ignore[attr-defined]
     changed = tmp_path / "stack.py"
     changed.write_text(QUICKSTART.read_text().replace("versioning=True", "versioning=False"))
-    blocked = deploy("up", str(changed), *common)
+    blocked = deploy("up", str(artifact(changed)), *common)
     assert blocked.exit_code == 3  # type: ignore[attr-defined]
     assert "FROZEN_CHANGED data.versioning: True -> False" in blocked.stdout  # type: ignore[attr-defined]
-    allowed = deploy("up", str(changed), *common, "--allow-frozen-changes")
+    allowed = deploy("up", str(artifact(changed)), *common, "--allow-frozen-changes")
     assert allowed.exit_code == 0  # type: ignore[attr-defined]
     record = json.loads((tmp_path / "records" / "my-app.json").read_text())
-    assert record["spec"]["resources"][0]["versioning"] is False
+    assert next(r for r in record["spec"]["resources"] if r["id"] == "data")["versioning"] is False
 
 
 def test_preview_runs_the_provisioning_program_as_the_admin(tmp_path: Path, fake_cli: FakeCli) -> None:
-    result = deploy("preview", str(QUICKSTART), "--bundle", str(register(tmp_path, "acme")), "--state-dir",
+    result = deploy("preview", str(artifact(QUICKSTART)), "--bundle", str(register(tmp_path, "acme")), "--state-dir",
                     str(tmp_path))
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     call = fake_cli.call("preview")
@@ -72,7 +73,7 @@ def test_preview_runs_the_provisioning_program_as_the_admin(tmp_path: Path, fake
 
 
 def test_permissions_document(tmp_path: Path) -> None:
-    result = deploy("permissions", str(QUICKSTART), "-p", "azure")
+    result = deploy("permissions", str(artifact(QUICKSTART)), "-p", "azure")
     assert result.exit_code == 0  # type: ignore[attr-defined]
     assert "## What the vendor can never do" in result.stdout  # type: ignore[attr-defined]
 
@@ -80,14 +81,14 @@ def test_permissions_document(tmp_path: Path) -> None:
 def test_missing_cli_is_one_line(tmp_path: Path, fake_cli: FakeCli, monkeypatch: object) -> None:
     bundle = register(tmp_path, "acme")
     monkeypatch.setenv("PATH", str(tmp_path))  # the admin's cloud is there (fake_cli's), the Pulumi CLI is not  # type: ignore[attr-defined]
-    result = deploy("preview", str(QUICKSTART), "--bundle", str(bundle), "--state-dir", str(tmp_path))
+    result = deploy("preview", str(artifact(QUICKSTART)), "--bundle", str(bundle), "--state-dir", str(tmp_path))
     assert result.exit_code == 4  # type: ignore[attr-defined]
     assert result.stderr.strip().splitlines() == [  # type: ignore[attr-defined]
         "error: the Pulumi CLI is not on PATH: install it (https://www.pulumi.com/docs/install/) and run again"]
 
 
 def test_real_setup_refuses_missing_and_malformed_context_writing_nothing(tmp_path: Path) -> None:
-    result = deploy("up", str(QUICKSTART), "-p", "azure", "--region", "West Europe", "--vendor-oidc-issuer",
+    result = deploy("up", str(artifact(QUICKSTART)), "-p", "azure", "--region", "West Europe", "--vendor-oidc-issuer",
                     "http://issuer", "--engine", "simulated:1", "--state-dir", str(tmp_path), "--yes")
     assert result.exit_code == 2  # type: ignore[attr-defined]
     assert result.stderr.splitlines() == [  # type: ignore[attr-defined]
@@ -110,17 +111,18 @@ def test_a_flag_overrides_the_bundle_and_the_plan_says_so(tmp_path: Path) -> Non
 
 def test_a_bundle_for_another_cloud_or_a_broken_one_is_refused(tmp_path: Path) -> None:
     bundle = register(tmp_path, "acme")
-    other = deploy("preview", str(QUICKSTART), "--bundle", str(bundle), "-p", "gcp", "--state-dir", str(tmp_path))
+    other = deploy("preview", str(artifact(QUICKSTART)), "--bundle", str(bundle), "-p", "gcp", "--state-dir",
+                   str(tmp_path))
     assert other.exit_code == 2 and "the bundle is for aws, not gcp" in other.stderr  # type: ignore[attr-defined]
     data = json.loads(bundle.read_text())
     data["context"]["external_id"] = "short"
     bundle.write_text(json.dumps(data))
-    broken = deploy("preview", str(QUICKSTART), "--bundle", str(bundle), "--state-dir", str(tmp_path))
+    broken = deploy("preview", str(artifact(QUICKSTART)), "--bundle", str(bundle), "--state-dir", str(tmp_path))
     assert broken.exit_code == 2  # type: ignore[attr-defined]
     assert "acme.bundle.json: context.external_id: the external id must be 32-1224" in broken.stderr  # type: ignore
     data["bundle_version"] = 99
     bundle.write_text(json.dumps(data))
-    newer = deploy("preview", str(QUICKSTART), "--bundle", str(bundle), "--state-dir", str(tmp_path))
+    newer = deploy("preview", str(artifact(QUICKSTART)), "--bundle", str(bundle), "--state-dir", str(tmp_path))
     assert "bundle version 99 is newer" in newer.stderr  # type: ignore[attr-defined]
 
 
@@ -129,7 +131,7 @@ def test_record_after_a_plain_pulumi_up_reads_the_stack_on_the_store(tmp_path: P
     bundle = register(tmp_path, "acme")
     monkeypatch.setenv("FAKE_PULUMI_OUTPUTS", json.dumps(  # type: ignore[attr-defined]
         {"management_identity": {"role_arn": "arn:aws:iam::210987654321:role/acme-management"}}))
-    result = deploy("record", str(QUICKSTART), "--bundle", str(bundle), "--state-dir", str(tmp_path))
+    result = deploy("record", str(artifact(QUICKSTART)), "--bundle", str(bundle), "--state-dir", str(tmp_path))
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     record = ReleaseRecord.model_validate_json((tmp_path / "records" / "acme.json").read_text())
     assert record.backend == "s3://acme-state-210987654321?region=eu-west-1"
@@ -149,7 +151,7 @@ def test_the_state_store_of_an_example_context_or_without_credentials_is_never_g
     monkeypatch.setenv("CLOUDSDK_CONFIG", str(tmp_path / "gcloud"))
     monkeypatch.setenv("NO_GCE_CHECK", "True")
     gcp = register(tmp_path, "acme-gcp", "gcp")
-    result = deploy("bootstrap", "--bundle", str(gcp), "--stack", str(QUICKSTART))
+    result = deploy("bootstrap", "--bundle", str(gcp), "--spec", str(artifact(QUICKSTART)))
     assert result.exit_code == 4  # type: ignore[attr-defined]
     assert "no GCP credentials for the state store bootstrap" in result.stderr  # type: ignore[attr-defined]
 
@@ -167,11 +169,11 @@ def test_a_record_on_local_state_says_so(tmp_path: Path) -> None:
 def test_setup_never_offers_the_flag_for_what_it_cannot_apply(tmp_path: Path) -> None:
     common = ["-p", "aws", *CUSTOMER["aws"], "--external-id", "x" * 32, "--engine", "simulated:1",
               "--state-dir", str(tmp_path), "--yes", *SHARED_STATE]
-    assert deploy("up", str(QUICKSTART), *common).exit_code == 0  # type: ignore[attr-defined]
+    assert deploy("up", str(artifact(QUICKSTART)), *common).exit_code == 0  # type: ignore[attr-defined]
     removed = tmp_path / "stack.py"
     removed.write_text(QUICKSTART.read_text().replace('.add(secrets, "frozen")', ""))
     for extra in ([], ["--allow-frozen-changes"]):
-        blocked = deploy("up", str(removed), *common, *extra)
+        blocked = deploy("up", str(artifact(removed)), *common, *extra)
         assert blocked.exit_code == 3, blocked.stdout  # type: ignore[attr-defined]
         assert "FROZEN_REMOVED" in blocked.stdout  # type: ignore[attr-defined]
         assert "need --allow-frozen-changes" not in blocked.stdout  # type: ignore[attr-defined]

@@ -26,6 +26,7 @@ from botocore.exceptions import ClientError
 
 from alien_pulumi.fleet.registry import Registry
 from alien_pulumi.model.record import ReleaseRecord
+from tests.artifacts import artifact
 from tests.conftest import ROOT
 from tests.deploy.lifecycle import admin, vendor
 from tests.fake_cli.fixtures import FakeCli
@@ -92,13 +93,13 @@ def test_register_bootstrap_setup_import_release(moto: str, fake_cli: FakeCli, t
     external_id = json.loads(bundle.read_text())["context"]["external_id"]
 
     # 2. the admin bootstraps the state store: bucket and key in moto; a second run keeps them
-    first = admin("bootstrap", "--bundle", str(bundle), "--stack", str(STACK))
+    first = admin("bootstrap", "--bundle", str(bundle), "--spec", str(artifact(STACK)))
     assert first.exit_code == 0, first.output
     assert f"created S3 bucket {STATE_BUCKET}" in first.stdout and "created KMS key" in first.stdout
     assert f"pulumi login 's3://{STATE_BUCKET}?region={REGION}'" in first.stdout
     assert f"--secrets-provider 'awskms://alias/acme-pulumi-state?region={REGION}'" in first.stdout
     assert "pulumi config set alien:accountId '123456789012'" in first.stdout
-    again = admin("bootstrap", "--bundle", str(bundle), "--stack", str(STACK))
+    again = admin("bootstrap", "--bundle", str(bundle), "--spec", str(artifact(STACK)))
     assert again.exit_code == 0 and "created" not in again.stdout and "exists, kept" in again.stdout
     s3 = client("s3", moto, admin_keys)
     assert s3.get_bucket_versioning(Bucket=STATE_BUCKET)["Status"] == "Enabled"
@@ -117,7 +118,7 @@ def test_register_bootstrap_setup_import_release(moto: str, fake_cli: FakeCli, t
     monkeypatch.setenv("FAKE_PULUMI_OUTPUTS", json.dumps(
         {"management_identity": {"role_arn": role_arn, "external_id": external_id}}))
     monkeypatch.setenv("FAKE_PULUMI_NEW_STACK", "1")
-    setup = admin("up", str(STACK), "--bundle", str(bundle), "--yes", "--state-dir", str(tmp_path / "admin"))
+    setup = admin("up", str(artifact(STACK)), "--bundle", str(bundle), "--yes", "--state-dir", str(tmp_path / "admin"))
     monkeypatch.delenv("FAKE_PULUMI_NEW_STACK")
     assert setup.exit_code == 0, setup.output
     init = fake_cli.call("init")

@@ -16,6 +16,8 @@ import pytest
 
 import alien_pulumi as alien
 from alien_pulumi.deploy.state_store import AzureClients, GcpClients, StateStoreError, bootstrap
+from tests.artifacts import artifact
+from tests.deploy.lifecycle import QUICKSTART
 from tests.deploy.sdk_fake import Call, FakeCloud, Token, gcp_session, session
 
 PROJECT, REGION = "acme-prod-1", "europe-west1"
@@ -278,6 +280,6 @@ def test_a_bundle_without_a_field_the_store_needs_is_refused_naming_it(tmp_path:
     data = json.loads(bundle.read_text())
     del data["context"][field]
     bundle.write_text(json.dumps(data))
-    result = admin("bootstrap", "--bundle", str(bundle), "--stack", "examples/my_app.py")
+    result = admin("bootstrap", "--bundle", str(bundle), "--spec", str(artifact(QUICKSTART)))
     assert result.exit_code == 2, result.output
     assert f"context.{field}: missing" in result.stderr

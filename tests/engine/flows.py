@@ -16,6 +16,7 @@ from alien_pulumi.cli.deploy import app as deploy_app
 from alien_pulumi.cli.main import app as vendor_app
 from alien_pulumi.fleet.registry import Registry
 from alien_pulumi.model.record import ReleaseRecord
+from tests.artifacts import artifact
 from tests.engine.fixtures import BACKEND_ENV
 from tests.fake_cli.fixtures import ADMIN_ENV
 
@@ -59,7 +60,8 @@ def register(cloud: str, state: Path) -> Path:
 
 def setup(stack: Path, cloud: str, state: Path, *extra: str) -> Any:
     """The admin's setup from the vendor's bundle (registering the deployment first if needed)."""
-    return invoke(deploy_app, "up", stack, "--bundle", register(cloud, state), "--secrets-provider", "passphrase",
+    spec = artifact(stack) if stack.suffix == ".py" else stack  # the vendor's build, for the admin's side
+    return invoke(deploy_app, "up", spec, "--bundle", register(cloud, state), "--secrets-provider", "passphrase",
                   "--yes", "--state-dir", state, *extra)
 
 

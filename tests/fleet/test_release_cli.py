@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from alien_pulumi.fleet.registry import Registry
+from tests.automation.registry_server import local_registry
 from tests.cli.helpers import run
 from tests.conftest import ROOT
 from tests.deploy.lifecycle import deployed
@@ -135,3 +136,46 @@ def test_a_release_id_that_cannot_name_its_sessions_is_refused(fleet: Path) -> N
     assert error["code"] == "ReleaseIdError" and "release id 'v1.2/3' must be 2-54 characters" in error["message"]
     assert not Registry(fleet).has_release("v1.2/3")
     assert Registry(fleet).get_deployment("acme").record == before
+
+
+FROZEN_WORKER = '''import alien_pulumi as alien
+
+stack = (alien.Stack("pinned", images=alien.Registry("{host}/acme")).platforms("azure")
+         .add(alien.Container("web", image="web:1"), "live")
+         .add(alien.Container("worker", image="worker:1"), "frozen").build())
+'''
+
+
+def test_release_pins_frozen_compute_and_a_moved_tag_is_a_frozen_change(tmp_path_factory: pytest.TempPathFactory,
+                                                                        tmp_path: Path) -> None:
+    """The admin set the worker up from an artifact with its tag resolved; a release resolves the tag again: the same
+    digest rolls out, a re-pushed tag blocks as a frozen change (DESIGN.md §1a) and, allowed, waits for setup."""
+    with local_registry(tmp_path_factory.mktemp("registry")) as images:
+        images.push("acme/web", "1", b"web-one")
+        setup_digest = images.push("acme/worker", "1", b"worker-one")
+        stack = tmp_path / "stack.py"
+        stack.write_text(FROZEN_WORKER.format(host=images.host))
+        artifact = tmp_path / "stack.spec.json"
+        built = run("build", str(stack), "--out", str(artifact))
+        assert built.exit_code == 0, built.output
+        deployed(tmp_path, "cust", "azure", stack=artifact)
+        args = (str(stack), "-d", "cust", "--engine", FAST, "--state-dir", str(tmp_path))
+
+        same = run("release", *args, "--release-id", "r-same")
+        assert same.exit_code == 0, same.output
+        assert f"image worker.image (frozen): worker:1 -> {setup_digest}" in same.stderr
+        assert "FROZEN_CHANGED" not in same.stderr
+
+        moved = images.push("acme/worker", "1", b"worker-rebuilt")
+        blocked = run("release", *args, "--release-id", "r-moved")
+        assert blocked.exit_code == 3
+        assert (f"cust: FROZEN_CHANGED worker.image: 'worker:1@{setup_digest}' -> 'worker:1@{moved}': frozen "
+                "resource changed (allow with --allow-frozen-changes") in blocked.stderr
+        assert not Registry(tmp_path).has_release("r-moved")
+
+        allowed = run("release", *args, "--release-id", "r-allowed", "--allow-frozen-changes")
+        assert allowed.exit_code == 0, allowed.output
+    record = Registry(tmp_path).get_deployment("cust").record
+    assert record is not None and record.release == "r-allowed"
+    assert record.spec.resource("worker").image == f"worker:1@{setup_digest}"  # type: ignore[attr-defined]
+    assert [p for p in record.pending_setup if p.startswith("worker.image:")], record.pending_setup

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import alien_pulumi as alien
-from alien_pulumi.model.images import ImageError, Route, parse_image, pull
+from alien_pulumi.model.images import ImageError, Route, parse_image, pull, unpinned_images
 from alien_pulumi.model.types import Platform, ResourceType
 
 ECR = "111122223333.dkr.ecr.us-east-1.amazonaws.com"
@@ -116,3 +116,28 @@ def test_pull_rules_are_reported_with_other_field_problems() -> None:
         "aws (Registry(..., aws='<account>.dkr.ecr.<region>.amazonaws.com/<prefix>')) or an ECR image",
         "web.image: 'Web:1': repository 'Web' is not a valid name (lowercase, / separated)",
     ]
+
+
+DIGEST = "sha256:" + "7" * 64
+
+
+def test_unpinned_images_lists_every_compute_without_a_digest() -> None:
+    spec = (alien.Stack("app", images=alien.Registry("ghcr.io/acme")).platforms("azure")
+            .add(alien.Storage("data"), "frozen")
+            .add(alien.Container("worker", image="worker:1"), "frozen")
+            .add(alien.Container("web", image="web:2"), "live")
+            .add(alien.Container("tagged", image=f"web:2@{DIGEST}"), "frozen")
+            .add(alien.Container("bare", image=f"web@{DIGEST}"), "live")
+            .add(alien.Container("local", image="127.0.0.1:5000/acme/job:3"), "frozen")
+            .add(alien.Container("hub", image="nginx"), "live").build())
+    # frozen and live alike, in the stack's order, as written; a host's port is no digest, no tag is `latest`
+    assert unpinned_images(spec) == [("worker", "worker:1"), ("web", "web:2"), ("local", "127.0.0.1:5000/acme/job:3"),
+                                     ("hub", "nginx")]
+
+
+def test_a_fully_pinned_stack_has_no_unpinned_image() -> None:
+    spec = (alien.Stack("app").platforms("azure")
+            .add(alien.Container("worker", image=f"ghcr.io/acme/worker:1@{DIGEST}"), "frozen")
+            .add(alien.Container("web", image=f"ghcr.io/acme/web@{DIGEST}"), "live")
+            .add(alien.Queue("jobs"), "live").build())
+    assert unpinned_images(spec) == []

@@ -139,3 +139,57 @@ def test_markdown_for_the_security_team(platform: str) -> None:
     for use in plan.management.uses:
         assert f"`{use.set.id}`" in text and use.set.description in text
     assert json.dumps(render_layer(plan, "management"), indent=2) in text
+
+
+REACH = "### What the vendor can reach through code it deploys"
+LIVE_CODE = "the vendor changes it at each release"
+FROZEN_CODE = "the image digest pinned at setup; only your admin's next setup changes it"
+HAND_OFF = {"aws": "`iam:PassRole` is bound per compute", "gcp": "`iam.serviceAccounts.actAs` is bound on",
+            "azure": "`userAssignedIdentities/assign/action` is assigned on"}
+
+
+def reach(text: str) -> str:
+    return text.split(REACH, 1)[1].split("\n### ", 1)[0]
+
+
+def compute_stack(platform: str, *, live_api: bool) -> alien.StackSpec:
+    """A frozen worker (profile ``jobs``) and, with ``live_api``, a live api (profile ``app``), each with a bucket."""
+    stack = (alien.Stack("reach", images=alien.Registry(f"{ECR}/acme" if platform == "aws" else "ghcr.io/acme"))
+             .platforms(platform)
+             .add(alien.Storage("data"), "frozen").add(alien.Storage("uploads"), "frozen")
+             .add(alien.Container("worker", image="worker:1", links=["data"], permissions="jobs"), "frozen")
+             .permissions(profiles={"jobs": {}, "app": {}}))
+    if live_api:
+        stack.add(alien.Container("api", image="api:2", links=["uploads"], permissions="app"), "live")
+    return stack.build()
+
+
+@pytest.mark.parametrize("platform", ["aws", "gcp", "azure"])
+def test_reach_lists_frozen_and_live_compute_and_the_union_of_their_profiles(platform: str) -> None:
+    plan = plan_for(platform, compute_stack(platform, live_api=True))
+    section = reach(render_markdown(plan))
+    assert f"| `worker` | frozen | {FROZEN_CODE} | `jobs` | `{plan.runtime['jobs'].identity}` |" in section
+    assert f"| `api` | live | {LIVE_CODE} | `app` | `{plan.runtime['app'].identity}` |" in section
+    for profile in ("jobs", "app"):
+        for grant in plan.runtime[profile].grants:
+            assert f"- profile `{profile}`, *{grant.set_id}*:" in section
+            assert all(f"`{r}`" in section for r in grant.resources)
+    assert HAND_OFF[platform] in section
+
+
+@pytest.mark.parametrize("platform", ["aws", "gcp", "azure"])
+def test_reach_of_a_stack_with_only_frozen_compute_lists_it(platform: str) -> None:
+    plan = plan_for(platform, compute_stack(platform, live_api=False))
+    section = reach(render_markdown(plan))
+    assert f"| `worker` | frozen | {FROZEN_CODE} | `jobs` |" in section and "`api`" not in section
+    data = next(g for g in plan.runtime["jobs"].grants if g.set_id == "storage/data-write")
+    assert f"- profile `jobs`, *storage/data-write*: `{(*data.actions, *data.data_actions)[0]}`" in section
+    assert "no vendor code runs" not in section
+    assert HAND_OFF[platform] not in section, "the vendor hands no identity to frozen compute"
+
+
+def test_reach_of_a_stack_without_compute() -> None:
+    spec = alien.Stack("store").platforms("azure").add(alien.Storage("data"), "frozen").build()
+    section = reach(render_markdown(plan_for("azure", spec)))
+    assert "- nothing: the stack has no compute, so no vendor code runs in your account." in section
+    assert "| compute |" not in section

@@ -132,27 +132,36 @@ def _account_wide_section(layer: Layer) -> list[str]:
 
 
 def _reach_section(plan: PermissionPlan) -> list[str]:
-    """The vendor's code runs in live compute with that compute's runtime profile: its effective reach is the
-    union of those profiles (DESIGN.md §2)."""
-    live = [r for r in plan.spec.resources if r.kind in COMPUTE_TYPES and r.lifecycle is Lifecycle.LIVE]
+    """The vendor's code runs in every compute, live or frozen, with that compute's runtime profile: its effective
+    reach is the union of those profiles (DESIGN.md §2). A frozen compute's code is fixed, not absent."""
+    compute = [r for r in plan.spec.resources if r.kind in COMPUTE_TYPES]
     lines = ["### What the vendor can reach through code it deploys", "",
-             "A release puts the vendor's code in each live compute resource, where it runs with that resource's "
-             "runtime profile. Everything those profiles may do, the vendor's code may do:", ""]
-    if not live:
-        return [*lines, "- nothing: the stack has no live compute, so no vendor code runs in your account.", ""]
-    lines += ["| live compute | runs as profile | identity |", "|---|---|---|"]
-    profiles = sorted({profile_of(r) for r in live})
-    for res in live:
-        lines.append(f"| `{res.id}` | `{profile_of(res)}` | `{plan.runtime[profile_of(res)].identity}` |")
+             "The vendor's code runs in each compute resource, live or frozen, with that resource's runtime "
+             "profile. Everything those profiles may do, the vendor's code may do:", ""]
+    if not compute:
+        return [*lines, "- nothing: the stack has no compute, so no vendor code runs in your account.", ""]
+    lines += ["| compute | lifecycle | its code | runs as profile | identity |", "|---|---|---|---|---|"]
+    for res in compute:
+        profile = profile_of(res)
+        lines.append(f"| `{res.id}` | {res.lifecycle.value} | {_CODE[res.lifecycle]} | `{profile}` | "
+                     f"`{plan.runtime[profile].identity}` |")
     lines += ["", "The union of those profiles:", ""]
-    for profile in profiles:
+    for profile in sorted({profile_of(r) for r in compute}):
         for grant in plan.runtime[profile].grants:
             actions = ", ".join(f"`{a}`" for a in (*grant.actions, *grant.data_actions))
             on = ", ".join(f"`{r}`" for r in grant.resources)
             lines.append(f"- profile `{profile}`, *{grant.set_id}*: {actions} on {on}")
-    lines += ["", _HAND_OFF[plan.context.platform], ""]
+    lines.append("")
+    if any(r.lifecycle is Lifecycle.LIVE for r in compute):  # frozen compute gets its identity at setup only
+        lines += [_HAND_OFF[plan.context.platform], ""]
     return lines
 
+
+# Who changes the code a compute runs, by lifecycle.
+_CODE = {
+    Lifecycle.LIVE: "the vendor changes it at each release",
+    Lifecycle.FROZEN: "the image digest pinned at setup; only your admin's next setup changes it",
+}
 
 _HAND_OFF = {
     Platform.AWS: "Each live compute is handed only its own runtime role: `iam:PassRole` is bound per compute to "
