@@ -30,6 +30,7 @@ from alien_pulumi.automation.engine import OnLine
 from alien_pulumi.automation.events import EventRecorder
 from alien_pulumi.automation.health import aws_bucket_health, health_from_refresh, merge
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.automation.state_guard import StateRefusedError, checkpoint, state_digest, verify_state, verify_steps
 from alien_pulumi.automation.workspace import SETUP_KINDS, open_stack, pulumi_command, versions
 from alien_pulumi.errors import AccessRevokedError, AutomationError, ProgramError, StackLockedError
 from alien_pulumi.model.types import Platform
@@ -117,6 +118,10 @@ def _azure_revoked(run: RunInput, exc: auto.errors.CommandError) -> str | None:
     return found.group(0) if found else None
 
 
+def _where(run: RunInput) -> str:
+    return f"{run.deployment} (stack {run.context.prefix})"
+
+
 class PulumiEngine:
     def __init__(self, command_factory: type[auto.PulumiCommand] = auto.PulumiCommand,
                  aws_sts: Callable[..., dict[str, str]] = aws_environment,
@@ -146,7 +151,11 @@ class PulumiEngine:
             command = pulumi_command(self.command_factory)
             try:
                 stack = open_stack(run, {}, command)
+                exported = self._guard(run, stack)
                 outputs = self._run(run, stack, recorder)
+                if run.kind is RunKind.SETUP_PREVIEW and run.guard is not None:
+                    verify_steps(recorder.operations, run.guard.recorded, exported, _where(run))
+                after = checkpoint(stack.export_stack().deployment, run.targets) if run.kind is RunKind.SETUP else None
                 health = {}
                 if run.kind is RunKind.HEARTBEAT:
                     health = merge(health_from_refresh(recorder, run.refresh_targets),
@@ -175,10 +184,25 @@ class PulumiEngine:
             "error": recorder.errors[0] if recorder.errors else None,
             "seconds": time.perf_counter() - start,
             "versions": versions(command, run.context.platform.value),
+            "state_digest": state_digest(exported) if exported is not None else None,
+            "checkpoint": after,
             "attribution": {} if run.kind in SETUP_KINDS else {
                 **attribution(run.context, run.management, run.release, run.deployment),
                 "started_at": started_at, "finished_at": _now()},
         })
+
+    def _guard(self, run: RunInput, stack: auto.Stack) -> Mapping[str, Any] | None:
+        """An admin's run: the state checked against the last setup record and the spec, before the engine starts
+        any plugin (`pulumi stack export` starts none); ``up`` also against the state its confirmed preview saw."""
+        if run.kind not in SETUP_KINDS or run.guard is None:
+            return None
+        exported = stack.export_stack().deployment
+        verify_state(exported, run.guard.recorded, run.targets, _where(run))
+        if run.kind is RunKind.SETUP and run.guard.state_digest not in (None, state_digest(exported)):
+            raise StateRefusedError(f"the state of {_where(run)} changed since the preview you confirmed (a "
+                                    "release ran in between?); nothing was applied: run setup again and review the "
+                                    "new preview")
+        return exported
 
     def _run(self, run: RunInput, stack: auto.Stack, recorder: EventRecorder) -> dict[str, Any]:
         common: dict[str, Any] = {"on_event": recorder, "color": "never"}

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.record import StateEntry
 from alien_pulumi.model.spec import StackSpec
 
 
@@ -29,6 +30,15 @@ class RunStatus(str, Enum):
     FAILED = "failed"
     LOCKED = "locked"  # a concurrent update holds the stack: retryable
     REVOKED = "revoked"  # the customer's cloud refused the management identity (AccessRevokedError): never retried
+
+
+class StateGuard(BaseModel):
+    """What an admin's run checks the state against (automation/state_guard.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    recorded: list[StateEntry] | None = Field(description="The last setup record's checkpoint; None: no setup yet.")
+    state_digest: str | None = Field(default=None, description="Setup: the state the confirmed preview saw.")
 
 
 class RunInput(BaseModel):
@@ -53,6 +63,8 @@ class RunInput(BaseModel):
     management: dict[str, str] = Field(default_factory=dict,
                                        description="Management identity: role_arn / service_account / client_id...")
     engine: str = Field("pulumi", description="'pulumi' (Automation API) or 'simulated:<ms>' (benchmarks, tests).")
+    guard: StateGuard | None = Field(default=None, description="Setup runs: what the state is checked against before "
+                                     "the engine starts (the admin's last setup record).")
 
 
 class RunResult(BaseModel):
@@ -71,6 +83,8 @@ class RunResult(BaseModel):
     error: str | None = None
     seconds: float = 0.0
     versions: dict[str, str] = Field(default_factory=dict, description="Pulumi CLI, SDK and provider versions.")
+    state_digest: str | None = Field(default=None, description="Setup runs: the state the run started from.")
+    checkpoint: list[StateEntry] | None = Field(default=None, description="Setup: the state as the run left it.")
     attribution: dict[str, str] = Field(default_factory=dict, description="Management runs: the principal the run "
                                         "acted as, what the customer's audit logs show of it, and its time window "
                                         "(started_at, finished_at, UTC): what joins the run to those logs.")

@@ -120,7 +120,9 @@ def open_stack(run: RunInput, env: dict[str, str], command: auto.PulumiCommand) 
     directory = write_program(run)
     root = Path(run.state_dir)
     backend = run.backend_url or default_backend(root)
-    env = {**env, "PULUMI_SKIP_UPDATE_CHECK": "true"}
+    # No run ever fetches a plugin (DESIGN.md §1a): a provider in the state naming another version or a download URL
+    # would otherwise make the engine download and start it, with the caller's credentials in its environment.
+    env = {**env, "PULUMI_SKIP_UPDATE_CHECK": "true", "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true"}
     if run.secrets_provider in (None, "passphrase"):  # a passphrase kept beside the local state
         env[PASSPHRASE_ENV] = passphrase(root)
     settings = project_settings(run, backend)

@@ -219,12 +219,13 @@ def up(
         show_review(setup_request, out)
     plan = _plan(source, bundle, platform, context_flags, backend, secrets_provider, state, allow_frozen_changes,
                  engine, create=True)
-    _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
+    previewed = execute(plan.run, RunKind.SETUP_PREVIEW, _progress)
+    _summary("preview", previewed)
     if not yes and not typer.confirm("Apply these changes with your credentials?", default=False):
         out.print("nothing applied")
         raise typer.Exit(EXIT_DECLINED)
     reviewed = None if yes else datetime.now(timezone.utc).isoformat(timespec="seconds")
-    result = execute(plan.run, RunKind.SETUP, _progress)
+    result = execute(plan.run, RunKind.SETUP, _progress, previewed=previewed)
     _summary("setup", result)
     answer = RequestAnswer(id=setup_request.id, digest=setup_request.digest, reviewed_at=reviewed) \
         if setup_request is not None else None

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from alien_pulumi.automation.engine import OnLine, engine_for
-from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus, StateGuard
 from alien_pulumi.deploy.revocation import revoked_in_cloud
 from alien_pulumi.deploy.state_store import StateStore, bootstrap, store_urls
 from alien_pulumi.errors import AlienError
@@ -80,15 +80,21 @@ def plan_setup(spec: StackSpec, ctx: DeploymentContext, state: Path, store: Stat
         report = preflight(spec, from_record(previous), ctx.platform, allow_frozen_changes)
     targets = synth(spec, ctx).targets  # live URNs: progress lines mark them
     release = "setup-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    # The state is checked against the admin's own last record, never taken as the management identity left it.
+    guard = StateGuard(recorded=previous.checkpoint if previous is not None else None)
     run = RunInput(run_id=release, kind=RunKind.SETUP_PREVIEW, deployment=deployment, release=release,
                    spec=spec, context=ctx, targets=targets, backend_url=store.backend_url,
                    secrets_provider=store.secrets_provider,
-                   state_dir=str(state), engine=engine)
+                   state_dir=str(state), engine=engine, guard=guard)
     return SetupPlan(run, report, path)
 
 
-def execute(run: RunInput, kind: RunKind, on_line: OnLine | None) -> RunResult:
-    return engine_for(run).execute(run.model_copy(update={"kind": kind}), on_line)
+def execute(run: RunInput, kind: RunKind, on_line: OnLine | None, *, previewed: RunResult | None = None) -> RunResult:
+    """``previewed``: the preview the admin confirmed; the setup refuses a state other than the one it saw."""
+    update: dict[str, object] = {"kind": kind}
+    if previewed is not None and run.guard is not None:
+        update["guard"] = run.guard.model_copy(update={"state_digest": previewed.state_digest})
+    return engine_for(run).execute(run.model_copy(update=update), on_line)
 
 
 def write_record(plan: SetupPlan, result: RunResult, answer: RequestAnswer | None = None) -> ReleaseRecord:
@@ -111,6 +117,7 @@ def write_record(plan: SetupPlan, result: RunResult, answer: RequestAnswer | Non
         secrets_provider=run.secrets_provider,
         versions=result.versions,
         setup_request=answer,
+        checkpoint=result.checkpoint,
     )
     plan.record_path.parent.mkdir(parents=True, exist_ok=True)
     plan.record_path.write_text(record.model_dump_json(indent=2))
@@ -132,9 +139,15 @@ def read_outputs(run: RunInput) -> RunResult:
     """The outputs of a stack set up outside alien-deploy (plain `pulumi up`), as a setup's result."""
     if run.engine.startswith("simulated:"):
         return engine_for(run).execute(run.model_copy(update={"kind": RunKind.SETUP}))
+    from alien_pulumi.automation.state_guard import checkpoint, verify_state
     from alien_pulumi.automation.workspace import open_stack, pulumi_command
 
     stack = open_stack(run, {}, pulumi_command())
+    # The admin's own `pulumi up` ran already: nothing in the state may be outside the stack's program, and what is
+    # there becomes the checkpoint the next setup checks against.
+    exported = stack.export_stack().deployment
+    verify_state(exported, None, synth(run.spec, run.context).provision.urns(), f"{run.deployment} (stack "
+                 f"{run.context.prefix})")
     outputs = {k: v.value for k, v in stack.outputs().items() if not v.secret}
     return RunResult(run_id=run.run_id, deployment=run.deployment, kind=RunKind.SETUP, status=RunStatus.SUCCEEDED,
-                     outputs=outputs)
+                     outputs=outputs, checkpoint=checkpoint(exported, run.targets))

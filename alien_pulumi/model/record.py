@@ -28,6 +28,21 @@ class RequestAnswer(BaseModel):
                                                               "(none with --yes).")
 
 
+class StateEntry(BaseModel):
+    """One resource of the stack's state as the admin's setup left it (DESIGN.md §1a): setup-owned entries in full,
+    live ones by URN, type and id (releases change them)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    urn: str
+    type: str
+    owned: bool = Field(description="Setup-owned (frozen resources, identities, grants, the provider): id, provider "
+                                    "and inputs must stay as recorded.")
+    provider: str = ""
+    id: str = ""
+    inputs: dict[str, Any] = Field(default_factory=dict, description="Setup-owned entries' inputs (secrets masked).")
+
+
 class ReleaseRecord(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -50,6 +65,8 @@ class ReleaseRecord(BaseModel):
     versions: dict[str, str] = Field(default_factory=dict,
                                      description="Pulumi CLI, SDK and provider versions the run used.")
     setup_request: RequestAnswer | None = Field(default=None, description="The setup request this setup applied.")
+    checkpoint: list[StateEntry] | None = Field(default=None, description="Setup records: the stack's state as "
+                                                "this setup left it; the admin's next run checks the state against it.")
 
     @classmethod
     def from_data(cls, data: Any, where: str) -> ReleaseRecord:

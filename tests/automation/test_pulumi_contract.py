@@ -76,6 +76,8 @@ def test_release_arguments_and_management_environment(tmp_path: Path, fake_cli: 
     for key in ("AWS_PROFILE", "GOOGLE_APPLICATION_CREDENTIALS", "ARM_CLIENT_SECRET"):
         assert key not in up_env
     assert up_env["PULUMI_CONFIG_PASSPHRASE"]
+    # no run fetches a plugin (a provider in the state could name another version or a download URL)
+    assert up_env["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true"
     # every call the CLI saw (not only `up`) ran in that environment
     assert all(c["env"]["AWS_ACCESS_KEY_ID"] == "ASIAMANAGEMENT" for c in fake_cli.calls())
     select = fake_cli.call("select")

@@ -67,6 +67,7 @@ def test_preview_runs_the_provisioning_program_as_the_admin(tmp_path: Path, fake
     call = fake_cli.call("preview")
     assert "--target" not in call["args"]
     assert call["env"]["AWS_ACCESS_KEY_ID"] == "AKIAADMIN"
+    assert call["env"]["PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION"] == "true", "the admin's run fetches no plugin"
     assert "[live]   update aws:lambda/function:Function api-function" in result.stdout  # type: ignore[attr-defined]
     assert (tmp_path / "workspaces" / "acme" / "provision" / "__main__.py").read_text().endswith(
         "run(ProgramKind.PROVISION)\n")

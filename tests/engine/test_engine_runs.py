@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from alien_pulumi.fleet.registry import Registry
+from tests.artifacts import artifact
 from tests.engine.fixtures import Engine
 from tests.engine.flows import SMALL, changed, register, registered, setup, stack_state, vendor
 from tests.engine.harness import plugin_version
@@ -58,8 +59,8 @@ def test_a_concurrent_run_meets_the_engine_lock_and_is_retried(engine: Engine, m
     # The admin re-runs setup with a change: its update holds the stack's lock for seconds.
     bigger = changed(tmp_path, "memory_mb=512", "memory_mb=768")
     admin = subprocess.Popen(
-        [sys.executable, "-m", "alien_pulumi.cli.deploy", "up", str(bigger), "--bundle", str(register("aws", state)),
-         "--secrets-provider", "passphrase", "--yes", "--state-dir", str(state)],
+        [sys.executable, "-m", "alien_pulumi.cli.deploy", "up", str(artifact(bigger)), "--bundle",
+         str(register("aws", state)), "--secrets-provider", "passphrase", "--yes", "--state-dir", str(state)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
     try:
         deadline = time.monotonic() + 120

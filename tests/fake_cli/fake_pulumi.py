@@ -71,6 +71,10 @@ elif words[:2] == ["stack", "select"] and os.environ.get("FAKE_PULUMI_NEW_STACK"
     sys.exit(255)
 elif words[:2] == ["stack", "output"]:
     print(os.environ.get("FAKE_PULUMI_OUTPUTS", "{}"))
+elif words[:2] == ["stack", "export"]:
+    # An empty stack (or FAKE_PULUMI_STATE's resources): what the admin's state check reads before a setup.
+    resources = json.loads(os.environ.get("FAKE_PULUMI_STATE", "[]"))
+    print(json.dumps({"version": 3, "deployment": {"manifest": {}, "resources": resources}}))
 elif words[:2] == ["stack", "history"]:
     print(json.dumps([{"version": 1, "kind": "update", "startTime": "2026-11-29T00:00:00.000Z", "message": "",
                        "environment": {}, "config": {}, "result": "succeeded", "endTime": "2026-11-29T00:01:00.000Z",
