@@ -43,6 +43,7 @@ from alien_pulumi.deploy.setup import (
     SetupPlan,
     config_lines,
     execute,
+    external_backend,
     plan_setup,
     read_outputs,
     resolve_state,
@@ -74,6 +75,8 @@ SecretsProvider = Annotated[str | None, typer.Option("--secrets-provider",
                                                      help="With --backend: awskms://, gcpkms://, azurekeyvault://")]
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where workspaces, state and records live.")]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking after the preview.")]
+AllowExternal = Annotated[bool, typer.Option("--allow-external-backend", help="Accept a backend (from the bundle or "
+                                             "--backend) outside the state store in your cloud.")]
 AllowFrozen = Annotated[bool, typer.Option("--allow-frozen-changes", help="Apply changes to frozen resources.")]
 Engine = Annotated[str, typer.Option(hidden=True, help="Engine: pulumi, or simulated:<ms> for demonstrations.")]
 WHAT_THE_VENDOR_NEEDS = {
@@ -127,8 +130,13 @@ def setup_context(stack: Path | StackSpec, bundle_file: Path | None, platform: P
 
 
 def _store(ctx: DeploymentContext, bundle: SetupBundle | None, backend: str | None, secrets: str | None,
-           create: bool) -> StateStore:
-    store = resolve_state(ctx, backend or (bundle.backend if bundle else None), secrets, create=create)
+           create: bool, allow_external: bool) -> StateStore:
+    named_by = "--backend" if backend else "the vendor's bundle (backend)"
+    store = resolve_state(ctx, backend or (bundle.backend if bundle else None), secrets, create=create,
+                          allow_external=allow_external, named_by=named_by)
+    if external_backend(ctx, store.backend_url):
+        out.print(f"[yellow]state outside your cloud:[/] {store.backend_url} ({named_by}; accepted with "
+                  "--allow-external-backend)")
     for what in store.created:
         out.print(f"[green]state store:[/] created {what}")
     for what in store.kept:
@@ -142,7 +150,7 @@ def _store(ctx: DeploymentContext, bundle: SetupBundle | None, backend: str | No
 
 def _plan(stack: Path | SetupRequest, bundle_file: Path | None, platform: Platform | None, flags: ContextFlags,
           backend: str | None, secrets: str | None, state: Path | None, allow_frozen: bool, engine: str,
-          create: bool) -> SetupPlan:
+          create: bool, allow_external: bool) -> SetupPlan:
     """``stack``: a stack file, or a setup request, whose stack is applied as it is: its frozen changes are the
     ones the admin allows by applying it (any other stops setup)."""
     request = stack if isinstance(stack, SetupRequest) else None
@@ -150,7 +158,7 @@ def _plan(stack: Path | SetupRequest, bundle_file: Path | None, platform: Platfo
                                       platform, flags)
     if request is not None:
         _check_request(request, bundle.deployment if bundle else ctx.prefix, ctx)
-    store = _store(ctx, bundle, backend, secrets, create)
+    store = _store(ctx, bundle, backend, secrets, create, allow_external)
     plan = plan_setup(spec, ctx, state_dir(state), store, allow_frozen or bool(request and request.frozen_changes),
                       engine, deployment=bundle.deployment if bundle else None)
     if plan.run.context.revoked_at:
@@ -205,8 +213,8 @@ def _summary(title: str, result: RunResult) -> None:
 def up(
     stack: MaybeSpec = None, bundle: BundleOpt = None, request: RequestOpt = None, platform: MaybePlatform = None,
     backend: Backend = None, secrets_provider: SecretsProvider = None, state: StateDir = None,
-    allow_frozen_changes: AllowFrozen = False, yes: Yes = False, engine: Engine = "pulumi", *,
-    context_flags: ContextFlags,
+    allow_frozen_changes: AllowFrozen = False, yes: Yes = False, allow_external_backend: AllowExternal = False,
+    engine: Engine = "pulumi", *, context_flags: ContextFlags,
 ) -> None:
     """Run setup: bootstrap the state store, preview, confirm, apply; then write the setup record. With
     --request, the stack of the vendor's setup request (its digest checked), shown for review first."""
@@ -218,7 +226,7 @@ def up(
     if setup_request is not None:
         show_review(setup_request, out)
     plan = _plan(source, bundle, platform, context_flags, backend, secrets_provider, state, allow_frozen_changes,
-                 engine, create=True)
+                 engine, create=True, allow_external=allow_external_backend)
     previewed = execute(plan.run, RunKind.SETUP_PREVIEW, _progress)
     _summary("preview", previewed)
     if not yes and not typer.confirm("Apply these changes with your credentials?", default=False):
@@ -252,11 +260,11 @@ app.command("review")(handles_errors(review_command))
 def preview(
     stack: SpecArg, bundle: BundleOpt = None, platform: MaybePlatform = None, backend: Backend = None,
     secrets_provider: SecretsProvider = None, state: StateDir = None, allow_frozen_changes: AllowFrozen = False,
-    engine: Engine = "pulumi", *, context_flags: ContextFlags,
+    allow_external_backend: AllowExternal = False, engine: Engine = "pulumi", *, context_flags: ContextFlags,
 ) -> None:
     """Preview setup on the deployment's state store (nothing created: run `bootstrap` first), nothing applied."""
     plan = _plan(stack, bundle, platform, context_flags, backend, secrets_provider, state, allow_frozen_changes,
-                 engine, create=False)
+                 engine, create=False, allow_external=allow_external_backend)
     _summary("preview", execute(plan.run, RunKind.SETUP_PREVIEW, _progress))
 
 
@@ -267,11 +275,11 @@ def bootstrap(
     bundle: Annotated[Path, typer.Option("--bundle", exists=True, dir_okay=False, help="The vendor's setup bundle.")],
     stack: Annotated[Path, typer.Option("--spec", dir_okay=False, help="The vendor's spec artifact the program "
                                         "deploys (alien:stack).")],
-    *, context_flags: ContextFlags,
+    allow_external_backend: AllowExternal = False, *, context_flags: ContextFlags,
 ) -> None:
     """Create the state store alone (idempotent) and print what to run for a plain `pulumi up`."""
     _spec, ctx, setup_bundle = setup_context(stack, bundle, None, context_flags)
-    store = _store(ctx, setup_bundle, None, None, create=True)
+    store = _store(ctx, setup_bundle, None, None, create=True, allow_external=allow_external_backend)
     # A revocation in force goes into the config too, so that a plain `pulumi up` keeps it.
     ctx = ctx.model_copy(update={"revoked_at": revocation_in_force(ctx, None, store, "pulumi")})
     out.print("\n[bold]then, in the project directory:[/]")
@@ -287,11 +295,13 @@ def bootstrap(
 def record(
     stack: SpecArg, bundle: Annotated[Path, typer.Option("--bundle", exists=True, dir_okay=False,
                                                           help="The vendor's setup bundle.")],
-    state: StateDir = None, engine: Engine = "pulumi", *, context_flags: ContextFlags,
+    state: StateDir = None, allow_external_backend: AllowExternal = False, engine: Engine = "pulumi", *,
+    context_flags: ContextFlags,
 ) -> None:
     """Write the setup record from the stack a plain `pulumi up` set up on the state store."""
     spec, ctx, setup_bundle = setup_context(stack, bundle, None, context_flags)
-    store = resolve_state(ctx, setup_bundle.backend if setup_bundle else None, None, create=False)
+    store = resolve_state(ctx, setup_bundle.backend if setup_bundle else None, None, create=False,
+                          allow_external=allow_external_backend, named_by="the vendor's bundle (backend)")
     plan = plan_setup(spec, ctx, state_dir(state), store, True, engine,
                       deployment=setup_bundle.deployment if setup_bundle else None)
     written = write_record(plan, read_outputs(plan.run))
@@ -306,14 +316,16 @@ def permissions(stack: SpecArg, bundle: BundleOpt = None, platform: MaybePlatfor
     """The permissions document to review before setup: every layer, who holds it, what it allows. With the
     bundle, the deployment's own; without it, an example context fills what the flags do not give. An artifact
     built with --no-resolve may be reviewed; setup refuses it."""
+    external = None
     if bundle is not None:
-        spec, ctx, _ = setup_context(stack, bundle, platform, context_flags, pinned=False)
+        spec, ctx, setup_bundle = setup_context(stack, bundle, platform, context_flags, pinned=False)
+        external = external_backend(ctx, setup_bundle.backend if setup_bundle else None)
     else:
         spec = read_artifact(stack).spec
         if platform is None:
             raise UsageError("give the vendor's setup bundle (--bundle FILE) or the platform (-p)")
         ctx = context_for(spec, platform, context_flags, offline=True)
-    sys.stdout.write(example_banner(ctx.example) + render_markdown(derive_plan(spec, ctx)))
+    sys.stdout.write(example_banner(ctx.example) + render_markdown(derive_plan(spec, ctx), external_backend=external))
 
 
 @app.command()

@@ -38,11 +38,25 @@ def record_path(state: Path, deployment: str) -> Path:
     return state / "records" / f"{deployment}.json"
 
 
+def external_backend(ctx: DeploymentContext, backend: str | None) -> str | None:
+    """``backend`` when it is neither the deployment's own store in the customer's cloud nor a local directory:
+    state kept there is readable by whoever can read that backend, so setup needs the admin's opt-in."""
+    if not backend or backend.startswith("file:") or backend == store_urls(ctx)[0]:
+        return None
+    return backend
+
+
 def resolve_state(ctx: DeploymentContext, backend: str | None, secrets_provider: str | None, *, create: bool,
-                  session: Any = None) -> StateStore:
+                  session: Any = None, allow_external: bool = False, named_by: str = "--backend") -> StateStore:
     """The state setup runs on: a backend given (the vendor's choice in the bundle, or the admin's flag), else
-    the deployment's store in the customer's cloud, bootstrapped when ``create`` (idempotent), else its URLs."""
+    the deployment's store in the customer's cloud, bootstrapped when ``create`` (idempotent), else its URLs. A
+    backend outside the customer's store is used only with ``allow_external`` (the admin's explicit opt-in)."""
     if backend:
+        if external_backend(ctx, backend) and not allow_external:
+            raise SetupError(f"{named_by} keeps the state at {backend}, not in the state store setup bootstraps in "
+                             f"your cloud ({store_urls(ctx)[0]}): whoever can read that backend reads the stack's "
+                             "state (every resource id and output). Pass --allow-external-backend to accept it, or "
+                             "drop the backend to use your own store; nothing was created")
         if backend.startswith("file:"):  # a local directory: tests and demonstrations (the record says so)
             return StateStore(backend, secrets_provider or "passphrase")
         if not secrets_provider and not backend.startswith("https://"):

@@ -47,7 +47,7 @@ def register(state: Path, name: str, platform: str = "aws", *extra: str) -> Path
 # A backend both parties reach (the simulated engine never opens it); the real store is bootstrapped in
 # tests/deploy/test_lifecycle_moto.py.
 SHARED_STATE = ["--backend", "s3://acme-state-test?region=eu-west-1",
-                "--secrets-provider", "awskms://alias/acme-pulumi-state?region=eu-west-1"]
+                "--secrets-provider", "awskms://alias/acme-pulumi-state?region=eu-west-1", "--allow-external-backend"]
 
 
 def set_up(state: Path, bundle: Path, *extra: str, stack: Path = QUICKSTART, engine: str = "simulated:1",

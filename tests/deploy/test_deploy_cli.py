@@ -39,7 +39,8 @@ def test_up_writes_the_release_record(tmp_path: Path) -> None:
 def test_up_asks_before_applying(tmp_path: Path) -> None:
     result = deploy("up", str(artifact(QUICKSTART)), "-p", "gcp", *CUSTOMER["gcp"], "--engine", "simulated:1",
                     "--state-dir", str(tmp_path), "--backend", "gs://acme-state", "--secrets-provider",
-                    "gcpkms://projects/p/locations/europe-west4/keyRings/r/cryptoKeys/k", stdin="n\n")
+                    "gcpkms://projects/p/locations/europe-west4/keyRings/r/cryptoKeys/k", "--allow-external-backend",
+                    stdin="n\n")
     assert result.exit_code == 5  # type: ignore[attr-defined]
     assert "nothing applied" in result.stdout  # type: ignore[attr-defined]
     assert not (tmp_path / "records").exists()

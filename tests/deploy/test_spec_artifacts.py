@@ -114,3 +114,30 @@ def test_the_customer_side_never_imports_the_stack_loader() -> None:
             "'alien_pulumi.cli.stack_files')))")
     found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert found.stdout.strip() == "[]", found.stdout
+
+
+def test_a_backend_outside_the_customers_cloud_needs_the_admins_opt_in(tmp_path: Path) -> None:
+    """The vendor's bundle names a backend of its own: setup refuses it unless the admin opts in, and the document
+    the admin reviews says where the state goes and who can read it."""
+    vendor_backend = "https://api.vendor-state.example"
+    bundle = register(tmp_path, "acme", "aws", "--backend", vendor_backend)
+    spec = artifact(QUICKSTART)
+    refused = admin("up", str(spec), "--bundle", str(bundle), "--yes", "--engine", "simulated:1", "--state-dir",
+                    str(tmp_path))
+    assert refused.exit_code == 2, refused.output
+    assert f"the vendor's bundle (backend) keeps the state at {vendor_backend}" in refused.output
+    assert "--allow-external-backend" in refused.output
+    assert not (tmp_path / "records").exists() and not (tmp_path / "workspaces").exists()
+
+    document = admin("permissions", str(spec), "--bundle", str(bundle))
+    assert document.exit_code == 0, document.output
+    assert f"**The state is kept outside your cloud**, at `{vendor_backend}`" in document.stdout
+    assert "it stays in your cloud" not in document.stdout
+    own = admin("permissions", str(spec), "--bundle", str(register(tmp_path / "own", "acme")))
+    assert "it stays in your cloud: the state bucket `acme-state-210987654321`" in own.stdout
+
+    accepted = admin("up", str(spec), "--bundle", str(bundle), "--yes", "--engine", "simulated:1", "--state-dir",
+                     str(tmp_path), "--allow-external-backend")
+    assert accepted.exit_code == 0, accepted.output
+    assert f"state outside your cloud: {vendor_backend}" in accepted.stdout
+    assert json.loads((tmp_path / "records" / "acme.json").read_text())["backend"] == vendor_backend

@@ -62,7 +62,7 @@ def setup(stack: Path, cloud: str, state: Path, *extra: str) -> Any:
     """The admin's setup from the vendor's bundle (registering the deployment first if needed)."""
     spec = artifact(stack) if stack.suffix == ".py" else stack  # the vendor's build, for the admin's side
     return invoke(deploy_app, "up", spec, "--bundle", register(cloud, state), "--secrets-provider", "passphrase",
-                  "--yes", "--state-dir", state, *extra)
+                  "--yes", "--state-dir", state, "--allow-external-backend", *extra)
 
 
 @contextlib.contextmanager

@@ -191,8 +191,16 @@ _STATE = {
 }
 
 
-def _state_section(plan: PermissionPlan) -> list[str]:
-    """The one data the management identity touches: the deployment's own Pulumi state (DESIGN.md §4a)."""
+def _state_section(plan: PermissionPlan, external_backend: str | None = None) -> list[str]:
+    """The one data the management identity touches: the deployment's own Pulumi state (DESIGN.md §4a); or, when
+    setup is to keep it elsewhere, where it is and who can read it there."""
+    if external_backend:
+        return ["### The deployment's Pulumi state", "",
+                f"**The state is kept outside your cloud**, at `{external_backend}` (the backend the vendor's setup "
+                "bundle names). Whoever can read that backend (its operator, and anyone it grants access) can read "
+                "the stack's state: every resource id, input and output; secrets in it are encrypted by the stack's "
+                "secrets provider. Setup uses it only with your explicit opt-in (`--allow-external-backend`); "
+                "without it, setup bootstraps a state store in your own cloud instead.", ""]
     if not any(use.set.id == "state/state" for use in plan.management.uses):
         return []
     ctx = plan.context
@@ -204,7 +212,8 @@ def _state_section(plan: PermissionPlan) -> list[str]:
             "The setup bootstrap creates the store, never deletes it, and no `pulumi destroy` removes it.", ""]
 
 
-def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profile: str | None = None) -> str:
+def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profile: str | None = None, *,
+                    external_backend: str | None = None) -> str:
     spec, ctx = plan.spec, plan.context
     wanted = layers or ["provisioning", "management", "runtime"]
     lines = [
@@ -227,7 +236,7 @@ def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profi
         lines += _layer_section(plan, plan.management, "2. Management — the vendor's release service")
         lines += _justified_section(plan.management)
         lines += _account_wide_section(plan.management)
-        lines += _state_section(plan)
+        lines += _state_section(plan, external_backend)
         lines += _reach_section(plan)
         lines += ["### Trust relationship", "",
                   _TRUST[ctx.platform].format(principal=ctx.principal, external=ctx.external,
