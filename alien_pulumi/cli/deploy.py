@@ -35,7 +35,14 @@ from alien_pulumi.deploy.access import from_bundle as access_from_bundle
 from alien_pulumi.deploy.access import from_record as access_from_record
 from alien_pulumi.deploy.bundle import SetupBundle
 from alien_pulumi.deploy.handoff import import_record
-from alien_pulumi.deploy.request import SetupRequest, SetupRequestError, read_request
+from alien_pulumi.deploy.request import (
+    SetupRequest,
+    SetupRequestError,
+    VerifiedRequest,
+    read_request,
+    read_setup_record,
+    verify_request,
+)
 from alien_pulumi.deploy.revocation import Revocation, TrustSource, mark_records, trust_source
 from alien_pulumi.deploy.revocation import restore as restore_access
 from alien_pulumi.deploy.revocation import revoke as revoke_access
@@ -46,6 +53,7 @@ from alien_pulumi.deploy.setup import (
     external_backend,
     plan_setup,
     read_outputs,
+    record_path,
     resolve_state,
     revocation_in_force,
     write_record,
@@ -148,24 +156,26 @@ def _store(ctx: DeploymentContext, bundle: SetupBundle | None, backend: str | No
     return store
 
 
-def _plan(stack: Path | SetupRequest, bundle_file: Path | None, platform: Platform | None, flags: ContextFlags,
+def _plan(stack: Path | VerifiedRequest, bundle_file: Path | None, platform: Platform | None, flags: ContextFlags,
           backend: str | None, secrets: str | None, state: Path | None, allow_frozen: bool, engine: str,
           create: bool, allow_external: bool) -> SetupPlan:
-    """``stack``: a stack file, or a setup request, whose stack is applied as it is: its frozen changes are the
-    ones the admin allows by applying it (any other stops setup)."""
-    request = stack if isinstance(stack, SetupRequest) else None
-    spec, ctx, bundle = setup_context(stack.spec() if isinstance(stack, SetupRequest) else stack, bundle_file,
+    """``stack``: a spec artifact, or a verified setup request, whose stack is applied as it is: its frozen changes
+    (computed against the admin's own last setup record) are the ones the admin allows by applying it (any other
+    stops setup)."""
+    request = stack if isinstance(stack, VerifiedRequest) else None
+    spec, ctx, bundle = setup_context(stack.spec if isinstance(stack, VerifiedRequest) else stack, bundle_file,
                                       platform, flags)
     if request is not None:
-        _check_request(request, bundle.deployment if bundle else ctx.prefix, ctx)
+        _check_request(request.request, bundle.deployment if bundle else ctx.prefix, ctx)
     store = _store(ctx, bundle, backend, secrets, create, allow_external)
-    plan = plan_setup(spec, ctx, state_dir(state), store, allow_frozen or bool(request and request.frozen_changes),
-                      engine, deployment=bundle.deployment if bundle else None)
+    allowed = allow_frozen or bool(request and request.review.frozen_changes)
+    plan = plan_setup(spec, ctx, state_dir(state), store, allowed, engine,
+                      deployment=bundle.deployment if bundle else None)
     if plan.run.context.revoked_at:
         out.print(f"[yellow]the vendor's access is revoked since {plan.run.context.revoked_at}:[/] this setup keeps "
                   "it revoked (alien-deploy restore gives it back)")
     if plan.report is not None and plan.report.findings:
-        listed = {(c.resource, c.field) for c in request.frozen_changes} if request else None
+        listed = {(c.resource, c.field) for c in request.review.frozen_changes} if request else None
         stopping = [f for f in plan.report.findings if f in plan.report.blocks_setup or (
             listed is not None and f.code is Code.FROZEN_CHANGED and (f.resource, f.field) not in listed)]
         for finding in plan.report.findings:
@@ -218,13 +228,16 @@ def up(
 ) -> None:
     """Run setup: bootstrap the state store, preview, confirm, apply; then write the setup record. With
     --request, the stack of the vendor's setup request (its digest checked), shown for review first."""
-    setup_request = read_request(request) if request is not None else None
-    source = setup_request or stack
-    if source is None or (stack is not None and request is not None):
+    if (stack is None) == (request is None):
         raise UsageError("give the spec artifact, or --request FILE (the vendor's setup request, which holds the "
                          "stack)")
-    if setup_request is not None:
-        show_review(setup_request, out)
+    verified = None
+    if request is not None:  # reviewed as computed against the admin's own last setup record, never as stated
+        stated = read_request(request)
+        verified = verify_request(stated, read_setup_record(record_path(state_dir(state), stated.deployment)))
+        show_review(verified, out)
+    setup_request = verified.request if verified is not None else None
+    source: Path | VerifiedRequest = verified if verified is not None else stack  # type: ignore[assignment]
     plan = _plan(source, bundle, platform, context_flags, backend, secrets_provider, state, allow_frozen_changes,
                  engine, create=True, allow_external=allow_external_backend)
     previewed = execute(plan.run, RunKind.SETUP_PREVIEW, _progress)

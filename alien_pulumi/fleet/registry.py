@@ -467,7 +467,8 @@ class Registry:
     @_serialised
     def add_deployment(self, record: ReleaseRecord, management: Mapping[str, str] | None = None, *,
                        registered: bool = False) -> Deployment:
-        """Import a setup's release record: name, platform, context, and the management identity from
+        """Import a setup's release record: name, platform, context, the record (deployed, and kept as the last setup
+        record, which setup requests build on), and the management identity from
         ``outputs["management_identity"]`` unless given (a record without one keeps the identity already
         registered). A record for a registered deployment must match its registration (platform, account,
         prefix, region, vendor trust); another deployment's target is refused. ``registered``: refuse a
@@ -488,14 +489,16 @@ class Registry:
                     raise RegistryError(f"the record of {record.deployment!r} does not match its registration "
                                         f"({changed}); nothing was imported")
             self._refuse_taken(conn, record.deployment, ctx)
+            document = record.model_dump_json()
             insert = self._insert(deployments).values(
                 name=record.deployment, platform=ctx.platform.value, context=ctx.model_dump_json(),
-                management=json.dumps(identity, sort_keys=True), record=record.model_dump_json(), updated_at=now(),
-                target=ctx.target)
+                management=json.dumps(identity, sort_keys=True), record=document, updated_at=now(),
+                target=ctx.target, setup_record=document if record.program == "provision" else None)
             new = insert.excluded
             conn.execute(insert.on_conflict_do_update(index_elements=[deployments.c.name], set_={
                 "platform": new.platform, "context": new.context, "record": new.record,
                 "updated_at": new.updated_at, "target": new.target,
+                "setup_record": sa.func.coalesce(new.setup_record, deployments.c.setup_record),
                 "management": sa.case((new.management == "{}", deployments.c.management), else_=new.management)}))
             self._answer_requests(conn, record)
         return self.get_deployment(record.deployment)
@@ -530,6 +533,18 @@ class Registry:
             raise RegistryError(f"no deployment named {name!r} in the registry {self.where}: add its setup record "
                                 "(alien-pulumi deployments add)")
         return _deployment(rows[0])
+
+    def setup_record(self, name: str) -> ReleaseRecord:
+        """The deployment's last setup record the vendor imported, which releases do not replace (they replace its
+        deployed record): what its setup requests build on."""
+        rows = self._query(sa.select(deployments.c.setup_record).where(deployments.c.name == name))
+        if not rows:
+            raise RegistryError(f"no deployment named {name!r} in the registry {self.where}")
+        if rows[0]["setup_record"] is None:
+            raise RegistryError(f"deployment {name!r} has no setup record in the registry {self.where} (a release "
+                                "replaced it before the registry kept it apart): import its admin's last setup record "
+                                "again (alien-pulumi deployments add RECORD)")
+        return ReleaseRecord.model_validate_json(rows[0]["setup_record"])
 
     def list_deployments(self, platform: Platform | str | None = None) -> list[Deployment]:
         query = self._deployments().order_by(deployments.c.name)

@@ -20,6 +20,7 @@ deployments = Table(
     Column("updated_at", Text, nullable=False),
     Column("target", Text),  # <platform>:<account/project/subscription>:<prefix>
     Column("bundle", Text),  # the SetupBundle JSON handed to the admin
+    Column("setup_record", Text),  # the last setup record imported (ReleaseRecord JSON): a setup request's base
     Index("deployments_by_target", "target", unique=True),
 )
 

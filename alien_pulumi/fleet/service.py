@@ -127,9 +127,11 @@ def live_check(spec: StackSpec, deployment: Deployment, allow_frozen_changes: bo
 
 def request_setup(registry: Registry, spec: StackSpec, deployment: Deployment, report: PreflightReport,
                   release_id: str) -> str:
-    """Record the setup request of a release that awaits the admin's setup; the reason its run waits."""
-    record = deployed_record(deployment)
-    entry = registry.record_setup_request(build_request(report, record, spec, release_id, deployment.context))
+    """Record the setup request of a release that awaits the admin's setup, built on the deployment's last setup
+    record (the admin's tool checks it against its own); the reason its run waits."""
+    request = build_request(report, deployed_record(deployment), registry.setup_record(deployment.name), spec,
+                            release_id)
+    entry = registry.record_setup_request(request)
     return (f"awaiting setup: setup request {entry.id} ({len(report.needs_setup)} change(s) only setup applies); "
             f"hand it to the admin: alien-pulumi setup-request -d {deployment.name} --out FILE")
 

@@ -4,6 +4,7 @@ or found awaiting setup, and a registry of revision 0004 upgraded to 0005 with i
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from alembic.runtime.environment import EnvironmentContext
 
 import alien_pulumi as alien
 from alien_pulumi.automation.run import RunKind
-from alien_pulumi.deploy.request import SetupRequest, build_request
+from alien_pulumi.deploy.request import DeployedRef, SetupRequest, build_request
 from alien_pulumi.fleet import schema
 from alien_pulumi.fleet.registry import (
     ALEMBIC,
@@ -56,7 +57,7 @@ def request_for(reg: Registry, name: str, release: str, spec: alien.StackSpec) -
     report = preflight(spec, from_record(deployed), deployed.context.platform)
     assert report.awaits_setup, [f.code for f in report.findings if f.blocks]
     reg.record_release(release, spec)
-    return build_request(report, deployed, spec, release, deployed.context)
+    return build_request(report, deployed, reg.setup_record(name), spec, release)
 
 
 def test_a_newer_request_supersedes_the_open_one_and_the_same_one_is_kept(reg: Registry) -> None:
@@ -117,13 +118,18 @@ def test_runs_planned_awaiting_setup_are_final_and_never_claimed(reg: Registry) 
     assert reg.get_run("one").status is RunState.AWAITING_SETUP
 
 
-def test_a_registry_at_revision_4_upgrades_to_5_with_its_data(tmp_path: Path, database: str | None) -> None:
-    url = database_url(tmp_path, database)
+def at_revision(revision: str, url: sa.URL) -> sa.Engine:
+    """A database brought to ``revision`` only, as an older alien-pulumi left it."""
     engine = sa.create_engine(url)
     with engine.begin() as conn, EnvironmentContext(
-            ALEMBIC, SCRIPT, destination_rev="0004", fn=lambda rev, _ctx: SCRIPT._upgrade_revs("0004", rev)) as env:
+            ALEMBIC, SCRIPT, destination_rev=revision, fn=lambda rev, _ctx: SCRIPT._upgrade_revs(revision, rev)) as env:
         env.configure(connection=conn, target_metadata=schema.metadata, transactional_ddl=True)
         env.run_migrations()
+    return engine
+
+
+def test_a_registry_at_revision_4_upgrades_with_its_data(tmp_path: Path, database: str | None) -> None:
+    engine = at_revision("0004", database_url(tmp_path, database))
     old = setup_record("acme")
     with engine.begin() as conn:
         assert not sa.inspect(conn).has_table("setup_requests")
@@ -140,16 +146,102 @@ def test_a_registry_at_revision_4_upgrades_to_5_with_its_data(tmp_path: Path, da
     engine.dispose()
 
     with Registry(tmp_path, url=database) as reg:
-        assert reg.schema_version == SCHEMA_VERSION == 5
+        assert reg.schema_version == SCHEMA_VERSION
         acme = reg.get_deployment("acme")
         assert (acme.record, acme.management, acme.open_request, acme.state) == (
             old, {"role_arn": "arn:r"}, None, DeploymentState.DEPLOYED)
+        assert reg.setup_record("acme") == old
         assert reg.get_release("v1").spec == small_spec()
         assert reg.get_run("ro:acme").status is RunState.SUCCEEDED
         assert reg.setup_requests("acme") == []
         # And the new table is usable at once.
         entry = reg.record_setup_request(request_for(reg, "acme", "r2", with_worker()))
         assert reg.open_setup_request("acme").id == entry.id
+
+
+def manage_record(name: str, release: str) -> ReleaseRecord:
+    """What a release writes: the deployed record after it (permissions and context stay setup's)."""
+    return setup_record(name).model_copy(update={"release": release, "program": "manage"})
+
+
+def test_a_release_replaces_the_deployed_record_but_a_request_builds_on_the_setup_record(reg: Registry) -> None:
+    setup = setup_record("acme")
+    reg.add_deployment(setup)
+    released = manage_record("acme", "r1")
+    reg.set_deployed_record(released)
+    assert reg.get_deployment("acme").record == released
+    assert reg.setup_record("acme") == setup
+    request = request_for(reg, "acme", "r2", with_worker())
+    assert (request.deployed.release, request.setup.release) == ("r1", "setup-1")
+    assert (request.setup.digest, request.setup.frozen_digest) == (setup.digest, setup.frozen_digest)
+    # The admin's next setup, imported, is the base from then on.
+    again = setup_record("acme").model_copy(update={"release": "setup-2"})
+    reg.add_deployment(again)
+    assert reg.setup_record("acme") == again == reg.get_deployment("acme").record
+
+
+def test_a_deployment_without_a_setup_record_is_named(reg: Registry) -> None:
+    with pytest.raises(RegistryError, match="no deployment named 'nope'"):
+        reg.setup_record("nope")
+
+
+def version_1(deployed: ReleaseRecord, request_id: str) -> str:
+    """A request as version 1 stored it: built against the deployed record, which it names, and no ``setup``."""
+    spec = with_worker()
+    report = preflight(spec, from_record(deployed), deployed.context.platform)
+    data = json.loads(build_request(report, deployed, deployed, spec, "v1").to_json())
+    del data["setup"]
+    return json.dumps({**data, "id": request_id, "request_version": 1})
+
+
+def test_a_registry_at_revision_5_keeps_the_setup_record_of_each_deployment(tmp_path: Path,
+                                                                           database: str | None) -> None:
+    """acme runs its setup record and has a request open on it; beta runs a release after the setup that applied
+    its last request (whose record the request's history kept); gamma runs a release after a setup the registry no
+    longer holds, and has a request open on that release's record."""
+    engine = at_revision("0005", database_url(tmp_path, database))
+    records = {"acme": setup_record("acme"), "beta": manage_record("beta", "r1"), "gamma": manage_record("gamma", "r1")}
+    applied = setup_record("beta").model_copy(update={"release": "setup-2"})
+    with engine.begin() as conn:
+        for name, deployed in records.items():
+            conn.execute(schema.deployments.insert().values(
+                name=name, platform="aws", context=deployed.context.model_dump_json(), management="{}",
+                record=deployed.model_dump_json(), updated_at="t0", target=deployed.context.target))
+        conn.execute(schema.releases.insert().values(id="v1", stack="s", digest=small_spec().digest(),
+                                                     frozen_digest=small_spec().frozen_digest(),
+                                                     spec=small_spec().to_json(), created_at="t0"))
+        rows = [("sr-1", "beta", "applied", "t1", version_1(setup_record("beta"), "sr-1"), setup_record("beta")),
+                ("sr-2", "beta", "applied", "t2", version_1(setup_record("beta"), "sr-2"), applied),
+                ("sr-3", "acme", "open", "t3", version_1(records["acme"], "sr-3"), None),
+                ("sr-4", "gamma", "open", "t4", version_1(records["gamma"], "sr-4"), None)]
+        for rid, name, status, at, request, answer in rows:
+            conn.execute(schema.setup_requests.insert().values(
+                id=rid, deployment=name, release_id="v1", digest=with_worker().digest(), request=request,
+                status=status, requested_at=at, applied_at=at if answer else None,
+                record=answer.model_dump_json() if answer else None))
+    engine.dispose()
+
+    with Registry(tmp_path, url=database) as reg:
+        assert reg.schema_version == SCHEMA_VERSION
+        assert reg.setup_record("acme") == records["acme"]
+        assert reg.setup_record("beta") == applied, "the latest applied request's record"
+        assert reg.get_deployment("beta").record == records["beta"], "the deployed record is kept"
+        with pytest.raises(RegistryError, match=r"'gamma' has no setup record.*alien-pulumi deployments add"):
+            reg.setup_record("gamma")
+        # Version 1 requests read as version 2, on the base they were built against.
+        [acme] = reg.setup_requests("acme")
+        assert (acme.status, acme.request.request_version) == (SetupRequestStatus.OPEN, 2)
+        assert acme.request.setup == acme.request.deployed == DeployedRef.of(records["acme"])
+        assert [(r.id, r.status, r.request.setup.release) for r in reg.setup_requests("beta")] == [
+            ("sr-1", SetupRequestStatus.APPLIED, "setup-1"), ("sr-2", SetupRequestStatus.APPLIED, "setup-1")]
+        # One open on a release's record would be refused by the admin's tool: superseded, the next release asks.
+        [gamma] = reg.setup_requests("gamma")
+        assert gamma.status is SetupRequestStatus.SUPERSEDED and "version 2" in (gamma.superseded_by or "")
+        assert reg.get_deployment("gamma").open_request is None
+        # Importing the admin's setup record again gives gamma one.
+        again = setup_record("gamma")
+        reg.add_deployment(again)
+        assert reg.setup_record("gamma") == again
 
 
 @pytest.mark.parametrize(("platform", "runtime_identity", "granted"), [
@@ -175,7 +267,7 @@ def test_a_request_names_each_identity_in_its_cloud_and_puts_broadening_first(pl
                                         "permissions": render_all(derive_plan(old, plain.context))})
     report = preflight(new, from_record(deployed), deployed.context.platform)
     assert report.awaits_setup
-    request = build_request(report, deployed, new, "r2", deployed.context)
+    request = build_request(report, deployed, deployed, new, "r2")
     first, *rest = request.permissions
     assert (first.layer, first.identity) == ("runtime:app", runtime_identity)
     assert {c.change for c in first.changes} == {"grant"} and granted in {c.action for c in first.changes}

@@ -14,6 +14,7 @@ import pytest
 
 from alien_pulumi.fleet.registry import DeploymentState, Registry, RunState, SetupRequestStatus
 from alien_pulumi.model.loader import load_stack
+from tests.artifacts import artifact
 from tests.deploy.lifecycle import QUICKSTART, SHARED_STATE, admin, deployed, vendor
 from tests.fleet.conftest import Workers
 
@@ -62,7 +63,7 @@ def test_round_trip_from_the_release_to_the_admin_and_back(fleet: Path) -> None:
     state = ("--state-dir", str(fleet))
 
     # The rollout: gamma runs the release, acme waits for its admin, counted apart from failures.
-    rolled = vendor("rollout", str(stack), "--all", "--yes", "--release-id", "r2", *OFFLINE, *state, "--json")
+    rolled = vendor("rollout", str(artifact(stack)), "--all", "--yes", "--release-id", "r2", *OFFLINE, *state, "--json")
     assert rolled.exit_code == 0, rolled.output
     result = json.loads(rolled.stdout)
     assert result["status"] == "completed"
@@ -80,7 +81,7 @@ def test_round_trip_from_the_release_to_the_admin_and_back(fleet: Path) -> None:
         assert registry.get_deployment("gamma").state is DeploymentState.DEPLOYED
 
     # The one-deployment release says so with the blocked exit code; the same release asks nothing new.
-    again = vendor("release", str(stack), "-d", "acme", "--release-id", "r2", *OFFLINE, *state)
+    again = vendor("release", str(artifact(stack)), "-d", "acme", "--release-id", "r2", *OFFLINE, *state)
     assert again.exit_code == 3, again.output
     assert "awaiting setup" in again.stdout and "awaiting-setup" in again.stdout
     with Registry(fleet) as registry:
@@ -92,8 +93,11 @@ def test_round_trip_from_the_release_to_the_admin_and_back(fleet: Path) -> None:
     assert written.exit_code == 0, written.output
     data = json.loads(request_file.read_text())
     assert (data["kind"], data["request_version"], data["release"], data["deployment"]) == (
-        "alien-pulumi/setup-request", 1, "r2", "acme")
-    assert data["digest"] == load_stack(stack).digest()
+        "alien-pulumi/setup-request", 2, "r2", "acme")
+    assert data["digest"] == load_stack(artifact(stack)).digest()
+    # It builds on the admin's setup record, the one the vendor imported.
+    setup = json.loads((fleet / "records" / "acme.json").read_text())
+    assert data["setup"] == data["deployed"] == {k: setup[k] for k in ("release", "digest", "frozen_digest")}
     assert [(r["resource"], r["type"], r["lifecycle"], r["change"]) for r in data["resources"]] == [
         ("worker", "function", "live", "added")]
     management = data["permissions"][0]
@@ -103,19 +107,28 @@ def test_round_trip_from_the_release_to_the_admin_and_back(fleet: Path) -> None:
         management["changes"]
     assert all(c["change"] == "grant" for d in data["permissions"] for c in d["changes"])
 
-    # The admin reviews it: the times and ids of this run aside, the output is the golden one.
+    # The admin reviews it against their own last setup record: the times and ids of this run aside (the setup
+    # record's release id too, in a copy of it), the output is the golden one.
     fixed = {**data, "id": "sr-golden", "created_at": "2026-01-01T00:00:00+00:00",
-             "deployed": {**data["deployed"], "release": "setup-golden"}}
+             "deployed": {**data["deployed"], "release": "setup-golden"},
+             "setup": {**data["setup"], "release": "setup-golden"}}
     review_file = fleet / "review.json"
     review_file.write_text(json.dumps(fixed, indent=2))
-    human = admin("review", str(review_file))
+    golden_record = fleet / "setup-golden.json"
+    golden_record.write_text(json.dumps({**setup, "release": "setup-golden"}))
+    human = admin("review", str(review_file), "--record", str(golden_record))
     assert human.exit_code == 0, human.output
     golden("setup_request_review.txt", human.stdout)
-    markdown = admin("review", str(review_file), "--markdown")
+    markdown = admin("review", str(review_file), "--record", str(golden_record), "--markdown")
     assert markdown.exit_code == 0, markdown.output
     golden("setup_request_review.md", markdown.stdout)
-    as_json = admin("review", str(review_file), "--json")
-    assert json.loads(as_json.stdout)["permissions"] == data["permissions"]
+    # By default, the record alien-deploy keeps in its state directory; the computed review equals the statement.
+    as_json = admin("review", str(request_file), "--state-dir", str(fleet), "--json")
+    assert as_json.exit_code == 0, as_json.output
+    reviewed = json.loads(as_json.stdout)
+    assert reviewed["permissions"] == data["permissions"] and reviewed["resources"] == data["resources"]
+    assert reviewed["setup"] == data["setup"]
+    assert reviewed["vendor_explanation"] == {"deployed": data["deployed"], "reasons": data["reasons"]}
 
     # The admin applies exactly that stack, confirming after the review.
     applied = admin("up", "--request", str(request_file), "--bundle", str(fleet / "acme.bundle.json"),
@@ -127,6 +140,14 @@ def test_round_trip_from_the_release_to_the_admin_and_back(fleet: Path) -> None:
     assert record["setup_request"]["id"] == requested.id and record["setup_request"]["reviewed_at"]
     assert "worker" in {r["id"] for r in record["spec"]["resources"]}
 
+    # Applied once: the same request again (replayed) is refused by review and by setup, the record unchanged.
+    kept = (fleet / "records" / "acme.json").read_bytes()
+    for replayed in (admin("review", str(request_file), "--state-dir", str(fleet)), apply(fleet, request_file)):
+        assert replayed.exit_code == 2, replayed.output
+        assert f"setup request {requested.id} was already applied by your setup {record['release']}" in \
+            replayed.stderr
+    assert (fleet / "records" / "acme.json").read_bytes() == kept
+
     # The vendor imports the record: the request is applied with it, and the release goes on.
     imported = vendor("deployments", "add", str(fleet / "records" / "acme.json"), *state)
     assert imported.exit_code == 0, imported.output
@@ -136,7 +157,7 @@ def test_round_trip_from_the_release_to_the_admin_and_back(fleet: Path) -> None:
         assert done.status is SetupRequestStatus.APPLIED and done.applied_at and done.reviewed_at
         assert done.record is not None and done.record.digest == data["digest"]
         assert registry.get_deployment("acme").state is DeploymentState.DEPLOYED
-    goes_on = vendor("release", str(stack), "-d", "acme", "--release-id", "r2", *OFFLINE, *state, "--json")
+    goes_on = vendor("release", str(artifact(stack)), "-d", "acme", "--release-id", "r2", *OFFLINE, *state, "--json")
     assert goes_on.exit_code == 0, goes_on.output
     assert json.loads(goes_on.stdout)["deployments"]["acme"]["status"] == "succeeded"
     with Registry(fleet) as registry:
@@ -147,7 +168,7 @@ def test_round_trip_from_the_release_to_the_admin_and_back(fleet: Path) -> None:
 def test_a_release_the_stack_must_fix_is_still_blocked_and_requests_nothing(fleet: Path) -> None:
     removed = fleet / "removed.py"
     removed.write_text(QUICKSTART.read_text().replace('.add(secrets, "frozen")', ""))
-    blocked = vendor("release", str(removed), "-d", "acme", *OFFLINE, "--state-dir", str(fleet))
+    blocked = vendor("release", str(artifact(removed)), "-d", "acme", *OFFLINE, "--state-dir", str(fleet))
     assert blocked.exit_code == 3 and "FROZEN_REMOVED" in blocked.stderr
     with Registry(fleet) as registry:
         assert registry.setup_requests("acme") == []
@@ -156,7 +177,7 @@ def test_a_release_the_stack_must_fix_is_still_blocked_and_requests_nothing(flee
 
 @pytest.fixture
 def request_file(fleet: Path) -> Path:
-    release = vendor("release", str(stack_with_worker(fleet)), "-d", "acme", "--release-id", "r2", *OFFLINE,
+    release = vendor("release", str(artifact(stack_with_worker(fleet))), "-d", "acme", "--release-id", "r2", *OFFLINE,
                      "--state-dir", str(fleet))
     assert release.exit_code == 3, release.output
     path = fleet / "acme.request.json"
@@ -175,7 +196,7 @@ def test_a_request_whose_stack_does_not_match_its_digest_is_refused(fleet: Path,
     tampered = fleet / "tampered.json"
     tampered.write_text(json.dumps(data))
     before = state_of(fleet)
-    for result in (apply(fleet, tampered), admin("review", str(tampered))):
+    for result in (apply(fleet, tampered), admin("review", str(tampered), "--state-dir", str(fleet))):
         assert result.exit_code == 2, result.output
         assert str(tampered) in result.stderr and "does not match its digest" in result.stderr
         assert "Traceback" not in result.output
@@ -185,14 +206,14 @@ def test_a_request_whose_stack_does_not_match_its_digest_is_refused(fleet: Path,
 @pytest.mark.parametrize(("content", "message"), [
     ("{not json", "cannot read JSON"),
     ('{"kind": "alien-pulumi/record"}', "not a setup request (kind 'alien-pulumi/record'"),
-    ('{"kind": "alien-pulumi/setup-request", "request_version": 2}', "setup request version 2"),
-    ('{"kind": "alien-pulumi/setup-request", "request_version": 1, "id": "x"}', "malformed setup request: deployment"),
+    ('{"kind": "alien-pulumi/setup-request", "request_version": 1}', "setup request version 1"),
+    ('{"kind": "alien-pulumi/setup-request", "request_version": 2, "id": "x"}', "malformed setup request: deployment"),
 ])
 def test_a_malformed_or_other_version_request_is_refused(fleet: Path, content: str, message: str) -> None:
     bad = fleet / "bad.json"
     bad.write_text(content)
     before = state_of(fleet)
-    for result in (apply(fleet, bad), admin("review", str(bad), "--json")):
+    for result in (apply(fleet, bad), admin("review", str(bad), "--state-dir", str(fleet), "--json")):
         assert result.exit_code == 2, result.output
         assert str(bad) in result.stderr and message in result.stderr
     assert state_of(fleet) == before
@@ -211,7 +232,7 @@ def test_a_request_for_another_deployment_is_refused_before_anything_is_created(
 
 def test_up_takes_a_stack_or_a_request_not_both(fleet: Path, request_file: Path) -> None:
     both = admin("up", str(QUICKSTART), "--request", str(request_file), "--bundle", str(fleet / "acme.bundle.json"))
-    assert both.exit_code == 2 and "give the stack file, or --request FILE" in both.stderr
+    assert both.exit_code == 2 and "or --request FILE" in both.stderr
 
 
 def test_setup_request_of_an_unknown_deployment_or_one_without_a_request(fleet: Path) -> None:
@@ -232,8 +253,8 @@ def test_the_request_goes_to_stdout_without_out(fleet: Path, request_file: Path)
 
 def test_a_setup_record_not_answering_the_request_supersedes_it(fleet: Path, request_file: Path) -> None:
     """The admin ran plain setup again (no --request): the request is closed, the next release asks anew."""
-    again = admin("up", str(QUICKSTART), "--bundle", str(fleet / "acme.bundle.json"), "--yes", "--engine", FAST,
-                  "--state-dir", str(fleet), *SHARED_STATE)
+    again = admin("up", str(artifact(QUICKSTART)), "--bundle", str(fleet / "acme.bundle.json"), "--yes",
+                  "--engine", FAST, "--state-dir", str(fleet), *SHARED_STATE)
     assert again.exit_code == 0, again.output
     assert vendor("deployments", "add", str(fleet / "records" / "acme.json"), "--state-dir", str(fleet)).exit_code == 0
     with Registry(fleet) as registry:
@@ -292,8 +313,8 @@ def test_progress_and_results_count_awaiting_setup_apart(fleet: Path) -> None:
 
 def test_a_rollout_on_temporal_workers_counts_awaiting_setup_apart(fleet: Path, workers: Workers) -> None:
     workers.start(1, parallel=2)
-    rolled = vendor("rollout", str(stack_with_worker(fleet)), "--all", "--yes", "--release-id", "r2", *OFFLINE,
-                    "--state-dir", str(fleet), "--temporal", workers.server.address, "--task-queue",
+    rolled = vendor("rollout", str(artifact(stack_with_worker(fleet))), "--all", "--yes", "--release-id", "r2",
+                    *OFFLINE, "--state-dir", str(fleet), "--temporal", workers.server.address, "--task-queue",
                     workers.task_queue, "--json")
     assert rolled.exit_code == 0, rolled.output
     result = json.loads(rolled.stdout)
@@ -306,14 +327,15 @@ def test_a_rollout_on_temporal_workers_counts_awaiting_setup_apart(fleet: Path, 
 def test_frozen_changes_the_release_allowed_travel_in_the_request_and_setup_applies_them(fleet: Path) -> None:
     stack = fleet / "worker_and_versioning.py"
     stack.write_text(stack_with_worker(fleet).read_text().replace("versioning=True", "versioning=False"))
-    release = vendor("release", str(stack), "-d", "acme", "--release-id", "r3", "--allow-frozen-changes", *OFFLINE,
-                     "--state-dir", str(fleet))
+    release = vendor("release", str(artifact(stack)), "-d", "acme", "--release-id", "r3", "--allow-frozen-changes",
+                     *OFFLINE, "--state-dir", str(fleet))
     assert release.exit_code == 3, release.output
     request = fleet / "r3.json"
     assert vendor("setup-request", "-d", "acme", "--out", str(request), "--state-dir", str(fleet)).exit_code == 0
     data = json.loads(request.read_text())
     assert data["frozen_changes"] == [{"resource": "data", "field": "versioning", "old": True, "new": False}]
-    review = admin("review", str(request), "--markdown")
+    review = admin("review", str(request), "--state-dir", str(fleet), "--markdown")
+    assert review.exit_code == 0, review.output
     assert "| `data` | `versioning` | `true` | `false` |" in review.stdout
     applied = apply(fleet, request)
     assert applied.exit_code == 0, applied.output
@@ -321,17 +343,16 @@ def test_frozen_changes_the_release_allowed_travel_in_the_request_and_setup_appl
     assert next(r for r in record["spec"]["resources"] if r["id"] == "data")["versioning"] is False
 
 
-def test_a_frozen_change_the_request_does_not_list_stops_its_setup(fleet: Path, request_file: Path) -> None:
-    """The admin's last setup differs from what the vendor checked against: setup applies only what was
-    reviewed."""
+def test_a_request_built_on_an_older_setup_is_refused_by_review_and_setup(fleet: Path, request_file: Path) -> None:
+    """The admin's last setup is not the one the vendor built the request on: review and setup refuse it (what it
+    changes over the admin's setup was never reviewed), and nothing changes."""
     changed = fleet / "changed.py"
     changed.write_text(QUICKSTART.read_text().replace("versioning=True", "versioning=False"))
     # The admin's own local record now says versioning=False (a setup the vendor's registry never imported).
-    assert admin("up", str(changed), "--bundle", str(fleet / "acme.bundle.json"), "--yes", "--allow-frozen-changes",
-                 "--engine", FAST, "--state-dir", str(fleet), *SHARED_STATE).exit_code == 0
-    before = (fleet / "records" / "acme.json").read_bytes()
-    stopped = apply(fleet, request_file)
-    assert stopped.exit_code == 3, stopped.output
-    assert "FROZEN_CHANGED data.versioning: False -> True" in stopped.stdout
-    assert "the setup request does not list these changes" in stopped.stdout
-    assert (fleet / "records" / "acme.json").read_bytes() == before
+    assert admin("up", str(artifact(changed)), "--bundle", str(fleet / "acme.bundle.json"), "--yes",
+                 "--allow-frozen-changes", "--engine", FAST, "--state-dir", str(fleet), *SHARED_STATE).exit_code == 0
+    before = state_of(fleet)
+    for stopped in (admin("review", str(request_file), "--state-dir", str(fleet)), apply(fleet, request_file)):
+        assert stopped.exit_code == 2, stopped.output
+        assert "was built against another setup record than your last setup" in stopped.stderr
+    assert state_of(fleet) == before
