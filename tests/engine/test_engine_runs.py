@@ -60,7 +60,8 @@ def test_a_concurrent_run_meets_the_engine_lock_and_is_retried(engine: Engine, m
     bigger = changed(tmp_path, "memory_mb=512", "memory_mb=768")
     admin = subprocess.Popen(
         [sys.executable, "-m", "alien_pulumi.cli.deploy", "up", str(artifact(bigger)), "--bundle",
-         str(register("aws", state)), "--secrets-provider", "passphrase", "--yes", "--state-dir", str(state)],
+         str(register("aws", state)), "--secrets-provider", "passphrase", "--yes", "--state-dir", str(state),
+         "--allow-external-backend"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
     try:
         deadline = time.monotonic() + 120
