@@ -30,7 +30,14 @@ from alien_pulumi.automation.engine import OnLine
 from alien_pulumi.automation.events import EventRecorder
 from alien_pulumi.automation.health import aws_bucket_health, health_from_refresh, merge
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
-from alien_pulumi.automation.state_guard import StateRefusedError, checkpoint, state_digest, verify_state, verify_steps
+from alien_pulumi.automation.state_guard import (
+    StateRefusedError,
+    checkpoint,
+    state_digest,
+    verify_state,
+    verify_steps,
+    where,
+)
 from alien_pulumi.automation.workspace import SETUP_KINDS, open_stack, pulumi_command, versions
 from alien_pulumi.errors import AccessRevokedError, AutomationError, ProgramError, StackLockedError
 from alien_pulumi.model.types import Platform
@@ -118,10 +125,6 @@ def _azure_revoked(run: RunInput, exc: auto.errors.CommandError) -> str | None:
     return found.group(0) if found else None
 
 
-def _where(run: RunInput) -> str:
-    return f"{run.deployment} (stack {run.context.prefix})"
-
-
 class PulumiEngine:
     def __init__(self, command_factory: type[auto.PulumiCommand] = auto.PulumiCommand,
                  aws_sts: Callable[..., dict[str, str]] = aws_environment,
@@ -154,7 +157,7 @@ class PulumiEngine:
                 exported = self._guard(run, stack)
                 outputs = self._run(run, stack, recorder)
                 if run.kind is RunKind.SETUP_PREVIEW and run.guard is not None:
-                    verify_steps(recorder.operations, run.guard.recorded, exported, _where(run))
+                    verify_steps(recorder.operations, run.guard.recorded, exported, where(run))
                 after = checkpoint(stack.export_stack().deployment, run.targets) if run.kind is RunKind.SETUP else None
                 health = {}
                 if run.kind is RunKind.HEARTBEAT:
@@ -197,9 +200,9 @@ class PulumiEngine:
         if run.kind not in SETUP_KINDS or run.guard is None:
             return None
         exported = stack.export_stack().deployment
-        verify_state(exported, run.guard.recorded, run.targets, _where(run))
+        verify_state(exported, run.guard.recorded, run.targets, where(run))
         if run.kind is RunKind.SETUP and run.guard.state_digest not in (None, state_digest(exported)):
-            raise StateRefusedError(f"the state of {_where(run)} changed since the preview you confirmed (a "
+            raise StateRefusedError(f"the state of {where(run)} changed since the preview you confirmed (a "
                                     "release ran in between?); nothing was applied: run setup again and review the "
                                     "new preview")
         return exported

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
+from alien_pulumi.automation.run import RunInput
 from alien_pulumi.errors import AlienError
 from alien_pulumi.model.record import StateEntry
 
@@ -27,7 +28,7 @@ PROVIDER_PREFIX = "pulumi:providers:"
 DELETING = {"delete", "replace", "create-replacement", "delete-replaced", "discard", "discard-replaced",
             "read-replacement"}
 # A secret's ciphertext changes whenever the state is re-encrypted: the entry is compared as "a secret".
-SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG, SECRET_VALUE = "4dabf18193072939515e22adb298388d", "1b47061264138c4ac30d75fd1eb44270"
 
 
 class StateRefusedError(AlienError):
@@ -36,13 +37,18 @@ class StateRefusedError(AlienError):
     exit_code = 3
 
 
+def where(run: RunInput) -> str:
+    """How refusals name the stack a run acts on."""
+    return f"{run.deployment} (stack {run.context.prefix})"
+
+
 def _resources(deployment: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
     return [r for r in (deployment or {}).get("resources") or [] if r.get("type") != ROOT_TYPE]
 
 
 def _masked(value: Any) -> Any:
     if isinstance(value, Mapping):
-        if value.get(SECRET_SIG) == "1b47061264138c4ac30d75fd1eb44270":
+        if value.get(SECRET_SIG) == SECRET_VALUE:
             return {"secret": True}
         return {k: _masked(v) for k, v in value.items()}
     if isinstance(value, list):

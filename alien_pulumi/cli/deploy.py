@@ -61,7 +61,7 @@ from alien_pulumi.deploy.setup import (
 from alien_pulumi.deploy.state_store import StateStore
 from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import state_dir
-from alien_pulumi.model.artifact import SpecArtifact, read_artifact
+from alien_pulumi.model.artifact import read_artifact, require_pinned
 from alien_pulumi.model.context import DeploymentContext, field_name, refuse_past_access
 from alien_pulumi.model.record import RequestAnswer
 from alien_pulumi.model.spec import StackSpec
@@ -85,6 +85,7 @@ StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where worksp
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Apply without asking after the preview.")]
 AllowExternal = Annotated[bool, typer.Option("--allow-external-backend", help="Accept a backend (from the bundle or "
                                              "--backend) outside the state store in your cloud.")]
+BUNDLE_BACKEND = "the vendor's bundle (backend)"  # how a refusal names the backend the vendor chose
 AllowFrozen = Annotated[bool, typer.Option("--allow-frozen-changes", help="Apply changes to frozen resources.")]
 Engine = Annotated[str, typer.Option(hidden=True, help="Engine: pulumi, or simulated:<ms> for demonstrations.")]
 WHAT_THE_VENDOR_NEEDS = {
@@ -116,7 +117,7 @@ def setup_context(stack: Path | StackSpec, bundle_file: Path | None, platform: P
     if isinstance(stack, StackSpec):
         spec = stack
         if pinned:
-            SpecArtifact.of(spec).require_pinned("the setup request's stack")
+            require_pinned(spec, "the setup request's stack")
     else:
         spec = read_artifact(stack, pinned=pinned).spec
     if bundle_file is None:
@@ -139,7 +140,7 @@ def setup_context(stack: Path | StackSpec, bundle_file: Path | None, platform: P
 
 def _store(ctx: DeploymentContext, bundle: SetupBundle | None, backend: str | None, secrets: str | None,
            create: bool, allow_external: bool) -> StateStore:
-    named_by = "--backend" if backend else "the vendor's bundle (backend)"
+    named_by = "--backend" if backend else BUNDLE_BACKEND
     store = resolve_state(ctx, backend or (bundle.backend if bundle else None), secrets, create=create,
                           allow_external=allow_external, named_by=named_by)
     if external_backend(ctx, store.backend_url):
@@ -237,7 +238,8 @@ def up(
         verified = verify_request(stated, read_setup_record(record_path(state_dir(state), stated.deployment)))
         show_review(verified, out)
     setup_request = verified.request if verified is not None else None
-    source: Path | VerifiedRequest = verified if verified is not None else stack  # type: ignore[assignment]
+    source = verified or stack
+    assert source is not None  # one of them, checked above
     plan = _plan(source, bundle, platform, context_flags, backend, secrets_provider, state, allow_frozen_changes,
                  engine, create=True, allow_external=allow_external_backend)
     previewed = execute(plan.run, RunKind.SETUP_PREVIEW, _progress)
@@ -314,7 +316,7 @@ def record(
     """Write the setup record from the stack a plain `pulumi up` set up on the state store."""
     spec, ctx, setup_bundle = setup_context(stack, bundle, None, context_flags)
     store = resolve_state(ctx, setup_bundle.backend if setup_bundle else None, None, create=False,
-                          allow_external=allow_external_backend, named_by="the vendor's bundle (backend)")
+                          allow_external=allow_external_backend, named_by=BUNDLE_BACKEND)
     plan = plan_setup(spec, ctx, state_dir(state), store, True, engine,
                       deployment=setup_bundle.deployment if setup_bundle else None)
     written = write_record(plan, read_outputs(plan.run))

@@ -153,15 +153,14 @@ def read_outputs(run: RunInput) -> RunResult:
     """The outputs of a stack set up outside alien-deploy (plain `pulumi up`), as a setup's result."""
     if run.engine.startswith("simulated:"):
         return engine_for(run).execute(run.model_copy(update={"kind": RunKind.SETUP}))
-    from alien_pulumi.automation.state_guard import checkpoint, verify_state
+    from alien_pulumi.automation.state_guard import checkpoint, verify_state, where
     from alien_pulumi.automation.workspace import open_stack, pulumi_command
 
     stack = open_stack(run, {}, pulumi_command())
     # The admin's own `pulumi up` ran already: nothing in the state may be outside the stack's program, and what is
     # there becomes the checkpoint the next setup checks against.
     exported = stack.export_stack().deployment
-    verify_state(exported, None, synth(run.spec, run.context).provision.urns(), f"{run.deployment} (stack "
-                 f"{run.context.prefix})")
+    verify_state(exported, None, synth(run.spec, run.context).provision.urns(), where(run))
     outputs = {k: v.value for k, v in stack.outputs().items() if not v.secret}
     return RunResult(run_id=run.run_id, deployment=run.deployment, kind=RunKind.SETUP, status=RunStatus.SUCCEEDED,
                      outputs=outputs, checkpoint=checkpoint(exported, run.targets))

@@ -58,13 +58,14 @@ class SpecArtifact:
     def write(self, path: Path) -> None:
         path.write_text(self.to_json(), encoding="utf-8")
 
-    def require_pinned(self, where: str) -> None:
-        """A setup deploys digests only: a tag could be re-pushed under a frozen compute after the admin's review."""
-        unpinned = unpinned_images(self.spec)
-        if unpinned:
-            listed = ", ".join(f"{rid}.image = {image}" for rid, image in unpinned)
-            raise ArtifactError(f"{where}: images not pinned by digest ({listed}): setup deploys digests only; ask "
-                                "the vendor for an artifact built without --no-resolve")
+
+def require_pinned(spec: StackSpec, where: str) -> None:
+    """A setup deploys digests only: a tag could be re-pushed under a frozen compute after the admin's review."""
+    unpinned = unpinned_images(spec)
+    if unpinned:
+        listed = ", ".join(f"{rid}.image = {image}" for rid, image in unpinned)
+        raise ArtifactError(f"{where}: images not pinned by digest ({listed}): setup deploys digests only; ask "
+                            "the vendor for an artifact built without --no-resolve")
 
 
 def is_artifact(data: Any) -> bool:
@@ -111,5 +112,5 @@ def read_artifact(path: Path, *, pinned: bool = False) -> SpecArtifact:
         raise ArtifactError(f"{path}: no such file")
     artifact = parse_artifact(read_json(path), str(path))
     if pinned:
-        artifact.require_pinned(str(path))
+        require_pinned(artifact.spec, str(path))
     return artifact
