@@ -18,6 +18,7 @@ from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import Registry
 from alien_pulumi.fleet.service import run_input
 from alien_pulumi.model.loader import load_stack
+from tests.artifacts import digest_of
 from tests.engine.fixtures import Engine
 from tests.engine.flows import SMALL, VENDOR_ENV, changed, registered, setup, stack_state, vendor, vendor_side
 from tests.fake_cli.fixtures import ADMIN_ENV
@@ -174,3 +175,18 @@ def test_frozen_resource_removed(cloud: str, engine: Engine, management: TokenSe
     removal = setup(without, cloud, state, "--allow-frozen-changes")
     assert removal.exit_code == 3 and "FROZEN_REMOVED cache" in removal.output, removal.output
     assert frozen <= {r["urn"] for r in fake.resources()}, "every frozen resource is kept"
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_frozen_compute_is_deployed_by_its_digest(cloud: str, engine: Engine, tmp_path: Path) -> None:
+    """A tag is pulled again for every new replica: what setup hands the cloud for frozen compute is the digest."""
+    fake, state = engine.clouds[cloud], tmp_path / "state"
+    worker = 'alien.Container("worker", image="worker:2.0.0", cpu=0.25, memory_mb=512, port=8080, permissions="app")'
+    stack = changed(tmp_path, 'cache = alien.Kv("cache")', f'cache = alien.Kv("cache")\nworker = {worker}')
+    stack = changed(tmp_path, '.add(cache, "frozen")', '.add(cache, "frozen").add(worker, "frozen")', stack)
+    up = setup(stack, cloud, state)  # the artifact pins worker:2.0.0 to a digest, as `alien-pulumi build` does
+    assert up.exit_code == 0, up.output
+    digest = digest_of("worker:2.0.0")
+    sent = json.dumps([c["inputs"] for c in fake.resources() if "::worker-" in c["urn"]])
+    assert f"/acme/worker@{digest}" in sent, "the cloud received the image by its digest"
+    assert "worker:2.0.0" not in sent, "never the tag"
