@@ -210,11 +210,13 @@ class PulumiEngine:
     def _run(self, run: RunInput, stack: auto.Stack, recorder: EventRecorder) -> dict[str, Any]:
         common: dict[str, Any] = {"on_event": recorder, "color": "never"}
         targeted: dict[str, Any] = {"target": list(run.targets), "target_dependents": False}
-        if run.kind is RunKind.SETUP:
-            result = stack.up(**common)
+        guard = run.guard
+        if run.kind is RunKind.SETUP:  # after a confirmed preview: exactly the plan the admin saw, nothing else
+            confirmed = guard.plan_file if guard is not None and guard.state_digest is not None else None
+            result = stack.up(**common, plan=confirmed)
             return {k: v.value for k, v in result.outputs.items() if not v.secret}
         if run.kind is RunKind.SETUP_PREVIEW:
-            stack.preview(**common)
+            stack.preview(**common, plan=guard.plan_file if guard is not None else None)
         elif run.kind is RunKind.RELEASE:
             result = stack.up(**common, **targeted)
             return {k: v.value for k, v in result.outputs.items() if not v.secret}

@@ -39,6 +39,8 @@ class StateGuard(BaseModel):
 
     recorded: list[StateEntry] | None = Field(description="The last setup record's checkpoint; None: no setup yet.")
     state_digest: str | None = Field(default=None, description="Setup: the state the confirmed preview saw.")
+    plan_file: str | None = Field(default=None, description="Where the admin's preview saves its plan (--save-plan); "
+                                  "a setup after a confirmed preview (state_digest set) applies exactly it (--plan).")
 
 
 class RunInput(BaseModel):

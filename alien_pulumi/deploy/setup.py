@@ -95,7 +95,8 @@ def plan_setup(spec: StackSpec, ctx: DeploymentContext, state: Path, store: Stat
     targets = synth(spec, ctx).targets  # live URNs: progress lines mark them
     release = "setup-" + datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
     # The state is checked against the admin's own last record, never taken as the management identity left it.
-    guard = StateGuard(recorded=previous.checkpoint if previous is not None else None)
+    plan_file = state / "workspaces" / deployment / "provision" / "setup-plan.json"  # the admin's machine only
+    guard = StateGuard(recorded=previous.checkpoint if previous is not None else None, plan_file=str(plan_file))
     run = RunInput(run_id=release, kind=RunKind.SETUP_PREVIEW, deployment=deployment, release=release,
                    spec=spec, context=ctx, targets=targets, backend_url=store.backend_url,
                    secrets_provider=store.secrets_provider,

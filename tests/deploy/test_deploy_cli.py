@@ -74,6 +74,16 @@ def test_preview_runs_the_provisioning_program_as_the_admin(tmp_path: Path, fake
         "run(ProgramKind.PROVISION)\n")
 
 
+def test_up_applies_exactly_the_plan_its_preview_saved(tmp_path: Path, fake_cli: FakeCli) -> None:
+    result = deploy("up", str(artifact(QUICKSTART)), "--bundle", str(register(tmp_path, "acme")), "--state-dir",
+                    str(tmp_path), "--yes", *SHARED_STATE)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    preview, up = fake_cli.call("preview")["args"], fake_cli.call("up")["args"]
+    saved = preview[preview.index("--save-plan") + 1]
+    assert up[up.index("--plan") + 1] == saved
+    assert Path(saved).is_relative_to(tmp_path), "the plan stays on the admin's machine"
+
+
 def test_permissions_document(tmp_path: Path) -> None:
     result = deploy("permissions", str(artifact(QUICKSTART)), "-p", "azure")
     assert result.exit_code == 0  # type: ignore[attr-defined]
