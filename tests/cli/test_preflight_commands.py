@@ -142,6 +142,24 @@ def test_ci_workflow_commands_work_as_written(tmp_path: Path, monkeypatch: pytes
                 assert "not deployed" not in result.stdout
 
 
+def test_ci_workflow_builds_the_spec_artifact_a_review_reads(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shlex
+
+    import yaml
+
+    from alien_pulumi.model.artifact import read_artifact
+
+    (tmp_path / "stack.py").write_text(QUICKSTART.read_text())
+    monkeypatch.chdir(tmp_path)
+    workflow = yaml.safe_load((ROOT / "examples" / "ci" / "alien-pulumi-pr.yml").read_text())
+    (line,) = [s["run"] for s in workflow["jobs"]["spec-artifact"]["steps"] if "alien-pulumi build" in s.get("run", "")]
+    result = run(*shlex.split(line)[1:])
+    assert result.exit_code == 0, result.output
+    upload = next(s for s in workflow["jobs"]["spec-artifact"]["steps"] if "upload-artifact" in s.get("uses", ""))
+    built = read_artifact(tmp_path / upload["with"]["path"])
+    assert built.spec.digest() == alien.load_stack(QUICKSTART).digest()
+
+
 def test_a_cloud_absent_from_the_deployed_record_is_not_deployed(tmp_path: Path) -> None:
     record = tmp_path / "record.json"
     spec = alien.load_stack(QUICKSTART)
