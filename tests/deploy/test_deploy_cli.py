@@ -151,6 +151,21 @@ def test_record_after_a_plain_pulumi_up_reads_the_stack_on_the_store(tmp_path: P
     assert not [c for c in fake_cli.calls() if "up" in c["args"]], "record runs nothing"
 
 
+def test_record_refuses_a_state_holding_what_the_program_does_not_declare(tmp_path: Path, fake_cli: FakeCli,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a plain `pulumi up` on a state the vendor wrote into: the record would make an injected resource part of
+    what the next setup trusts, so it is refused and no record is written."""
+    injected = "urn:pulumi:acme::alien::aws:s3/bucket:Bucket::customer-payroll"
+    monkeypatch.setenv("FAKE_PULUMI_STATE", json.dumps([
+        {"urn": "urn:pulumi:acme::alien::pulumi:pulumi:Stack::alien-acme", "type": "pulumi:pulumi:Stack"},
+        {"urn": injected, "type": "aws:s3/bucket:Bucket", "custom": True, "id": "customer-payroll"}]))
+    result = deploy("record", str(artifact(QUICKSTART)), "--bundle", str(register(tmp_path, "acme")), "--state-dir",
+                    str(tmp_path))
+    assert result.exit_code == 3, result.output  # type: ignore[attr-defined]
+    assert f"{injected}: not in your last setup record and not declared" in result.output  # type: ignore[attr-defined]
+    assert not (tmp_path / "records" / "acme.json").exists()
+
+
 def test_the_state_store_of_an_example_context_or_without_credentials_is_never_guessed(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import alien_pulumi as alien
