@@ -18,6 +18,7 @@ from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
 from alien_pulumi.cli.common import (
     EXIT_BLOCKED,
     EXIT_DECLINED,
+    EXIT_FAILED,
     ContextFlags,
     JsonFlag,
     UsageError,
@@ -51,6 +52,7 @@ from alien_pulumi.deploy.setup import (
     config_lines,
     execute,
     external_backend,
+    keep_record,
     plan_setup,
     read_outputs,
     record_path,
@@ -58,12 +60,12 @@ from alien_pulumi.deploy.setup import (
     revocation_in_force,
     write_record,
 )
-from alien_pulumi.deploy.state_store import StateStore
+from alien_pulumi.deploy.state_store import StateStore, StateStoreError
 from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import state_dir
 from alien_pulumi.model.artifact import read_artifact, require_pinned
 from alien_pulumi.model.context import DeploymentContext, field_name, refuse_past_access
-from alien_pulumi.model.record import RequestAnswer
+from alien_pulumi.model.record import ReleaseRecord, RequestAnswer
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
 from alien_pulumi.permissions import derive_plan, render_markdown
@@ -172,6 +174,9 @@ def _plan(stack: Path | VerifiedRequest, bundle_file: Path | None, platform: Pla
     allowed = allow_frozen or bool(request and request.review.frozen_changes)
     plan = plan_setup(spec, ctx, state_dir(state), store, allowed, engine,
                       deployment=bundle.deployment if bundle else None)
+    if plan.baseline.record is not None:
+        out.print(f"state checked against the setup record {plan.baseline.source} (release "
+                  f"{plan.baseline.record.release})")
     if plan.run.context.revoked_at:
         out.print(f"[yellow]the vendor's access is revoked since {plan.run.context.revoked_at}:[/] this setup keeps "
                   "it revoked (alien-deploy restore gives it back)")
@@ -253,6 +258,7 @@ def up(
     answer = RequestAnswer(id=setup_request.id, digest=setup_request.digest, reviewed_at=reviewed) \
         if setup_request is not None else None
     record = write_record(plan, result, answer)
+    _keep(plan, record)
     if setup_request is not None:
         out.print(f"setup request {setup_request.id} applied (release {setup_request.release}): once the vendor "
                   "imports the record (alien-pulumi deployments add), the release goes on")
@@ -321,6 +327,20 @@ def record(
                       deployment=setup_bundle.deployment if setup_bundle else None)
     written = write_record(plan, read_outputs(plan.run))
     out.print(f"setup record {plan.record_path} written (release {written.release}); send it to the vendor")
+    _keep(plan, written)
+
+
+def _keep(plan: SetupPlan, record: ReleaseRecord) -> None:
+    """The record's copy in the store: a setup from any machine checks the state against it. A failure is said
+    plainly, never hidden: the setup itself is applied and the local record written."""
+    try:
+        kept = keep_record(plan, record)
+    except StateStoreError as exc:
+        out.print(f"[red]setup record not kept in your cloud:[/] {exc}. The local record {plan.record_path} is the "
+                  "only baseline: run the next setup from this machine, or run `alien-deploy record` to keep it")
+        raise typer.Exit(EXIT_FAILED) from None
+    if kept:
+        out.print(f"setup record kept at {kept} (the management identity cannot write there)")
 
 
 @app.command()

@@ -11,6 +11,7 @@ from typing import Any
 from alien_pulumi.automation.engine import OnLine, engine_for
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus, StateGuard
 from alien_pulumi.deploy.revocation import revoked_in_cloud
+from alien_pulumi.deploy.setup_copy import Baseline, keeps_copy, last_setup, save
 from alien_pulumi.deploy.state_store import StateStore, bootstrap, store_urls
 from alien_pulumi.errors import AlienError
 from alien_pulumi.model.context import DeploymentContext
@@ -32,6 +33,8 @@ class SetupPlan:
     run: RunInput
     report: PreflightReport | None  # against the previous setup's record, when there is one
     record_path: Path
+    baseline: Baseline  # the last setup's record the state is checked against, and where it was read
+    keeps_copy: bool  # the record is also kept in the deployment's store (setup_copy)
 
 
 def record_path(state: Path, deployment: str) -> Path:
@@ -82,13 +85,17 @@ def revocation_in_force(ctx: DeploymentContext, previous: ReleaseRecord | None, 
 
 def plan_setup(spec: StackSpec, ctx: DeploymentContext, state: Path, store: StateStore,
                allow_frozen_changes: bool, engine: str = "pulumi", *, deployment: str | None = None,
-               clients: Any = None) -> SetupPlan:
+               clients: Any = None, store_session: Any = None) -> SetupPlan:
     """``deployment``: the name the vendor registered (the bundle's), default the prefix. A revocation in force
-    (``revocation_in_force``; ``clients``: the cloud SDK clients it reads with) is kept: the context carries it."""
+    (``revocation_in_force``; ``clients``: the cloud SDK clients it reads with) is kept: the context carries it.
+    The baseline is the later of the local record and the copy kept in the store (``store_session``: the
+    bootstrap's clients that read it)."""
     deployment = deployment or ctx.prefix
     path = record_path(state, deployment)
     report = None
-    previous = ReleaseRecord.model_validate_json(path.read_text()) if path.exists() else None
+    cloud = keeps_copy(ctx, store, engine)
+    baseline = last_setup(ctx, path, cloud=cloud, session=store_session)
+    previous = baseline.record
     ctx = ctx.model_copy(update={"revoked_at": revocation_in_force(ctx, previous, store, engine, clients)})
     if previous is not None:
         report = preflight(spec, from_record(previous), ctx.platform, allow_frozen_changes)
@@ -101,7 +108,7 @@ def plan_setup(spec: StackSpec, ctx: DeploymentContext, state: Path, store: Stat
                    spec=spec, context=ctx, targets=targets, backend_url=store.backend_url,
                    secrets_provider=store.secrets_provider,
                    state_dir=str(state), engine=engine, guard=guard)
-    return SetupPlan(run, report, path)
+    return SetupPlan(run, report, path, baseline, cloud)
 
 
 def execute(run: RunInput, kind: RunKind, on_line: OnLine | None, *, previewed: RunResult | None = None) -> RunResult:
@@ -137,6 +144,12 @@ def write_record(plan: SetupPlan, result: RunResult, answer: RequestAnswer | Non
     plan.record_path.parent.mkdir(parents=True, exist_ok=True)
     plan.record_path.write_text(record.model_dump_json(indent=2))
     return record
+
+
+def keep_record(plan: SetupPlan, record: ReleaseRecord, session: Any = None) -> str | None:
+    """Keep ``record`` in the deployment's store as well, where the management identity cannot write (None: the
+    setup runs on no store of the customer's cloud). ``session``: the bootstrap's clients."""
+    return save(plan.run.context, record, session) if plan.keeps_copy else None
 
 
 def config_lines(ctx: DeploymentContext, stack: Path) -> list[str]:

@@ -12,6 +12,7 @@ The SDKs are imported when a bootstrap runs, so the offline commands never load 
 from __future__ import annotations
 
 import base64
+import functools
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -231,6 +232,23 @@ class GcpClients:
     kms: Any  # google.cloud.kms.KeyManagementServiceClient
 
 
+def gcp_clients(ctx: DeploymentContext) -> GcpClients:
+    """The clients on the admin's application-default credentials."""
+    import google.auth.exceptions
+
+    def make() -> GcpClients:
+        import google.auth
+        from google.cloud import kms, storage  # type: ignore[attr-defined]
+
+        credentials, _ = google.auth.default()
+        # REST, like the storage client: one transport (requests), and the one the contract tests drive.
+        return GcpClients(storage.Client(project=ctx.project, credentials=credentials),
+                          kms.KeyManagementServiceClient(credentials=credentials, transport="rest"))
+
+    return ambient("GCP", "gcloud auth application-default login", make,
+                   google.auth.exceptions.DefaultCredentialsError)
+
+
 class _Gcp(Adapter):
     cloud = "GCP"
 
@@ -241,23 +259,17 @@ class _Gcp(Adapter):
         self.failures = (google.api_core.exceptions.GoogleAPIError, google.auth.exceptions.GoogleAuthError)
         self.ctx = ctx
         self.labels = store_tags(ctx)
-        self.clients = clients or ambient(self.cloud, "gcloud auth application-default login",
-                                          lambda: self._ambient(ctx), google.auth.exceptions.DefaultCredentialsError)
-        self.bucket_name = ctx.state_names()["state_bucket"]
-
-    @staticmethod
-    def _ambient(ctx: DeploymentContext) -> GcpClients:
-        import google.auth
-        from google.cloud import kms, storage  # type: ignore[attr-defined]
-
-        credentials, _ = google.auth.default()
-        # REST, like the storage client: one transport (requests), and the one the contract tests drive.
-        return GcpClients(storage.Client(project=ctx.project, credentials=credentials),
-                          kms.KeyManagementServiceClient(credentials=credentials, transport="rest"))
+        self.clients = clients or gcp_clients(ctx)
+        names = ctx.state_names()
+        self.bucket_names = (names["state_bucket"], names["setup_bucket"])
 
     def parts(self) -> Sequence[Part]:
         ring, key = gcp_key_ring_name(self.ctx), gcp_key_name(self.ctx)
-        return [Part(f"GCS bucket {self.bucket_name}", self._find_bucket, self._create_bucket, self._settle_bucket),
+        # The setup bucket holds the setup record's copy (deploy/setup_copy.py): the same rules, and no binding
+        # of the management identity, so its writes to the state bucket cannot reach it.
+        return [*(Part(f"GCS bucket {name}", self._bucket(self.clients.storage.lookup_bucket, name),
+                       self._bucket(self._create_bucket, name), functools.partial(self._settle_bucket, name))
+                  for name in self.bucket_names),
                 Part(f"Cloud KMS key ring {ring}", self._getter(self.clients.kms.get_key_ring, ring),
                      self._create_key_ring),
                 Part(f"Cloud KMS key {key}", self._getter(self.clients.kms.get_crypto_key, key),
@@ -277,31 +289,29 @@ class _Gcp(Adapter):
                 return None
         return find
 
-    def _find_bucket(self) -> Any:
-        from google.api_core.exceptions import Forbidden
+    @staticmethod
+    def _bucket(act: Callable[..., Any], name: str) -> Callable[..., Any]:
+        """``act`` on the bucket ``name``; a name another project holds is refused, naming the bucket."""
+        def run(*found: Any) -> Any:
+            from google.api_core.exceptions import Conflict, Forbidden
 
-        try:
-            return self.clients.storage.lookup_bucket(self.bucket_name)
-        except Forbidden:
-            raise StateStoreError(f"the GCS bucket name {self.bucket_name} is taken by another project (or the admin "
-                                  "may not read it): the state store cannot be created under it") from None
+            try:
+                return act(name, *found)
+            except (Conflict, Forbidden):
+                raise StateStoreError(f"the GCS bucket name {name} is taken by another project (or the admin may "
+                                      "not read it): the state store cannot be created under it") from None
+        return run
 
-    def _create_bucket(self) -> None:
-        from google.api_core.exceptions import Conflict
-
-        bucket = self.clients.storage.bucket(self.bucket_name)
+    def _create_bucket(self, name: str) -> None:
+        bucket = self.clients.storage.bucket(name)
         bucket.iam_configuration.uniform_bucket_level_access_enabled = True
         bucket.iam_configuration.public_access_prevention = "enforced"
         bucket.versioning_enabled = True
         bucket.labels = self.labels
-        try:
-            self.clients.storage.create_bucket(bucket, project=self.ctx.project, location=self.ctx.region)
-        except Conflict:
-            raise StateStoreError(f"the GCS bucket name {self.bucket_name} is taken by another project: the state "
-                                  "store cannot be created under it") from None
+        self.clients.storage.create_bucket(bucket, project=self.ctx.project, location=self.ctx.region)
 
-    def _settle_bucket(self, bucket: Any) -> list[str]:
-        what = f"GCS bucket {self.bucket_name}"
+    def _settle_bucket(self, name: str, bucket: Any) -> list[str]:
+        what = f"GCS bucket {name}"
         if (bucket.location or "").lower() != self.ctx.region:
             raise refuse(what, "location", bucket.location, self.ctx.region.upper(), "the deployment's region")
         fixed = []
@@ -361,6 +371,7 @@ class AzureClients:
     storage: Any  # azure.mgmt.storage.StorageManagementClient
     keyvault: Any  # azure.mgmt.keyvault.KeyVaultManagementClient
     tenant_id: str
+    blobs: Any = None  # azure.storage.blob.BlobServiceClient of the state account: the setup record's copy
 
 
 def tenant_of(credential: Any) -> str:
@@ -368,6 +379,31 @@ def tenant_of(credential: Any) -> str:
     token = credential.get_token("https://management.azure.com/.default").token
     payload = token.split(".")[1]
     return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["tid"])
+
+
+def azure_clients(ctx: DeploymentContext) -> AzureClients:
+    """The clients on the admin's Entra ID credentials (``az login``, a managed identity, ...)."""
+    import azure.core.exceptions
+
+    def make() -> AzureClients:
+        from azure.identity import DefaultAzureCredential
+        from azure.mgmt.keyvault import KeyVaultManagementClient
+        from azure.mgmt.resource.resources import ResourceManagementClient
+        from azure.mgmt.storage import StorageManagementClient
+        from azure.storage.blob import BlobServiceClient
+
+        credential = DefaultAzureCredential()
+        subscription = str(ctx.subscription_id)
+        return AzureClients(ResourceManagementClient(credential, subscription),
+                            StorageManagementClient(credential, subscription),
+                            KeyVaultManagementClient(credential, subscription), tenant_of(credential),
+                            BlobServiceClient(blob_endpoint(ctx), credential))
+
+    return ambient("Azure", "az login", make, azure.core.exceptions.ClientAuthenticationError)
+
+
+def blob_endpoint(ctx: DeploymentContext) -> str:
+    return f"https://{ctx.state_names()['state_account']}.blob.core.windows.net"
 
 
 class _Azure(Adapter):
@@ -381,21 +417,7 @@ class _Azure(Adapter):
         self.names = ctx.state_names()
         self.rg = self.names["state_resource_group"]
         self.tags = store_tags(ctx)
-        self.clients = clients or ambient(self.cloud, "az login", lambda: self._ambient(ctx),
-                                          azure.core.exceptions.ClientAuthenticationError)
-
-    @staticmethod
-    def _ambient(ctx: DeploymentContext) -> AzureClients:
-        from azure.identity import DefaultAzureCredential
-        from azure.mgmt.keyvault import KeyVaultManagementClient
-        from azure.mgmt.resource.resources import ResourceManagementClient
-        from azure.mgmt.storage import StorageManagementClient
-
-        credential = DefaultAzureCredential()
-        subscription = str(ctx.subscription_id)
-        return AzureClients(ResourceManagementClient(credential, subscription),
-                            StorageManagementClient(credential, subscription),
-                            KeyVaultManagementClient(credential, subscription), tenant_of(credential))
+        self.clients = clients or azure_clients(ctx)
 
     def parts(self) -> Sequence[Part]:
         account, container, vault, key = (self.names[k] for k in ("state_account", "state_container", "state_vault",
@@ -409,8 +431,11 @@ class _Azure(Adapter):
             Part(f"blob service of {account}", self._found(storage.blob_services.get_service_properties, self.rg,
                                                             account),
                  self._set_blob_service, self._settle_blob_service),
-            Part(f"blob container {container}", self._found(storage.blob_containers.get, self.rg, account, container),
-                 self._create_container, self._settle_container),
+            # The setup container holds the setup record's copy (deploy/setup_copy.py): private like the state
+            # container, and outside the management identity's assignment, which is on the state container only.
+            *(Part(f"blob container {name}", self._found(storage.blob_containers.get, self.rg, account, name),
+                   functools.partial(self._create_container, name), functools.partial(self._settle_container, name))
+              for name in (container, self.names["setup_container"])),
             Part(f"Key Vault {vault}", self._found(keyvault.vaults.get, self.rg, vault), self._create_vault,
                  self._settle_vault),
             Part(f"Key Vault key {key}", self._found(keyvault.keys.get, self.rg, vault, key), self._create_key,
@@ -499,15 +524,13 @@ class _Azure(Adapter):
 
         return BlobContainer({"properties": {"publicAccess": "None"}})
 
-    def _create_container(self) -> None:
-        self.clients.storage.blob_containers.create(self.rg, self.names["state_account"],
-                                                    self.names["state_container"], self._private())
+    def _create_container(self, name: str) -> None:
+        self.clients.storage.blob_containers.create(self.rg, self.names["state_account"], name, self._private())
 
-    def _settle_container(self, container: Any) -> list[str]:
+    def _settle_container(self, name: str, container: Any) -> list[str]:
         if (container.public_access or "None") == "None":
             return []
-        self.clients.storage.blob_containers.update(self.rg, self.names["state_account"],
-                                                    self.names["state_container"], self._private())
+        self.clients.storage.blob_containers.update(self.rg, self.names["state_account"], name, self._private())
         return ["publicAccess"]
 
     def _create_vault(self) -> None:

@@ -346,19 +346,25 @@ class DeploymentContext(BaseModel):
         """The deployment's state store (DESIGN.md §4a): deterministic, so its permissions render before it
         exists. AWS: bucket and KMS alias; GCP: bucket, key ring and key; Azure: resource group, storage
         account, container, Key Vault and key (the account and vault names are global: a hash keeps them
-        unique and within 24 characters)."""
+        unique and within 24 characters). ``setup_record``: where setup keeps its record's copy, outside every
+        grant of the management identity (AWS: beside .pulumi/ in the state bucket; GCP: a bucket of its own;
+        Azure: a container of its own in the state account)."""
         digest = hashlib.sha256(f"{self.scope_id}/{self.prefix}".encode()).hexdigest()
         compact = re.sub("[^a-z0-9]", "", self.prefix)
         return {
             Platform.AWS: lambda: {"state_bucket": f"{self.prefix}-state-{self.account_id}",
-                                   "state_key": f"alias/{self.prefix}-pulumi-state"},
+                                   "state_key": f"alias/{self.prefix}-pulumi-state",
+                                   "setup_record": "alien-setup/record.json"},
             Platform.GCP: lambda: {"state_bucket": f"{self.prefix}-state-{self.project}",
-                                   "state_key_ring": f"{self.prefix}-pulumi-state", "state_key": "pulumi-state"},
+                                   "state_key_ring": f"{self.prefix}-pulumi-state", "state_key": "pulumi-state",
+                                   "setup_bucket": f"{self.prefix}-setup-{self.project}",
+                                   "setup_record": "record.json"},
             Platform.AZURE: lambda: {"state_resource_group": f"{self.prefix}-state-rg",
                                      "state_account": f"{compact[:14]}st{digest[:8]}",
                                      "state_container": "pulumi-state",
                                      "state_vault": f"{self.prefix[:13].rstrip('-')}-kv{digest[:8]}",
-                                     "state_key": "pulumi-state"},
+                                     "state_key": "pulumi-state", "setup_container": "alien-setup",
+                                     "setup_record": "record.json"},
         }[self.platform]()
 
     def identity(self, role: str) -> str:

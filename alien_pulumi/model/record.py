@@ -5,6 +5,7 @@ Setup (``alien-deploy up``) and every release write one; preflight compares a ne
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 
@@ -74,6 +75,15 @@ class ReleaseRecord(BaseModel):
             return cls.model_validate(data)
         except ValidationError as exc:
             raise StackLoadError(f"{where}: not a release record: {first_problem(exc)}") from None
+
+
+    @classmethod
+    def from_json(cls, text: str, where: str) -> ReleaseRecord:
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise StackLoadError(f"{where}: not a release record: not JSON ({exc.msg}, line {exc.lineno})") from None
+        return cls.from_data(data, where)
 
 
 def is_record(data: Any) -> bool:

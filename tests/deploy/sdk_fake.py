@@ -20,7 +20,7 @@ import json
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import requests
 import urllib3
@@ -54,23 +54,52 @@ class FakeCloud(BaseAdapter):
         self.calls: list[Call] = []
         self.deny: set[tuple[str, str]] = set()
         self.granted: dict[str, set[str]] = {}  # GCP full resource name -> what testIamPermissions grants
+        self.objects: dict[str, bytes] = {}  # object contents (see _object)
 
     def writes(self) -> list[Call]:
         return [c for c in self.calls if c.method != "GET"]
 
     def send(self, request: requests.PreparedRequest, **_: Any) -> requests.Response:  # type: ignore[override]
         url = urlsplit(str(request.url))
-        body = request.body
-        if isinstance(body, bytes):
-            body = body.decode()
-        data = json.loads(body) if body else None
+        raw = request.body.encode() if isinstance(request.body, str) else request.body or b""
+        stored = _object_key(url.netloc, url.path)
+        data = None if stored is not None or not raw else json.loads(raw)
         call = Call(str(request.method), url.path, parse_qs(url.query), data, request.headers.get("Authorization"))
         self.calls.append(call)
         if any(call.method == m and call.path.lower().startswith(p.lower()) for m, p in self.deny):
             return answer(request, 403, {"error": {"code": 403 if "googleapis" in str(url.netloc) else
                                                          "AuthorizationFailed", "message": "denied by the test"}})
+        if stored is not None:
+            return self._object(request, stored, bytes(raw))
         status, payload = self._route(url.netloc, call)
         return answer(request, status, payload)
+
+    def _object(self, request: requests.PreparedRequest, key: str, raw: bytes) -> requests.Response:
+        """Object contents (GCS's upload and download endpoints, Azure blobs), kept in ``objects`` by
+        ``gs://bucket/name`` or ``https://account.blob.core.windows.net/container/blob``."""
+        azure = key.startswith("https://")
+        if request.method in ("POST", "PUT"):
+            if azure:
+                self.objects[key] = raw
+                return answer(request, 201, None, {"ETag": '"0x1"', "Last-Modified": "Mon, 07 Dec 2026 10:00:00 GMT",
+                                                   "x-ms-request-server-encrypted": "true"})
+            name, content = _multipart(request, raw)
+            self.objects[f"{key}/{name}"] = content
+            bucket = key.removeprefix("gs://")
+            return answer(request, 200, {"kind": "storage#object", "bucket": bucket, "name": name,
+                                         "size": str(len(content)), "generation": "1"})
+        if key not in self.objects:
+            if azure:
+                return answer(request, 404, None, {"x-ms-error-code": "BlobNotFound"})
+            return answer(request, 404, {"error": {"code": 404, "message": f"{key} not found"}})
+        content = self.objects[key]
+        headers = {"Content-Length": str(len(content)), "Content-Type": "application/octet-stream"}
+        if azure:
+            headers.update({"x-ms-blob-type": "BlockBlob", "ETag": '"0x1"',
+                            "Last-Modified": "Mon, 07 Dec 2026 10:00:00 GMT",
+                            "Content-Range": f"bytes 0-{len(content) - 1}/{len(content)}"})
+            return answer(request, 206, content, headers)
+        return answer(request, 200, content, headers)
 
     def close(self) -> None:
         pass
@@ -130,19 +159,46 @@ class FakeCloud(BaseAdapter):
         return 400, {"error": {"code": 400, "message": f"the fake does not answer {call.method} {call.path}"}}
 
 
-def answer(request: requests.PreparedRequest, status: int, body: Any) -> requests.Response:
-    """A JSON answer as the clouds' REST APIs give it, readable by requests and azure-core alike."""
-    content = json.dumps(body).encode()
+def _object_key(host: str, path: str) -> str | None:
+    """The object a request reads or writes (None: not an object request)."""
+    if host == "storage.googleapis.com":
+        for endpoint in ("/upload/storage/v1/b/", "/download/storage/v1/b/"):
+            if path.startswith(endpoint):
+                bucket, _, name = path.removeprefix(endpoint).partition("/o")
+                return f"gs://{bucket}" + (f"/{unquote(name.removeprefix('/'))}" if name else "")
+    if host.endswith(".blob.core.windows.net"):
+        return f"https://{host}{unquote(path)}"
+    return None
+
+
+def _multipart(request: requests.PreparedRequest, raw: bytes) -> tuple[str, bytes]:
+    """GCS's multipart upload: the object's JSON metadata (its name), then its contents."""
+    from email.parser import BytesParser
+
+    kind = request.headers["Content-Type"]
+    kind = kind.decode() if isinstance(kind, bytes) else kind
+    message = BytesParser().parsebytes(f"Content-Type: {kind}\r\n\r\n".encode() + raw)
+    metadata, content = [part.get_payload(decode=True) for part in message.get_payload()]
+    return json.loads(metadata)["name"], content
+
+
+def answer(request: requests.PreparedRequest, status: int, body: Any,
+           headers: dict[str, str] | None = None) -> requests.Response:
+    """An answer as the clouds' REST APIs give it (JSON, or ``body`` as it is when bytes, or none), readable by
+    requests and azure-core alike."""
+    content = body if isinstance(body, bytes) else b"" if body is None else json.dumps(body).encode()
+    headers = headers or {"Content-Type": "application/json"}
     response = requests.Response()
     response.status_code = status
     # azure-core reads the urllib3 response under requests' (content length checks, streaming)
     response.raw = urllib3.HTTPResponse(body=io.BytesIO(content), status=status, preload_content=False,
-                                        headers={"Content-Type": "application/json"})
+                                        headers=headers)
     response._content = content
-    response.headers["Content-Type"] = "application/json"
+    response.headers.update(headers)
     response.url = str(request.url)
     response.request = request
-    response.reason = {200: "OK", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}.get(status, "Error")
+    response.reason = {200: "OK", 201: "Created", 206: "Partial Content", 403: "Forbidden", 404: "Not Found",
+                       409: "Conflict"}.get(status, "Error")
     return response
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -143,12 +144,52 @@ def test_record_after_a_plain_pulumi_up_reads_the_stack_on_the_store(tmp_path: P
     bundle = register(tmp_path, "acme")
     monkeypatch.setenv("FAKE_PULUMI_OUTPUTS", json.dumps(  # type: ignore[attr-defined]
         {"management_identity": {"role_arn": "arn:aws:iam::210987654321:role/acme-management"}}))
+    s3 = admin_s3()
+    s3.create_bucket(Bucket=STORE_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})  # bootstrap's
     result = deploy("record", str(artifact(QUICKSTART)), "--bundle", str(bundle), "--state-dir", str(tmp_path))
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
-    record = ReleaseRecord.model_validate_json((tmp_path / "records" / "acme.json").read_text())
+    local = (tmp_path / "records" / "acme.json").read_text()
+    record = ReleaseRecord.model_validate_json(local)
     assert record.backend == "s3://acme-state-210987654321?region=eu-west-1"
     assert record.outputs["management_identity"]["role_arn"].endswith(":role/acme-management")
     assert not [c for c in fake_cli.calls() if "up" in c["args"]], "record runs nothing"
+    # The same record is kept in the admin's store, beside .pulumi/ (where the management grants stop).
+    kept = s3.get_object(Bucket=STORE_BUCKET, Key="alien-setup/record.json")["Body"].read().decode()
+    assert ReleaseRecord.model_validate_json(kept) == record
+    assert f"setup record kept at s3://{STORE_BUCKET}/alien-setup/record.json" in result.output  # type: ignore[attr-defined]
+
+
+def admin_s3() -> Any:
+    import boto3
+
+    return boto3.session.Session(region_name="eu-west-1").client("s3")  # the fixture's admin, moto's S3
+
+
+STORE_BUCKET = "acme-state-210987654321"
+
+
+def test_a_setup_from_a_fresh_machine_checks_the_state_against_the_record_kept_in_the_cloud(
+        tmp_path: Path, fake_cli: FakeCli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The admin's laptop set the deployment up; a CI runner with an empty state directory runs the next setup. The
+    vendor swapped the frozen bucket's id in the state meanwhile: the copy in the cloud is the baseline, so the swap
+    is refused before the engine runs, exactly as on the laptop."""
+    laptop, runner_dir = tmp_path / "laptop", tmp_path / "runner"
+    bundle = register(laptop, "acme")
+    admin_s3().create_bucket(Bucket=STORE_BUCKET, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    state = [{"urn": "urn:pulumi:acme::alien::pulumi:pulumi:Stack::alien-acme", "type": "pulumi:pulumi:Stack"},
+             {"urn": "urn:pulumi:acme::alien::alien:aws:Storage$aws:s3/bucket:Bucket::data-bucket",
+              "type": "aws:s3/bucket:Bucket", "custom": True, "id": "acme-data", "inputs": {"bucket": "acme-data"}}]
+    monkeypatch.setenv("FAKE_PULUMI_STATE", json.dumps(state))
+    assert deploy("record", str(artifact(QUICKSTART)), "--bundle", str(bundle), "--state-dir",
+                  str(laptop)).exit_code == 0  # type: ignore[attr-defined]
+    state[1]["id"] = "customer-payroll"
+    monkeypatch.setenv("FAKE_PULUMI_STATE", json.dumps(state))
+    result = deploy("preview", str(artifact(QUICKSTART)), "--bundle", str(bundle), "--state-dir", str(runner_dir))
+    assert result.exit_code == 3, result.output  # type: ignore[attr-defined]
+    assert f"state checked against the setup record s3://{STORE_BUCKET}/alien-setup/record.json" in \
+        result.output  # type: ignore[attr-defined]
+    assert "data-bucket" in result.output and "customer-payroll" in result.output  # type: ignore[attr-defined]
+    assert not [c for c in fake_cli.calls() if "preview" in c["args"]], "the engine never ran"
 
 
 def test_record_refuses_a_state_holding_what_the_program_does_not_declare(tmp_path: Path, fake_cli: FakeCli,

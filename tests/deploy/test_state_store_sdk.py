@@ -31,6 +31,7 @@ AZURE = alien.DeploymentContext.create("azure", "acme", subscription_id=SUBSCRIP
 RING = f"projects/{PROJECT}/locations/{REGION}/keyRings/acme-pulumi-state"
 KEY = f"{RING}/cryptoKeys/pulumi-state"
 BUCKET = "acme-state-acme-prod-1"
+SETUP_BUCKET = "acme-setup-acme-prod-1"
 RG = f"/subscriptions/{SUBSCRIPTION}/resourceGroups/acme-state-rg"
 ACCOUNT = f"{RG}/providers/Microsoft.Storage/storageAccounts/{AZURE.state_names()['state_account']}"
 VAULT = f"{RG}/providers/Microsoft.KeyVault/vaults/{AZURE.state_names()['state_vault']}"
@@ -83,24 +84,27 @@ def test_gcp_bootstrap_creates_a_private_versioned_bucket_and_a_rotating_key_in_
     store = bootstrap(GCP, gcp_clients(cloud))
     assert calls(cloud) == [
         ("GET", f"/storage/v1/b/{BUCKET}"), ("POST", "/storage/v1/b"),
+        ("GET", f"/storage/v1/b/{SETUP_BUCKET}"), ("POST", "/storage/v1/b"),
         ("GET", f"/v1/{RING}"), ("POST", f"/v1/projects/{PROJECT}/locations/{REGION}/keyRings"),
         ("GET", f"/v1/{KEY}"), ("POST", f"/v1/{RING}/cryptoKeys"),
     ]
-    bucket = body(cloud, "POST", "/storage/v1/b")
-    assert bucket["name"] == BUCKET and bucket["location"] == REGION
-    assert bucket["iamConfiguration"] == {"uniformBucketLevelAccess": {"enabled": True},
-                                          "publicAccessPrevention": "enforced"}
-    assert bucket["versioning"] == {"enabled": True}
-    assert bucket["labels"] == {"alien-state": "acme", "alien-stack": "acme"}
-    post_bucket = next(c for c in cloud.calls if c.method == "POST" and c.path == "/storage/v1/b")
-    assert post_bucket.query["project"] == [PROJECT]
+    # The state bucket, then the setup bucket (the setup record's copy) with the same rules.
+    posts = [c for c in cloud.calls if c.method == "POST" and c.path == "/storage/v1/b"]
+    assert [p.body["name"] for p in posts] == [BUCKET, SETUP_BUCKET]
+    for post in posts:
+        bucket = post.body
+        assert bucket["location"] == REGION and post.query["project"] == [PROJECT]
+        assert bucket["iamConfiguration"] == {"uniformBucketLevelAccess": {"enabled": True},
+                                              "publicAccessPrevention": "enforced"}
+        assert bucket["versioning"] == {"enabled": True}
+        assert bucket["labels"] == {"alien-state": "acme", "alien-stack": "acme"}
     ring = next(c for c in cloud.calls if c.path.endswith("/keyRings") and c.method == "POST")
     assert ring.query["keyRingId"] == ["acme-pulumi-state"]
     key = next(c for c in cloud.calls if c.path.endswith("/cryptoKeys") and c.method == "POST")
     assert key.query["cryptoKeyId"] == ["pulumi-state"]
     assert key.body["purpose"] in (1, "ENCRYPT_DECRYPT") and key.body["rotationPeriod"] == "7776000s"
     assert store.backend_url == f"gs://{BUCKET}" and store.secrets_provider == f"gcpkms://{KEY}"
-    assert len(store.created) == 3 and not store.kept
+    assert len(store.created) == 4 and not store.kept
 
 
 def test_gcp_bootstrap_again_creates_nothing() -> None:
@@ -109,9 +113,9 @@ def test_gcp_bootstrap_again_creates_nothing() -> None:
     cloud.calls.clear()
     again = bootstrap(GCP, gcp_clients(cloud))
     assert not cloud.writes(), "a second bootstrap only reads"
-    assert [m for m, _ in calls(cloud)] == ["GET", "GET", "GET"]
-    assert not again.created and again.kept == [f"GCS bucket {BUCKET}", f"Cloud KMS key ring {RING}",
-                                                f"Cloud KMS key {KEY}"]
+    assert [m for m, _ in calls(cloud)] == ["GET", "GET", "GET", "GET"]
+    assert not again.created and again.kept == [f"GCS bucket {BUCKET}", f"GCS bucket {SETUP_BUCKET}",
+                                                f"Cloud KMS key ring {RING}", f"Cloud KMS key {KEY}"]
 
 
 def test_gcp_an_existing_weakened_bucket_is_set_right_and_named() -> None:
@@ -179,11 +183,13 @@ def test_azure_bootstrap_creates_a_locked_down_account_container_vault_and_key()
     cloud = FakeCloud()
     store = bootstrap(AZURE, azure_clients(cloud))
     container = f"{ACCOUNT}/blobServices/default/containers/pulumi-state"
+    setup = f"{ACCOUNT}/blobServices/default/containers/alien-setup"  # the setup record's copy
     key = f"{VAULT}/keys/pulumi-state"
     assert [(m, p.lower()) for m, p in calls(cloud)] == [(m, p.lower()) for m, p in [
         ("GET", RG), ("PUT", RG), ("GET", ACCOUNT), ("PUT", ACCOUNT),
         ("GET", f"{ACCOUNT}/blobServices/default"), ("PUT", f"{ACCOUNT}/blobServices/default"),
-        ("GET", container), ("PUT", container), ("GET", VAULT), ("PUT", VAULT), ("GET", key), ("PUT", key)]]
+        ("GET", container), ("PUT", container), ("GET", setup), ("PUT", setup),
+        ("GET", VAULT), ("PUT", VAULT), ("GET", key), ("PUT", key)]]
     assert body(cloud, "PUT", RG) == {"location": LOCATION, "tags": {"alien-state": "acme", "alien-stack": "acme"}}
     account = body(cloud, "PUT", ACCOUNT)
     assert account["location"] == LOCATION and account["sku"] == {"name": "Standard_LRS"}
@@ -193,7 +199,7 @@ def test_azure_bootstrap_creates_a_locked_down_account_container_vault_and_key()
     assert body(cloud, "PUT", f"{ACCOUNT}/blobServices/default")["properties"] == {
         "isVersioningEnabled": True, "deleteRetentionPolicy": {"enabled": True, "days": 30},
         "containerDeleteRetentionPolicy": {"enabled": True, "days": 30}}
-    assert body(cloud, "PUT", container) == {"properties": {"publicAccess": "None"}}
+    assert body(cloud, "PUT", container) == body(cloud, "PUT", setup) == {"properties": {"publicAccess": "None"}}
     vault = body(cloud, "PUT", VAULT)
     assert vault["location"] == LOCATION
     assert vault["properties"] == {"tenantId": TENANT, "sku": {"family": "A", "name": "standard"},
@@ -213,7 +219,7 @@ def test_azure_bootstrap_again_creates_nothing() -> None:
     cloud.calls.clear()
     again = bootstrap(AZURE, azure_clients(cloud))
     assert not cloud.writes(), "a second bootstrap only reads"
-    assert not again.created and len(again.kept) == 6 and not any("(set" in k for k in again.kept)
+    assert not again.created and len(again.kept) == 7 and not any("(set" in k for k in again.kept)
 
 
 def test_azure_an_existing_weakened_account_and_vault_are_set_right_and_named() -> None:

@@ -43,7 +43,7 @@ class FakeCli:
 @pytest.fixture
 def fake_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCli]:
     """A stand-in `pulumi` on PATH that records every call; the admin's credentials in the environment, and an
-    IAM (moto's) where setup asks whether the vendor's access is revoked."""
+    IAM and S3 (moto's) where setup asks whether the vendor's access is revoked and keeps its record's copy."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     script = bin_dir / "pulumi"
@@ -59,8 +59,11 @@ def fake_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeCl
     config = tmp_path / "aws-config"
     config.write_text(f"[profile {ADMIN_ENV['AWS_PROFILE']}]\nregion = us-east-1\n")
     monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
-    with moto_server() as moto:
+    from moto.s3.models import s3_backends
+
+    with moto_server(reset=(s3_backends,)) as moto:
         monkeypatch.setenv("AWS_ENDPOINT_URL_IAM", moto)
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", moto)  # where setup keeps its record's copy
         yield FakeCli(bin_dir, log)
 
 

@@ -2,7 +2,7 @@
 
 The files are read with a tiny local loader (yaml.safe_load over the folder); the package loader can
 replace it later. Actions and dataActions are checked against the built-in roles catalog in
-../shared/catalogs/ (role patterns may hold wildcards; Azure matches them case-insensitively).
+tests/data/catalogs/ (role patterns may hold wildcards; Azure matches them case-insensitively).
 
 What the components (alien_pulumi/components/azure) must do for these sets to be sufficient, and must not do:
 - storage/kv accounts: allow_shared_key_access=False, no public blob access; never list keys or SAS;
@@ -50,6 +50,7 @@ SAMPLE = {
     "runtime_identity": "acme-app-rt-app", "management_identity": "acme-app-management",
     "state_resource_group": "acme-app-state-rg", "state_account": "acmeappst0123abcd",
     "state_container": "pulumi-state", "state_vault": "acme-app-kv0123abcd", "state_key": "pulumi-state",
+    "setup_container": "alien-setup",
 }
 STATE_RG_SCOPE = "/subscriptions/{subscription}/resourceGroups/{state_resource_group}"
 RG_SCOPE = "/subscriptions/{subscription}/resourceGroups/{resource_group}"

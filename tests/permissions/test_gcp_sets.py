@@ -1,7 +1,7 @@
 """GCP permission-set data files: shape, real permissions, and the three-layer rules (DESIGN.md §2, §4).
 
 The files are read with a tiny local loader (yaml.safe_load over the folder); the package loader can
-replace it later. Permissions are checked against the predefined-roles catalog in ../shared/catalogs/.
+replace it later. Permissions are checked against the predefined-roles catalog in tests/data/catalogs/.
 """
 
 from __future__ import annotations
@@ -230,8 +230,8 @@ def test_resource_templates(kind, set_name):
         for res in grant["resources"]:
             assert res == "projects/{project}" or res.startswith("//"), res
             if res.startswith("//") and kind == STATE:
-                # the state store's bucket or key, one named resource each (checked in test_state_...)
-                assert "{state_" in res and grant["scope"] == "stack", res
+                # the state store's buckets or key, one named resource each (checked in test_state_...)
+                assert ("{state_" in res or "{setup_bucket}" in res) and grant["scope"] == "stack", res
             elif res.startswith("//"):
                 # a full resource name is a resource-level binding on one named resource
                 assert grant["scope"] == "resource"
@@ -443,5 +443,7 @@ def test_state_data_is_the_state_bucket_and_key_only(catalog):
         "cloudkms.locations.get", "cloudkms.locations.list", "resourcemanager.projects.get"}
     provision = _expand(FILES[STATE], "provision")
     data = _actions(provision) & DATA_PERMISSIONS
-    assert data == by_scope[(bucket,)] and all(g["resources"] == [bucket] for g in provision
+    # The admin's own data access: the state bucket, and the setup bucket where the setup record's copy is kept.
+    setup = "//storage.googleapis.com/projects/_/buckets/{setup_bucket}"
+    assert data == by_scope[(bucket,)] and all(g["resources"] in ([bucket], [setup]) for g in provision
                                                if set(g["actions"]) & DATA_PERMISSIONS)

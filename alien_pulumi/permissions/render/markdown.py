@@ -190,6 +190,14 @@ _STATE = {
                     "key. Remove those two assignments to revoke it.",
 }
 
+# Where setup keeps its record's copy, outside every management grant (deploy/setup_copy.py).
+_SETUP_COPY = {
+    Platform.AWS: "`{setup_record}` in the state bucket (every management grant there is under `.pulumi/`)",
+    Platform.GCP: "`{setup_record}` in the bucket `{setup_bucket}`, where the management identity has no binding",
+    Platform.AZURE: "`{setup_record}` in the container `{setup_container}` of `{state_account}`, outside the "
+                    "management identity's assignment on the state container",
+}
+
 
 def _state_section(plan: PermissionPlan, external_backend: str | None = None) -> list[str]:
     """The one data the management identity touches: the deployment's own Pulumi state (DESIGN.md §4a); or, when
@@ -209,7 +217,12 @@ def _state_section(plan: PermissionPlan, external_backend: str | None = None) ->
             "Both your admin's setup and the vendor's releases run on the same Pulumi state, and it stays in your "
             f"cloud: {where} The management identity may read and write that state and encrypt and decrypt with "
             "that key (`state/state`), nothing else of the store; revoking it ends the vendor's ability to release. "
-            "The setup bootstrap creates the store, never deletes it, and no `pulumi destroy` removes it.", ""]
+            "The setup bootstrap creates the store, never deletes it, and no `pulumi destroy` removes it.", "",
+            "Since the vendor can write the state, your admin's runs never trust it: every setup keeps its record at "
+            f"{_SETUP_COPY[ctx.platform].format(**ctx.state_names())}, which the vendor cannot write, and the next "
+            "setup (from any machine) checks the state against it before the engine starts and refuses any resource "
+            "setup does not own or the stack does not declare live, and any setup-owned resource whose id, type, "
+            "provider or inputs changed.", ""]
 
 
 def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profile: str | None = None, *,
