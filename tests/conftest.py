@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 # The one reason a test may skip (DESIGN.md §7): it needs a real cloud account. Its skip reason says so.
 REAL_CLOUD = "real cloud"
 EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
-CATALOGS = ROOT.parent / "shared" / "catalogs"
+CATALOGS = ROOT / "tests" / "data" / "catalogs"  # iam-dataset (MIT), kept in the repository: see its README
 
 
 def quickstart() -> alien.StackSpec:

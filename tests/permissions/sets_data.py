@@ -13,6 +13,7 @@ import pytest
 from alien_pulumi.model.types import COMPUTE_TYPES as COMPUTE_KINDS
 from alien_pulumi.model.types import DATA_TYPES as DATA_KINDS
 from alien_pulumi.model.types import ResourceType
+from tests.conftest import CATALOGS
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TYPES = tuple(t.value for t in ResourceType)
@@ -24,7 +25,7 @@ SCOPES = {"resource", "stack", "account"}
 # Pulumi state; checked by their own tests (bound to the state store only), exempt from the data rules.
 STATE = "state"
 STATE_PLACEHOLDERS = {"state_bucket", "state_key", "state_key_ring", "state_resource_group", "state_account",
-                      "state_container", "state_vault"}
+                      "state_container", "state_vault", "setup_bucket", "setup_container", "setup_record"}
 
 
 def sets_dir(cloud: str) -> Path:
@@ -32,20 +33,16 @@ def sets_dir(cloud: str) -> Path:
 
 
 def catalog(name: str) -> Path:
-    """``../shared/catalogs/<name>`` of the checkout; a worktree one level deeper (``wt/<branch>``) finds the
-    workplace's folder further up."""
-    for parent in PROJECT_ROOT.parents:
-        path = parent / "shared" / "catalogs" / name
-        if path.exists():
-            return path
-    return PROJECT_ROOT.parent / "shared" / "catalogs" / name
+    """``tests/data/catalogs/<name>``: the IAM catalogs are test data of the repository (provenance and licence
+    beside them), so the suite needs nothing outside a plain clone."""
+    return CATALOGS / name
 
 
 def load_catalog(name: str) -> dict[str, Any]:
-    """A catalog from ../shared/catalogs. A missing catalog fails the test: the permission checks are only as good
+    """A catalog of tests/data/catalogs. A missing catalog fails the test: the permission checks are only as good
     as the independent sources they run against, and a run without them must not pass (or skip) silently."""
     path = catalog(name)
     if not path.exists():
-        pytest.fail(f"catalog {name} not found at {path}: the permission tests need ../shared/catalogs")
+        pytest.fail(f"catalog {name} not found at {path}: restore tests/data/catalogs from the repository")
     with gzip.open(path, "rt") as fh:
         return json.load(fh)
