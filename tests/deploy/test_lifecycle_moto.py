@@ -24,6 +24,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from alien_pulumi.deploy.state_store import _Aws
 from alien_pulumi.fleet.registry import Registry
 from alien_pulumi.model.record import ReleaseRecord
 from tests.artifacts import artifact
@@ -112,6 +113,19 @@ def test_register_bootstrap_setup_import_release(moto: str, fake_cli: FakeCli, t
     assert rule["ApplyServerSideEncryptionByDefault"]["KMSMasterKeyID"] == state_key["Arn"]
     assert kms.get_key_rotation_status(KeyId=state_key["KeyId"])["KeyRotationEnabled"] is True
     assert {"TagKey": "alien-state", "TagValue": "acme"} in kms.list_resource_tags(KeyId=state_key["KeyId"])["Tags"]
+    # The store refuses plain HTTP (TLS-only bucket policy), as AWS would. moto serves HTTP and cannot tell (it
+    # denies every call under that policy), so from here each bootstrap runs as written and the test then lifts the
+    # policy, for the admin's setup (which keeps its record in the bucket); step 6 puts it back for the vendor.
+    tls_policy = s3.get_bucket_policy(Bucket=STATE_BUCKET)["Policy"]
+    configure = _Aws._configure
+
+    def configure_then_lift(self: _Aws, found: Any) -> list[str]:
+        fixed = configure(self, found)
+        self.s3.delete_bucket_policy(Bucket=self.bucket)
+        return fixed
+
+    monkeypatch.setattr(_Aws, "_configure", configure_then_lift)
+    s3.delete_bucket_policy(Bucket=STATE_BUCKET)
 
     # 3. setup through the Automation API on that store; the program's outputs are the management identity
     role_arn = f"arn:aws:iam::{ACCOUNT}:role/acme-management"
@@ -132,6 +146,9 @@ def test_register_bootstrap_setup_import_release(moto: str, fake_cli: FakeCli, t
     assert record.secrets_provider == f"awskms://alias/acme-pulumi-state?region={REGION}"
     assert record.versions["pulumi-cli"] == "3.200.0" and record.versions["pulumi-aws"]
     assert record.outputs["management_identity"]["role_arn"] == role_arn
+    # the record's copy, kept beside the state where the next setup (from any machine) reads it
+    kept = s3.get_object(Bucket=STATE_BUCKET, Key="alien-setup/record.json")["Body"].read()
+    assert ReleaseRecord.model_validate_json(kept) == record
     trust = record.permissions["management"]["trust_policy"]["Statement"][0]
     assert trust["Principal"] == {"AWS": VENDOR_ROLE}
     assert trust["Condition"]["StringEquals"]["sts:ExternalId"] == external_id
@@ -175,11 +192,14 @@ def test_register_bootstrap_setup_import_release(moto: str, fake_cli: FakeCli, t
     # 6. what the management credentials of that release may do, with moto's IAM enforcement
     management = {k: env[k] for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")}
     as_vendor = client("s3", moto, management)
-    # The store refuses plain HTTP (TLS-only bucket policy); moto serves HTTP here, so the test lifts it.
-    tls_only = json.loads(s3.get_bucket_policy(Bucket=STATE_BUCKET)["Policy"])["Statement"][0]
+    s3.put_bucket_policy(Bucket=STATE_BUCKET, Policy=tls_policy)
+    tls_only = json.loads(tls_policy)["Statement"][0]
     assert tls_only["Effect"] == "Deny" and tls_only["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     denied(as_vendor.get_object, Bucket=STATE_BUCKET, Key=".pulumi/meta.yaml")
     s3.delete_bucket_policy(Bucket=STATE_BUCKET)
+    # the setup record's copy is outside every management grant: the vendor can neither change nor remove it
+    denied(as_vendor.put_object, Bucket=STATE_BUCKET, Key="alien-setup/record.json", Body=b"{}")
+    denied(as_vendor.delete_object, Bucket=STATE_BUCKET, Key="alien-setup/record.json")
     state_object = ".pulumi/stacks/alien/acme.json"
     as_vendor.put_object(Bucket=STATE_BUCKET, Key=state_object, Body=b'{"version": 3}')
     assert as_vendor.get_object(Bucket=STATE_BUCKET, Key=state_object)["Body"].read() == b'{"version": 3}'
