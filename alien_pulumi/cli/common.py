@@ -26,6 +26,7 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 # Exit codes, the same for every command (README "Exit codes"): 4 is a failed run, 5 a declined confirmation, 6 a
 # run the customer's cloud refused as revoked (not retried).
 EXIT_OK, EXIT_INVALID, EXIT_USAGE, EXIT_BLOCKED, EXIT_FAILED, EXIT_DECLINED, EXIT_REVOKED = 0, 1, 2, 3, 4, 5, 6
+EXIT_INTERRUPTED = 130  # Ctrl-C, as a shell reports SIGINT (cli/entry.py keeps its own copy: it imports nothing)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,6 +61,45 @@ def handles_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+
+
+def run(app: typer.Typer, args: list[str] | None = None) -> int:
+    """Run a CLI as its console script does and return its exit code. Beyond the commands' own handling
+    (``handles_errors``): a usage error (a missing file, an unknown flag) prints, with ``--json``, one JSON document
+    on stdout as well; a confirmation with no terminal to answer it is a declined one (exit 5), not "Aborted!";
+    Ctrl-C exits 130 wherever it lands."""
+    argv = sys.argv[1:] if args is None else args
+    try:
+        code = app(args=argv, standalone_mode=False, prog_name=getattr(app.info, "name", None))
+    except typer.Abort:  # EOF at a prompt (typer turns Ctrl-C into exit 130 itself)
+        return _failed(argv, "Declined", "nothing confirmed the change (no terminal to ask on): pass --yes to "
+                                         "confirm without asking", EXIT_DECLINED)
+    except typer.TyperException as exc:  # usage: click's own message, then its exit code
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            err.print(f"[red]error:[/] {escape(exc.format_message())}")
+        if "--json" in argv:
+            print_json({"error": {"code": type(exc).__name__, "message": exc.format_message(),
+                                  "exit_code": exc.exit_code}})
+        return exc.exit_code
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        return EXIT_INTERRUPTED
+    except OSError as exc:  # a path the system refused (a file where a directory belongs, no permission...)
+        where = f"{exc.filename}: " if exc.filename else ""
+        return _failed(argv, type(exc).__name__, f"{where}{exc.strerror or exc}", EXIT_USAGE)
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def _failed(argv: list[str], code: str, message: str, exit_code: int) -> int:
+    err.print(f"[red]error:[/] {escape(message)}")
+    if "--json" in argv:
+        print_json({"error": {"code": code, "message": message, "exit_code": exit_code}})
+    return exit_code
+
+
 def version_option(app: typer.Typer, name: str) -> None:
     """``--version`` on an app: the package version, then exit."""
     from importlib.metadata import version
@@ -72,8 +112,9 @@ def version_option(app: typer.Typer, name: str) -> None:
     @app.callback()
     def _root(_version: bool = typer.Option(False, "--version", callback=show, is_eager=True,
                                             help="Print the version and exit.")) -> None:
-        """Exit codes: 0 ok, 1 invalid stack, 2 usage or context error, 3 blocked by preflight, 4 a run failed,
-        5 a confirmation was declined, 6 the customer's cloud refused the run as revoked."""
+        """Exit codes: 0 ok, 1 invalid input (stack, spec, bundle, record, request), 2 usage or context error, 3
+        blocked, 4 a run failed, 5 a confirmation was declined, 6 the customer's cloud refused the run as revoked,
+        130 interrupted."""
 
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print pure JSON on stdout.")]
@@ -85,7 +126,9 @@ def print_json(data: Any) -> None:
 
 
 # Deployment-context flags, shared by every command that renders for one deployment.
-Prefix = Annotated[str | None, typer.Option(help="Physical-name prefix (default: the stack name).")]
+Prefix = Annotated[str | None, typer.Option(help="Physical-name prefix, 1-24 characters (default: the deployment's "
+                                                 "name for `deployments new`, the bundle's for setup, else the stack "
+                                                 "name cut to 24 characters).")]
 Region = Annotated[str | None, typer.Option(help="AWS region, GCP region or Azure location.")]
 Partition = Annotated[str | None, typer.Option(help="AWS partition (default: the region's).")]
 AccountId = Annotated[str | None, typer.Option("--account-id", help="AWS account id.")]

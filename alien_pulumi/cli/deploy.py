@@ -28,6 +28,7 @@ from alien_pulumi.cli.common import (
     handles_errors,
     out,
     print_json,
+    run,
     version_option,
     with_context_flags,
 )
@@ -103,9 +104,9 @@ BundleOpt = Annotated[Path | None, typer.Option("--bundle", exists=True, dir_oka
 MaybePlatform = Annotated[Platform | None, typer.Option("--platform", "-p", case_sensitive=False,
                                                         help="Target cloud (default: the bundle's).")]
 ARTIFACT_HELP = "The vendor's spec artifact (NAME.spec.json, from `alien-pulumi build`); never a Python file."
-SpecArg = Annotated[Path, typer.Argument(dir_okay=False, help=ARTIFACT_HELP)]
-MaybeSpec = Annotated[Path | None, typer.Argument(dir_okay=False, help=ARTIFACT_HELP + " None with --request: it "
-                                                  "holds the stack.")]
+SpecArg = Annotated[Path, typer.Argument(dir_okay=False, metavar="SPEC", help=ARTIFACT_HELP)]
+MaybeSpec = Annotated[Path | None, typer.Argument(dir_okay=False, metavar="SPEC", help=ARTIFACT_HELP +
+                                                  " None with --request: it holds the stack.")]
 RequestOpt = Annotated[Path | None, typer.Option("--request", exists=True, dir_okay=False,
                                                  help="The vendor's setup request: apply exactly its stack.")]
 
@@ -458,7 +459,7 @@ def restore(record: RecordOpt = None, bundle: BundleSource = None, deployment: D
 
 
 def main() -> None:
-    app()
+    sys.exit(run(app))
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from alien_pulumi.permissions.registry_access import RegistryAccess, registry_ac
 EXAMPLE_PROJECT_NUMBER = "123456789012"
 
 
-StackOpt = Annotated[Path | None, typer.Argument(exists=True, dir_okay=False,
+StackOpt = Annotated[Path | None, typer.Argument(exists=True, dir_okay=False, metavar="STACK",
                                                  help="Stack file (default with -d: the deployed stack).")]
 DeploymentOpt = Annotated[str | None, typer.Option("--deployment", "-d", help="Deployment name in the registry.")]
 PlatformFlag = Annotated[Platform | None, typer.Option("--platform", "-p", case_sensitive=False,

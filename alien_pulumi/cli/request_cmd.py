@@ -27,7 +27,8 @@ from alien_pulumi.deploy.request import (
 from alien_pulumi.deploy.setup import record_path
 from alien_pulumi.fleet.registry import Registry, state_dir
 
-RequestFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The vendor's setup request JSON.")]
+RequestFile = Annotated[Path, typer.Argument(exists=True, dir_okay=False, metavar="REQUEST",
+                                                    help="The vendor's setup request JSON.")]
 SetupRecordOpt = Annotated[Path | None, typer.Option("--record", dir_okay=False,
                                                     help="Your last setup record (the JSON alien-deploy up wrote).")]
 AdminStateDir = Annotated[Path | None, typer.Option("--state-dir", help="Where alien-deploy keeps your setup records "

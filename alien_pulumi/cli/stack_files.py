@@ -16,8 +16,8 @@ from alien_pulumi.preflight import Deployed, from_record, from_spec
 
 StackArg = Annotated[
     Path,
-    typer.Argument(exists=True, dir_okay=False, help="Stack file: Python defining a StackSpec, a spec artifact or "
-                                                     "spec JSON."),
+    typer.Argument(exists=True, dir_okay=False, metavar="STACK",
+                   help="Stack file: Python defining a StackSpec, a spec artifact or spec JSON."),
 ]
 
 

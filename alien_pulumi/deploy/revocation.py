@@ -130,6 +130,7 @@ class _Trust:
     def __init__(self, ctx: DeploymentContext, outputs: Mapping[str, str]) -> None:
         self.ctx = ctx
         self.outputs = outputs
+        self.writing = False  # set once the first change is under way: a failure before it changed nothing
 
     def mark(self) -> str | None:
         raise NotImplementedError
@@ -411,9 +412,10 @@ def _guarded(trust: _Trust, what: str, act: Callable[[], Revocation]) -> Revocat
     try:
         return act()
     except trust.failures as exc:
+        outcome = ("Steps before the refused one may have been applied; run it again to complete it (each step is "
+                   "idempotent)") if trust.writing else "Nothing was changed"
         raise RevocationError(f"{trust.platform.value} refused the {what} of deployment {trust.ctx.prefix}: "
-                              f"{trust.explain(exc)}. The steps before it were applied; run it again to complete "
-                              "it (each step is idempotent)") from None
+                              f"{trust.explain(exc)}. {outcome}") from None
 
 
 def revoked_in_cloud(ctx: DeploymentContext, outputs: Mapping[str, str] | None = None, clients: Any = None
@@ -440,6 +442,7 @@ def revoke(deployment: str, ctx: DeploymentContext, outputs: Mapping[str, str] |
         if found:
             return Revocation(deployment, ctx.platform.value, "revoked", found, False, [], ISSUED[ctx.platform])
         when = at or now_utc()
+        trust.writing = True
         return Revocation(deployment, ctx.platform.value, "revoked", when, True, trust.revoke(when),
                           ISSUED[ctx.platform])
 
@@ -459,6 +462,7 @@ def restore(deployment: str, ctx: DeploymentContext, outputs: Mapping[str, str] 
     def act() -> Revocation:
         if not trust.mark():
             return Revocation(deployment, ctx.platform.value, "restored", None, False, [], "")
+        trust.writing = True
         return Revocation(deployment, ctx.platform.value, "restored", None, True, trust.restore(management), "")
 
     return _guarded(trust, "restore", act)

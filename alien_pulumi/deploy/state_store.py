@@ -84,6 +84,8 @@ class Adapter:
 
     cloud: str
     failures: tuple[type[BaseException], ...] = ()
+    no_credentials: tuple[type[BaseException], ...] = ()  # the SDK found no credentials at all (not a refusal)
+    login = ""
 
     def parts(self) -> Sequence[Part]:
         raise NotImplementedError
@@ -112,6 +114,9 @@ def bootstrap(ctx: DeploymentContext, session: Any = None) -> StateStore:
             else:
                 fixed = part.settle(found)
                 kept.append(part.what + (f" (set {', '.join(fixed)})" if fixed else ""))
+    except adapter.no_credentials as exc:
+        raise StateStoreError(f"no {adapter.cloud} credentials for the state store bootstrap ({exc}): sign in as the "
+                              f"admin ({adapter.login}) and run again; nothing was created") from None
     except adapter.failures as exc:
         raise StateStoreError(f"{adapter.cloud} refused the state store bootstrap at {what}: {adapter.explain(exc)}; "
                               "the admin's credentials need the provisioning layer's state/provision set") from None
@@ -147,6 +152,8 @@ class _Aws(Adapter):
         import botocore.exceptions
 
         self.failures = (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError)
+        self.no_credentials = (botocore.exceptions.NoCredentialsError,)
+        self.login = "aws sso login, or AWS_PROFILE / AWS_ACCESS_KEY_ID"
         self.ctx = ctx
         session = session or boto3.session.Session()
         self.s3 = session.client("s3", region_name=ctx.region)

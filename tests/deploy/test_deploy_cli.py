@@ -222,6 +222,16 @@ def test_the_state_store_of_an_example_context_or_without_credentials_is_never_g
     result = deploy("bootstrap", "--bundle", str(gcp), "--spec", str(artifact(QUICKSTART)))
     assert result.exit_code == 4  # type: ignore[attr-defined]
     assert "no GCP credentials for the state store bootstrap" in result.stderr  # type: ignore[attr-defined]
+    # No AWS credentials either: said as such, never as a permission the admin lacks.
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    result = deploy("bootstrap", "--bundle", str(register(tmp_path, "acme")), "--spec", str(artifact(QUICKSTART)))
+    assert result.exit_code == 4, result.output  # type: ignore[attr-defined]
+    assert "no AWS credentials for the state store bootstrap" in result.stderr  # type: ignore[attr-defined]
+    assert "provisioning layer" not in result.stderr  # type: ignore[attr-defined]
 
 
 def test_a_record_on_local_state_says_so(tmp_path: Path) -> None:

@@ -201,3 +201,26 @@ def test_the_security_document_says_how_revoking_works_and_whether_it_is_in_forc
     revoked = render_markdown(derive_plan(SPEC, CTX.model_copy(update={"revoked_at": "2026-12-02T10:00:00Z"})))
     assert "**Revoked since 2026-12-02T10:00:00Z.**" in revoked
     assert '"Sid": "VendorAccessRevoked"' in revoked  # the trust shown is the one in force
+
+
+def test_a_refused_revocation_says_whether_anything_was_changed(cloud: dict[str, Any]) -> None:
+    """Refused at the first read (the admin may not even read the role): nothing changed, and it says so; refused at
+    a later step: it says earlier steps may stand and that running it again completes it."""
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[ACCOUNT]["global"]
+
+    def admin_with(policy: dict[str, Any], name: str) -> _Endpoint:
+        iam.create_user(region_name="us-east-1", user_name=name)
+        iam.put_user_policy(name, "p", json.dumps(policy))
+        key = iam.create_access_key(name)
+        return _Endpoint(boto3.session.Session(region_name="us-east-1", aws_access_key_id=key.access_key_id,
+                                               aws_secret_access_key=key.secret_access_key), cloud["endpoint"])
+
+    reader = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"}]}
+    with pytest.raises(RevocationError, match=r"AccessDenied.*\. Nothing was changed$"):
+        revoke("acme", CTX, clients=admin_with({"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "iam:ListRoles", "Resource": "*"}]}, "auditor"))
+    with pytest.raises(RevocationError, match="may have been applied; run it again to complete it"):
+        revoke("acme", CTX, clients=admin_with(reader, "reader"))
+    assert revoked_in_cloud(CTX, clients=cloud["admin"]) is None
