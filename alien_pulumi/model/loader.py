@@ -5,6 +5,7 @@ import-linter contract): it reads spec artifacts only (``alien_pulumi.model.arti
 from __future__ import annotations
 
 import runpy
+import sys
 import traceback
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,10 @@ def _spec_data(data: Any, file: Path) -> Any:
 
 
 def _load_python(file: Path) -> StackSpec:
+    # As `python stack.py` does: the stack's own folder comes first on the import path, so a stack may import its
+    # sibling modules (a helper defining shared resources); restored afterwards.
+    folder = str(file.resolve().parent)
+    sys.path.insert(0, folder)
     try:
         namespace = runpy.run_path(str(file), run_name="__alien_stack__")
     except AlienError:
@@ -50,6 +55,8 @@ def _load_python(file: Path) -> StackSpec:
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(file)]
         where = f" (line {frames[-1].lineno})" if frames else ""
         raise StackLoadError(f"{file}{where}: {type(exc).__name__}: {exc}") from None
+    finally:
+        sys.path.remove(folder)
     stack = namespace.get("stack")
     if isinstance(stack, StackSpec):
         return stack
