@@ -61,7 +61,8 @@ from alien_pulumi.deploy.setup import (
     revocation_in_force,
     write_record,
 )
-from alien_pulumi.deploy.state_store import StateStore, StateStoreError
+from alien_pulumi.deploy.setup_copy import keeps_copy, last_setup
+from alien_pulumi.deploy.state_store import StateStore, StateStoreError, store_urls
 from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import state_dir
 from alien_pulumi.model.artifact import read_artifact, require_pinned
@@ -241,7 +242,7 @@ def up(
     verified = None
     if request is not None:  # reviewed as computed against the admin's own last setup record, never as stated
         stated = read_request(request)
-        verified = verify_request(stated, read_setup_record(record_path(state_dir(state), stated.deployment)))
+        verified = verify_request(stated, _request_baseline(stated, bundle, context_flags, backend, state, engine))
         show_review(verified, out)
     setup_request = verified.request if verified is not None else None
     source = verified or stack
@@ -271,6 +272,21 @@ def up(
         table.add_row(key, str(identity.get(key, "-")))
     table.add_row("release record", str(plan.record_path))
     out.print(table)
+
+
+def _request_baseline(stated: SetupRequest, bundle_file: Path | None, flags: ContextFlags, backend: str | None,
+                      state: Path | None, engine: str) -> ReleaseRecord:
+    """The admin's last setup record a request is verified against: the later of the local record and, with the
+    bundle, the copy kept in the deployment's store (a fresh machine, a CI runner, has only the copy)."""
+    local = record_path(state_dir(state), stated.deployment)
+    if bundle_file is not None:
+        setup_bundle = SetupBundle.read(bundle_file)
+        ctx = setup_bundle.to_context(stated.spec().name, flags)
+        url = backend or setup_bundle.backend or store_urls(ctx)[0]
+        baseline = last_setup(ctx, local, cloud=keeps_copy(ctx, StateStore(url, ""), engine))
+        if baseline.record is not None:
+            return baseline.record
+    return read_setup_record(local)
 
 
 app.command("review")(handles_errors(review_command))

@@ -251,3 +251,33 @@ def test_after_releases_the_request_still_builds_on_the_setup_record(state: Path
     assert (request.setup.release, request.setup.digest, request.setup.frozen_digest) == (
         setup.release, setup.digest, setup.frozen_digest)
     assert verify_request(request, setup).review == request.stated()
+
+
+def test_a_fresh_machine_verifies_a_request_against_the_record_kept_in_the_cloud(
+        state: Path, request_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A CI runner has no local record: the request is checked against the copy setup kept in the deployment's
+    store (moto's S3 here), and refused as before when there is none."""
+    import boto3
+    from moto.s3.models import s3_backends
+
+    from alien_pulumi.cli.deploy import _request_baseline
+    from tests.moto_server import moto_server
+
+    record = state / "records" / "acme.json"
+    stated = read_request(request_file)
+    bundle = state / "acme.bundle.json"
+    fresh = tmp_path / "runner"
+    with moto_server(reset=(s3_backends,)) as endpoint:
+        for key, value in {"AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": "AKIAADMIN",
+                           "AWS_SECRET_ACCESS_KEY": "admin", "AWS_DEFAULT_REGION": "eu-west-1"}.items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.delenv("AWS_PROFILE", raising=False)
+        with pytest.raises(SetupRequestError, match="no setup record at"):
+            _request_baseline(stated, bundle, {}, None, fresh, "pulumi")  # no store yet, nothing local
+        s3 = boto3.client("s3", region_name="eu-west-1")
+        s3.create_bucket(Bucket="acme-state-210987654321", CreateBucketConfiguration={"LocationConstraint":
+                                                                                      "eu-west-1"})
+        s3.put_object(Bucket="acme-state-210987654321", Key="alien-setup/record.json", Body=record.read_bytes())
+        baseline = _request_baseline(stated, bundle, {}, None, fresh, "pulumi")
+    assert baseline == read_setup_record(record)
+    assert verify_request(stated, baseline).review.permissions  # the new function's grants, computed
