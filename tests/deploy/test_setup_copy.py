@@ -187,3 +187,15 @@ def test_a_copy_that_is_not_a_record_or_cannot_be_read_is_an_error_naming_where(
     cloud.deny.add(("GET", "/download/storage/v1/b/acme-setup-acme-prod-1"))
     with pytest.raises(StateStoreError, match=r"could not be read: .*state/provision set"):
         load(GCP, gcp_clients(cloud))
+
+
+@pytest.mark.parametrize(("ctx", "place"), [
+    (AWS, "`alien-setup/record.json` in the state bucket"),
+    (GCP, "`record.json` in the bucket `acme-setup-acme-prod-1`, where the management identity has no binding"),
+    (AZURE, "`record.json` in the container `alien-setup`"),
+], ids=["aws", "gcp", "azure"])
+def test_the_security_document_says_where_the_baseline_is_kept(ctx: alien.DeploymentContext, place: str) -> None:
+    from alien_pulumi.permissions import render_markdown
+
+    document = render_markdown(derive_plan(SPEC, ctx))
+    assert place in document and "which the vendor cannot write" in document
