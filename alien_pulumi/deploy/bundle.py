@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from alien_pulumi.deploy.vendor import VENDOR_KEYS, sources, vendor_facts
 from alien_pulumi.errors import ContextError, Problem, first_problem
 from alien_pulumi.model.context import FIELDS, DeploymentContext, Naming, context_problems, refuse_past_access
+from alien_pulumi.model.deployment_name import DeploymentName, check_deployment_name
 from alien_pulumi.model.files import read_json
 from alien_pulumi.model.types import Platform
 
@@ -30,7 +31,8 @@ class SetupBundle(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     bundle_version: int = BUNDLE_VERSION
-    deployment: str = Field(description="The deployment's name in the vendor's registry.")
+    deployment: DeploymentName = Field(description="The deployment's name in the vendor's registry (a bundle naming "
+                                       "a path is refused).")
     platform: Platform
     context: dict[str, str] = Field(description="Context facts: prefix, region, account/project/subscription, "
                                     "vendor principal, issuer, external id, access until.")
@@ -77,9 +79,12 @@ class SetupBundle(BaseModel):
 
 
 def new_bundle(name: str, platform: Platform, flags: Mapping[str, str | None], *, backend: str | None = None,
-               environ: Mapping[str, str] | None = None) -> tuple[SetupBundle, DeploymentContext]:
+               environ: Mapping[str, str] | None = None, where: str = "the NAME argument"
+               ) -> tuple[SetupBundle, DeploymentContext]:
     """Register-time facts: flags, then the vendor's config for its own trust, a fresh external id on AWS.
-    Every missing or malformed field is reported at once (flags named as typed)."""
+    Every missing or malformed field is reported at once (flags named as typed). ``name`` must be a deployment name
+    (``where`` says where it came from), checked before anything else: it names the bundle's file."""
+    check_deployment_name(name, where)
     values = {k: v for k, v in flags.items() if v is not None}
     values.setdefault("prefix", name)
     for key, value in vendor_facts(platform, environ).items():

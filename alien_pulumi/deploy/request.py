@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alien_pulumi.errors import AlienError, first_problem
 from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.deployment_name import DeploymentName
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
@@ -141,7 +142,7 @@ class SetupRequest(BaseModel):
     kind: Literal["alien-pulumi/setup-request"] = REQUEST_KIND
     request_version: Literal[2] = REQUEST_VERSION
     id: str
-    deployment: str
+    deployment: DeploymentName
     platform: Platform
     release: str
     created_at: str

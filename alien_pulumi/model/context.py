@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from alien_pulumi.errors import ContextError, Problem
 from alien_pulumi.model.naming import deployment_names, identity_name
+from alien_pulumi.model.regions import KNOWN_REGIONS, unknown_region
 from alien_pulumi.model.types import Platform
 
 PREFIX = re.compile(r"^[a-z]([a-z0-9-]{0,22}[a-z0-9])?$")
@@ -141,18 +142,29 @@ def partition_of(region: str) -> str | None:
     return next((name for name, regex in aws_partitions().items() if regex.match(region)), None)
 
 
+def _example_region(partition: str) -> str:
+    """The example region of an offline context on ``partition``: us-east-1 on aws, a known region of another."""
+    example = EXAMPLE[Platform.AWS]["region"]
+    regex = aws_partitions()[partition]
+    if regex.match(example):
+        return example
+    return next((r for r in sorted(KNOWN_REGIONS[Platform.AWS]) if partition_of(r) == partition), example)
+
+
 def _check_region(platform: Platform, values: Mapping[str, str]) -> str | None:
+    """The region's form on its cloud (and AWS partition), then whether it is one the cloud has (``regions``)."""
     region = values["region"]
     if platform is Platform.AWS:
         partition = values.get("partition") or partition_of(region)
         if partition is None or not aws_partitions()[partition].match(region):
             where = f"of partition {partition}" if values.get("partition") else "of any AWS partition"
             return f"{region!r} is not an AWS region {where} (e.g. us-east-1, eu-west-1)"
-        return None
-    if platform is Platform.GCP:
-        return None if _GCP_REGION.match(region) else f"{region!r} is not a GCP region (e.g. us-central1, europe-west4)"
-    return None if _AZURE_LOCATION.match(region) else \
-        f"{region!r} is not an Azure location name (lowercase, e.g. eastus, westeurope)"
+    elif platform is Platform.GCP:
+        if not _GCP_REGION.match(region):
+            return f"{region!r} is not a GCP region (e.g. us-central1, europe-west4)"
+    elif not _AZURE_LOCATION.match(region):
+        return f"{region!r} is not an Azure location name (lowercase, e.g. eastus, westeurope)"
+    return unknown_region(platform, region)
 
 
 def _check_principal(platform: Platform, values: Mapping[str, str]) -> str | None:
@@ -296,8 +308,13 @@ class DeploymentContext(BaseModel):
             raise ContextError(problems)
         filled = {k: v for k, v in EXAMPLE[platform].items() if k not in values} if example else {}
         if platform is Platform.AWS:
+            if "partition" in values and "region" in filled:  # an example region of the partition given
+                filled["region"] = _example_region(values["partition"])
             region = values.get("region") or filled["region"]
             values.setdefault("partition", partition_of(region))
+            if "vendor_principal" in filled:  # the example role is in the deployment's partition
+                partition = values["partition"]
+                filled["vendor_principal"] = filled["vendor_principal"].replace("arn:aws:", f"arn:{partition}:")
         return cls(platform=platform, stack=stack, example=bool(filled), **values, **filled)
 
     @classmethod

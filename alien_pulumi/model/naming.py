@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from alien_pulumi.model.types import Platform, ResourceType
@@ -124,3 +125,40 @@ def identity_name(platform: Platform, prefix: str, role: str) -> str:
 def deployment_names(platform: Platform, prefix: str) -> dict[str, str]:
     """Names shared by the whole deployment (ECS cluster, Azure resource group and environment)."""
     return {k: rule.fit(t.format(prefix=prefix)) for k, (t, rule) in _DEPLOYMENT_NAMES[platform].items()}
+
+
+@dataclass(frozen=True)
+class NameClash:
+    """Two resources (or runtime profiles) whose physical names on ``platform`` are the same after the cloud's
+    naming rules: ``first`` is declared before ``second``; ``what`` is the kind of name (``S3 bucket``)."""
+
+    platform: Platform
+    prefix: str
+    what: str
+    name: str
+    first: str
+    second: str
+    profiles: bool = False  # two runtime profiles (their identities), not two resources
+
+
+def name_clashes(platform: Platform, prefix: str, resources: Iterable[tuple[str, ResourceType]],
+                 profiles: Iterable[str] = ()) -> list[NameClash]:
+    """Every pair of ``resources`` (id, type) whose physical names, as ``resource_names`` derives them with ``prefix``,
+    are one name of one kind (a storage account of an Azure storage and of an Azure kv share a namespace), and every
+    pair of runtime ``profiles`` whose identities are one; a name inside another (a blob container, a Service Bus
+    queue, a storage table) only clashes inside the same parent. One clash per pair, in declaration order."""
+    seen: dict[tuple[str, ...], str] = {}
+    clashes: dict[tuple[str, str], NameClash] = {}
+
+    def claim(owner: str, what: str, name: str, scope: tuple[str, ...] = (), profile: bool = False) -> None:
+        other = seen.setdefault((str(profile), what, *scope, name), owner)
+        if other != owner and (other, owner) not in clashes:
+            clashes[other, owner] = NameClash(platform, prefix, what, name, other, owner, profile)
+
+    for rid, kind in resources:
+        names = resource_names(platform, kind, prefix, rid)
+        for key, (_, rule) in _RULES[platform][kind].items():
+            claim(rid, rule.what, names[key], () if key == "name" else (names["name"],))
+    for profile in profiles:
+        claim(profile, _IDENTITY_RULE[platform].what, identity_name(platform, prefix, f"rt-{profile}"), profile=True)
+    return list(clashes.values())

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from alien_pulumi.errors import StackLoadError, first_problem
 from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.deployment_name import DeploymentName
 from alien_pulumi.model.spec import StackSpec
 
 RECORD_VERSION = 2  # 2: backend, secrets provider, versions; one region field in the context
@@ -49,7 +50,7 @@ class ReleaseRecord(BaseModel):
 
     record_version: int = RECORD_VERSION
     release: str = Field(description="Release id, e.g. the vendor's version or a generated id.")
-    deployment: str = Field(description="Deployment name in the vendor's registry.")
+    deployment: DeploymentName = Field(description="Deployment name in the vendor's registry.")
     program: str = Field(description="Which program produced it: provision (setup) or manage (release).")
     created_at: str = Field(default_factory=lambda: datetime.now(timezone.utc).isoformat(timespec="seconds"))
     context: DeploymentContext

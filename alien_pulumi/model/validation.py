@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 
 from alien_pulumi.errors import Problem, StackValidationError
 from alien_pulumi.model.images import ImageError, RegistrySpec, pull, registry_of
+from alien_pulumi.model.naming import name_clashes
 from alien_pulumi.model.resources import SPEC_BY_TYPE, ComputeSpec, ResourceSpec
 from alien_pulumi.model.spec import SCHEMA_VERSION, PermissionsSpec, StackSpec
 from alien_pulumi.model.types import (
@@ -51,10 +52,11 @@ def parse_spec(data: Any) -> StackSpec:
     _check_references(refs, problems)
     if permissions is not None:
         _check_permissions(refs, permissions, problems)
-    # Pull rules of every compute that parsed, on every known declared platform (also when others have problems).
     raw_platforms = data.get("platforms")
     listed = list(raw_platforms) if isinstance(raw_platforms, (list, tuple)) else []
     known = [Platform(p) for p in dict.fromkeys(listed) if p in {q.value for q in Platform}]
+    problems.extend(name_problems(refs, permissions, known))
+    # Pull rules of every compute that parsed, on every known declared platform (also when others have problems).
     if "images" not in data or images is not None:
         problems.extend(image_problems(resources, known, images))
     if problems:
@@ -79,6 +81,38 @@ def _parse_images(raw: Any, problems: list[Problem]) -> RegistrySpec | None:
             problems.append(Problem("stack", f"images.{_loc(error['loc'])}".rstrip("."), _message(error),
                                     _code(error)))
         return None
+
+
+# Physical names depend on the deployment's prefix, which a stack does not know: names are derived with these. Two ids
+# whose names are one after a cloud's rules are one with any prefix that neither truncates nor pads them (``NameRule``:
+# both get a hash of their own then); the 1-character prefix is the least likely to truncate, the 8-character one
+# lengthens the shortest names past every rule's minimum length.
+SAMPLE_PREFIXES = ("x", "acme-app")
+
+
+def name_problems(refs: Iterable[_Refs], permissions: PermissionsSpec | None,
+                  platforms: Iterable[Platform]) -> list[Problem]:
+    """Resources (and runtime profiles) whose physical names on a declared platform are one after that cloud's naming
+    rules (``naming.name_clashes``): one problem per pair and platform, naming both and the name they share."""
+    declared: dict[str, ResourceType] = {}
+    for ref in refs:  # resources with field problems too; a duplicate id is reported already
+        if ref.kind is not None and ID_PATTERN.match(ref.id):
+            declared.setdefault(ref.id, ref.kind)
+    profiles = [p for p in (permissions.profiles if permissions else {}) if ID_PATTERN.match(p)]
+    problems: list[Problem] = []
+    for platform in platforms:
+        reported: set[tuple[bool, str, str]] = set()
+        for prefix in SAMPLE_PREFIXES:
+            for clash in name_clashes(platform, prefix, declared.items(), profiles):
+                if (clash.profiles, clash.first, clash.second) in reported:
+                    continue
+                reported.add((clash.profiles, clash.first, clash.second))
+                where, field, what = (f"permissions.profiles.{clash.second}", "", f"runtime {clash.what}") \
+                    if clash.profiles else (clash.second, "id", clash.what)
+                problems.append(Problem(where, field, f"on {platform.value}, {clash.first!r} and {clash.second!r} "
+                                        f"both become the {what} {clash.name!r} (prefix {prefix!r}) after the "
+                                        "cloud's naming rules: rename one", "NAME_COLLISION"))
+    return problems
 
 
 def image_problems(resources: Iterable[ResourceSpec], platforms: Iterable[Platform],
