@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.deployment_name import DeploymentName
 from alien_pulumi.model.record import StateEntry
 from alien_pulumi.model.spec import StackSpec
 
@@ -50,7 +51,7 @@ class RunInput(BaseModel):
 
     run_id: str
     kind: RunKind
-    deployment: str
+    deployment: DeploymentName  # it names the run's workspace folder
     release: str
     spec: StackSpec
     context: DeploymentContext

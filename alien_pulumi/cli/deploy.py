@@ -67,6 +67,7 @@ from alien_pulumi.errors import AutomationError
 from alien_pulumi.fleet.registry import state_dir
 from alien_pulumi.model.artifact import read_artifact, require_pinned
 from alien_pulumi.model.context import DeploymentContext, field_name, refuse_past_access
+from alien_pulumi.model.deployment_name import check_deployment_name
 from alien_pulumi.model.record import ReleaseRecord, RequestAnswer
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
@@ -430,6 +431,8 @@ def _trust_source(record: Path | None, bundle: Path | None, deployment: str | No
     for path in (record, bundle):
         if path is not None and not path.is_file():
             raise UsageError(f"{path}: no such file")
+    if deployment is not None:
+        check_deployment_name(deployment, "--deployment")  # it names a file of the state directory
     return trust_source(state_dir(state), record=record, bundle=bundle, deployment=deployment)
 
 

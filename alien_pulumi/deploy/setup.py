@@ -15,6 +15,7 @@ from alien_pulumi.deploy.setup_copy import Baseline, keeps_copy, last_setup, sav
 from alien_pulumi.deploy.state_store import StateStore, bootstrap, store_urls
 from alien_pulumi.errors import AlienError
 from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.deployment_name import check_deployment_name
 from alien_pulumi.model.record import ReleaseRecord, RequestAnswer
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.permissions import derive_plan, render_all
@@ -38,7 +39,8 @@ class SetupPlan:
 
 
 def record_path(state: Path, deployment: str) -> Path:
-    return state / "records" / f"{deployment}.json"
+    """The admin's record of ``deployment``: a name, never a path (checked, since it becomes one here)."""
+    return state / "records" / f"{check_deployment_name(deployment, 'the deployment name')}.json"
 
 
 def external_backend(ctx: DeploymentContext, backend: str | None) -> str | None:

@@ -256,3 +256,18 @@ def test_setup_never_offers_the_flag_for_what_it_cannot_apply(tmp_path: Path) ->
         assert "FROZEN_REMOVED" in blocked.stdout  # type: ignore[attr-defined]
         assert "need --allow-frozen-changes" not in blocked.stdout  # type: ignore[attr-defined]
         assert "fix the stack" in blocked.stdout  # type: ignore[attr-defined]
+
+
+def test_a_deployment_name_that_is_a_path_is_refused_before_any_file_is_touched(tmp_path: Path) -> None:
+    for command in ("revoke", "restore"):
+        result = deploy(command, "-d", "../../etc/passwd", "--state-dir", str(tmp_path))
+        assert result.exit_code == 2, result.output  # type: ignore[attr-defined]
+        assert result.stderr.strip() == ("error: --deployment: '../../etc/passwd' is not a deployment name: use "  # type: ignore[attr-defined]
+                                         "1-63 lowercase letters, digits and '-', starting with a letter and not "
+                                         "ending with '-'")
+    from alien_pulumi.deploy.setup import record_path
+    from alien_pulumi.errors import ContextError
+
+    with pytest.raises(ContextError, match="is not a deployment name"):
+        record_path(tmp_path, "../x")
+    assert record_path(tmp_path, "acme") == tmp_path / "records" / "acme.json"
