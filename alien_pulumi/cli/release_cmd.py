@@ -36,13 +36,15 @@ from alien_pulumi.cli.stack_files import StackArg, load
 from alien_pulumi.deploy import handoff
 from alien_pulumi.deploy.bundle import SetupBundle, new_bundle
 from alien_pulumi.fleet import service
+from alien_pulumi.fleet.gate import health_problem
 from alien_pulumi.fleet.progress import RolloutProgress, render_result
-from alien_pulumi.fleet.registry import Deployment, Registry, RunState, SetupRequestStatus, state_dir
+from alien_pulumi.fleet.registry import Deployment, Heartbeat, Registry, RunState, SetupRequestStatus, state_dir
 from alien_pulumi.fleet.rollout import RolloutResult
 from alien_pulumi.model.spec import StackSpec
 
 if TYPE_CHECKING:
     from alien_pulumi.fleet.temporal.client import TemporalSettings
+    from alien_pulumi.fleet.temporal.types import HealthOutcome
 
 StateDir = Annotated[Path | None, typer.Option("--state-dir", help="Registry, workspaces and local state.")]
 Backend = Annotated[str | None, typer.Option(help="Override the backend of the deployment's setup record (which "
@@ -138,13 +140,12 @@ def deployments_add(
     record: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="The setup's release record JSON.")],
     state: StateDir = None, json_out: JsonFlag = False,
 ) -> None:
-    """Import the setup record the admin's setup wrote into its registered deployment."""
+    """Import the setup record the admin's setup wrote into its registered deployment. Refused, the registry
+    unchanged: a record on local state (file://), one whose stack is not the one its digests name, one of a newer
+    record version than this tool reads."""
+    imported = handoff.vendor_record(record)  # checked before the registry is even opened
     registry, _ = _registry(state)
-    imported = handoff.import_record(record)
     added = registry.add_deployment(imported, registered=True)
-    warning = handoff.local_state(imported)
-    if warning:
-        err.print(f"[yellow]warning:[/] {warning}")
     if json_out:
         print_json(_deployment_json(added))
         return
@@ -252,12 +253,14 @@ def deployments_list(state: StateDir = None, json_out: JsonFlag = False) -> None
 
 
 def _finish(result: RolloutResult, json_out: bool, *, awaiting_blocks: bool = False) -> None:
-    """The result, and its exit code: a failed run fails the command; ``awaiting_blocks``: so does a deployment
-    awaiting its admin's setup or revoked (a one-deployment release), which a rollout counts apart instead."""
+    """The result, and its exit code: a failed run fails the command (4); ``awaiting_blocks``: so does a deployment
+    awaiting its admin's setup (3) or revoked (6) (a one-deployment release), which a rollout counts apart instead,
+    as it does deployments not set up yet (exit 0 when nothing else went wrong). JSON: ``status`` is the
+    rollout's, ``outcome`` says ``failed`` when it completed with a failed run."""
     if json_out:
         print_json({
             "rollout": result.rollout_id, "release": result.release_id, "status": result.status.value,
-            "counts": result.counts,
+            "outcome": result.outcome, "counts": result.counts,
             "deployments": {n: {"status": o.status.value, "wave": o.wave, "attempts": o.attempts, "error": o.error}
                             for n, o in result.deployments.items()},
         })
@@ -283,6 +286,7 @@ def release_command(
     """Release to one deployment: image digests, preflight, management credentials, targeted management run,
     record."""
     registry, root = _registry(state)
+    service.deployed_record(registry.get_deployment(deployment))  # not set up: one clear error, nothing recorded
     spec = _pinned(load(stack), registry, [deployment], no_resolve)
     result = service.release(registry, spec, [deployment], _release_id(release_id), root, parallel=1,
                              allow_frozen_changes=allow_frozen_changes, backend=backend, engine=engine)
@@ -294,7 +298,8 @@ def preview_command(
     state: StateDir = None, backend: Backend = None, engine: Engine = "pulumi", json_out: JsonFlag = False,
     no_resolve: NoResolve = False,
 ) -> None:
-    """The release as a preview, as the management identity (for pull requests where credentials exist)."""
+    """The release as a preview, as the management identity (for pull requests where credentials exist). Exit 4
+    when the preview failed, 6 when the customer's cloud refused it as revoked, else 3 when preflight blocks."""
     registry, root = _registry(state)
     spec = _pinned(load(stack), registry, [deployment], no_resolve)
     report, result = service.preview(spec, registry.get_deployment(deployment), root,
@@ -307,6 +312,10 @@ def preview_command(
         counts = ", ".join(f"{n} {op}" for op, n in sorted(result.summary.items())) or "no changes"
         out.print(f"preview of {deployment}: {result.status.value}: {counts}" +
                   (f" ({result.error})" if result.error else ""))
+    if result.status is RunStatus.REVOKED:
+        raise typer.Exit(EXIT_REVOKED)
+    if result.status is not RunStatus.SUCCEEDED:
+        raise typer.Exit(EXIT_FAILED)
     if report.blocked:
         raise typer.Exit(EXIT_BLOCKED)
 
@@ -320,7 +329,9 @@ def heartbeat_command(
     temporal: Temporal = None, namespace: Namespace = "default", task_queue: TaskQueue = "alien-pulumi",
     state: StateDir = None, backend: Backend = None, engine: Engine = "pulumi", json_out: JsonFlag = False,
 ) -> None:
-    """Health of every resource (present, drifted with fields, missing), as the management identity."""
+    """Health of every resource (present, drifted with fields, missing), as the management identity. With --all,
+    deployments not set up yet are listed apart and the others checked. Exit 4 if any heartbeat failed; one
+    deployment's heartbeat refused as revoked exits 6 (with --all, revoked ones are listed, not failures)."""
     if (deployment is None) == (not all_deployments):
         raise UsageError("name one deployment with --deployment, or use --all")
     settings = _temporal(temporal, namespace, task_queue)
@@ -337,35 +348,71 @@ def heartbeat_command(
         else:
             out.print(f"schedule {schedule} heartbeats every deployment every {every} on {settings.address}")
         return
-    names = [deployment] if deployment else [d.name for d in registry.list_deployments()]
-    if settings is not None:
+    # One named deployment not set up is an error (exit 2, from the heartbeat); the fleet lists them apart.
+    names, absent = ([deployment], {}) if deployment else \
+        service.split_set_up(registry, [d.name for d in registry.list_deployments()])
+    if settings is not None and names:
         from alien_pulumi.fleet.temporal import client
 
-        client.heartbeat(names, settings, parallel=parallel, engine=engine, backend=backend)
+        outcomes = {o.deployment: o for o in client.heartbeat(names, settings, parallel=parallel, engine=engine,
+                                                              backend=backend)}
         beats = registry.latest_heartbeats()  # each recorded by its activity, on whichever worker
-        results = {n: RunResult(run_id=f"heartbeat-{n}", deployment=n, kind=RunKind.HEARTBEAT,
-                                status=RunStatus(beats[n].health["status"]), error=beats[n].health.get("error"),
-                                health=beats[n].health.get("resources", {})) for n in names}
-    else:
+        results = {n: _recorded_beat(n, beats.get(n), outcomes.get(n)) for n in names}
+    elif names:
         results = service.heartbeat(registry, names, root, parallel=parallel, backend=backend, engine=engine)
+    else:
+        results = {}
+    failed = [n for n, r in results.items() if r.status not in (RunStatus.SUCCEEDED, RunStatus.REVOKED)]
+    revoked = [n for n, r in results.items() if r.status is RunStatus.REVOKED]
     if json_out:
-        print_json({name: {"status": r.status.value, "error": r.error, "resources": r.health}
-                    for name, r in results.items()})
-        return
+        print_json({**{name: {"status": r.status.value, "error": r.error, "resources": r.health}
+                       for name, r in results.items()},
+                    **{name: {"status": RunState.NOT_SET_UP.value, "error": why, "resources": {}}
+                       for name, why in absent.items()}})
+    else:
+        _heartbeat_table(registry, results, absent)
+    if failed:
+        err.print(f"heartbeat failed for {len(failed)} of {len(results)} deployment(s): {', '.join(failed)}")
+        raise typer.Exit(EXIT_FAILED)
+    if deployment is not None and revoked:
+        err.print(f"{deployment}: revoked: the customer's cloud refused the management identity (access revoked or "
+                  "its window over: alien-deploy access on their side shows which)")
+        raise typer.Exit(EXIT_REVOKED)
+
+
+def _recorded_beat(name: str, beat: Heartbeat | None, outcome: HealthOutcome | None) -> RunResult:
+    """A heartbeat a Temporal worker recorded, as a run result; none recorded (its activity gave up, or found the
+    deployment gone) is a failed one, with the activity's reason."""
+    failed = RunResult(run_id=f"heartbeat-{name}", deployment=name, kind=RunKind.HEARTBEAT, status=RunStatus.FAILED,
+                       error=(outcome.problem if outcome else None) or "no heartbeat was recorded by the workers")
+    if beat is None:
+        return failed
+    result = RunResult(run_id=f"heartbeat-{name}", deployment=name, kind=RunKind.HEARTBEAT,
+                       status=RunStatus(beat.health["status"]), error=beat.health.get("error"),
+                       health=beat.health.get("resources", {}))
+    # An unhealthy outcome over a healthy recorded heartbeat: that one is an earlier heartbeat's, this one gave up.
+    return failed if outcome is not None and not outcome.healthy and health_problem(result) is None else result
+
+
+def _heartbeat_table(registry: Registry, results: dict[str, RunResult], absent: dict[str, str]) -> None:
     table = Table(title="heartbeat")
     for column in ("deployment", "resource", "lifecycle", "health", "fields"):
         table.add_column(column)
     for name, result in results.items():
-        spec = service.deployed_record(registry.get_deployment(name)).spec
-        lifecycles = {r.id: r.lifecycle.value for r in spec.resources}
-        if result.error:
+        record = registry.get_deployment(name).record
+        lifecycles = {r.id: r.lifecycle.value for r in record.spec.resources} if record else {}
+        if result.status is not RunStatus.SUCCEEDED or result.error:
             style = "blue" if result.status is RunStatus.REVOKED else "red"
-            table.add_row(name, "-", "-", f"[{style}]{result.status.value}[/]", result.error)
+            table.add_row(name, "-", "-", f"[{style}]{result.status.value}[/]", result.error or "-")
         for rid, health in sorted(result.health.items()):
             style = {"present": "green", "drifted": "yellow", "missing": "red"}[health["state"]]
             table.add_row(name, rid, lifecycles.get(rid, "-"), f"[{style}]{health['state']}[/]",
                           ", ".join(health["fields"]) or "-")
+    for name in absent:
+        table.add_row(name, "-", "-", "[magenta]not set up[/]", "-")
     out.print(table)
+    if absent:
+        out.print(f"{len(absent)} not set up (no setup record imported yet; not checked): {', '.join(absent)}")
 
 
 def rollout_command(

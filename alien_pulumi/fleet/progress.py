@@ -18,15 +18,17 @@ from alien_pulumi.fleet.rollout import ProgressEvent, ProgressKind, RolloutResul
 
 STYLE = {RunState.SUCCEEDED: "green", RunState.FAILED: "red", RunState.SKIPPED: "yellow",
          RunState.RUNNING: "cyan", RunState.PENDING: "dim", RunState.AWAITING_SETUP: "magenta",
-         RunState.REVOKED: "blue"}
-# The columns of the waves table: every final state, awaiting setup and revoked apart from failures.
-COUNTED = (RunState.SUCCEEDED, RunState.FAILED, RunState.AWAITING_SETUP, RunState.REVOKED, RunState.SKIPPED)
+         RunState.REVOKED: "blue", RunState.NOT_SET_UP: "magenta"}
+# The columns of the waves table: every final state, awaiting setup, revoked and not set up apart from failures.
+COUNTED = (RunState.SUCCEEDED, RunState.FAILED, RunState.AWAITING_SETUP, RunState.REVOKED, RunState.NOT_SET_UP,
+           RunState.SKIPPED)
 
 
 class RolloutProgress:
     """Use as ``on_progress``: one bar per wave, counting runs with a final state; runs in flight, runs
-    waiting to retry a locked stack, deployments awaiting their admin's setup, revoked ones and failures show in the
-    bar's description. Each failure and revocation is also printed above the bars, so that it stays on screen."""
+    waiting to retry a locked stack, deployments awaiting their admin's setup or not set up at all, revoked ones
+    and failures show in the bar's description. Each failure and revocation is also printed above the bars, so
+    that it stays on screen."""
 
     def __init__(self, console: Console | None = None, *, transient: bool = False) -> None:
         self.console = console or Console(stderr=True)
@@ -37,6 +39,7 @@ class RolloutProgress:
         self.running: dict[int, int] = {}
         self.retrying: dict[int, set[str]] = {}
         self.awaiting: dict[int, int] = {}
+        self.not_set_up: dict[int, int] = {}
         self.revoked: dict[int, int] = {}
 
     def __enter__(self) -> RolloutProgress:
@@ -54,6 +57,8 @@ class RolloutProgress:
             text += f" [yellow]{len(self.retrying[wave])} locked, retrying[/]"
         if self.awaiting.get(wave):
             text += f" [magenta]{self.awaiting[wave]} awaiting setup[/]"
+        if self.not_set_up.get(wave):
+            text += f" [magenta]{self.not_set_up[wave]} not set up[/]"
         if self.revoked.get(wave):
             text += f" [blue]{self.revoked[wave]} revoked[/]"
         if self.failed.get(wave):
@@ -64,6 +69,7 @@ class RolloutProgress:
         wave = event.wave
         if event.kind is ProgressKind.WAVE_STARTED:
             self.awaiting[wave] = event.awaiting_setup
+            self.not_set_up[wave] = event.not_set_up
             self.tasks[wave] = self.progress.add_task(self._describe(wave, event.waves), total=event.wave_size,
                                                       completed=event.done)
             return
@@ -92,7 +98,7 @@ class RolloutProgress:
 
 
 def waves_table(result: RolloutResult) -> Table:
-    table = Table(title=f"rollout {result.rollout_id} of {result.release_id}: {result.status.value}")
+    table = Table(title=f"rollout {result.rollout_id} of {result.release_id}: {result.outcome}")
     for column in ("wave", "deployments", *(s.value.replace("-", " ") for s in COUNTED), "duration"):
         table.add_column(column, justify="right" if column != "wave" else "left")
     for wave in result.waves:
@@ -128,6 +134,6 @@ def render_result(result: RolloutResult, console: Console | None = None, *, ever
         console.print(table)
     counts = ", ".join(f"{n} {state}" for state, n in result.counts.items() if n)
     verb = "resumed" if result.resumed else "ran"
-    colour = "green" if result.ok else ("red" if result.status is RolloutStatus.HALTED else "yellow")
-    console.print(f"[{colour}]{result.status.value}[/]: {counts}; {verb} {result.executed} run(s) in "
+    colour = "green" if result.ok else ("red" if result.outcome in ("failed", RolloutStatus.HALTED.value) else "yellow")
+    console.print(f"[{colour}]{result.outcome}[/]: {counts}; {verb} {result.executed} run(s) in "
                   f"{result.seconds:.1f} s")

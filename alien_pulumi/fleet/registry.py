@@ -95,9 +95,11 @@ class RunState(str, Enum):
     SKIPPED = "skipped"
     AWAITING_SETUP = "awaiting-setup"  # the release needs the admin's setup first: a setup request is open
     REVOKED = "revoked"  # the customer's cloud refused the management identity: not a failure, never retried
+    NOT_SET_UP = "not-set-up"  # registered, but no setup record imported yet: nothing to run on (never started)
 
 
-FINAL = frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.SKIPPED, RunState.AWAITING_SETUP, RunState.REVOKED})
+FINAL = frozenset({RunState.SUCCEEDED, RunState.FAILED, RunState.SKIPPED, RunState.AWAITING_SETUP, RunState.REVOKED,
+                   RunState.NOT_SET_UP})
 # The states of runs that reached the customer's cloud, or were refused by it (what revoked_since reads).
 REACHED = (RunState.SUCCEEDED, RunState.FAILED)
 STATE_OF = {RunStatus.SUCCEEDED: RunState.SUCCEEDED, RunStatus.REVOKED: RunState.REVOKED}
@@ -604,11 +606,13 @@ class Registry:
     @_serialised
     def create_rollout(self, rollout_id: str, release_id: str, plan: Mapping[str, Any],
                        waves: list[list[str]], kind: RunKind = RunKind.RELEASE,
-                       awaiting: Mapping[str, str] | None = None) -> Rollout:
+                       awaiting: Mapping[str, str] | None = None,
+                       not_set_up: Mapping[str, str] | None = None) -> Rollout:
         """A rollout and all its planned runs (pending), in one transaction: a rollout is never half planned.
         ``waves`` lists the deployments of each wave, in order; run ids are ``<rollout id>:<deployment>``.
         ``awaiting``: deployments waiting for their admin's setup (the reason each): their runs are planned
-        awaiting setup, final, never started."""
+        awaiting setup, final, never started. ``not_set_up``: deployments without a setup record yet (the reason
+        each): planned not set up, final, never started."""
         created = now()
         with self._tx() as conn:
             if conn.execute(sa.select(rollouts.c.id).where(rollouts.c.id == rollout_id)).first():
@@ -618,11 +622,13 @@ class Registry:
             conn.execute(rollouts.insert().values(id=rollout_id, release_id=release_id,
                                                   plan=json.dumps(dict(plan), sort_keys=True),
                                                   status=RolloutStatus.RUNNING.value, created_at=created))
-            waiting = awaiting or {}
+            parked = {**{name: (RunState.AWAITING_SETUP, why) for name, why in (awaiting or {}).items()},
+                      **{name: (RunState.NOT_SET_UP, why) for name, why in (not_set_up or {}).items()}}
             planned = [{"id": rollout_run_id(rollout_id, name), "rollout_id": rollout_id, "deployment": name,
                         "kind": kind.value, "wave": index,
-                        "status": (RunState.AWAITING_SETUP if name in waiting else RunState.PENDING).value,
-                        "error": waiting.get(name), "finished_at": created if name in waiting else None}
+                        "status": parked[name][0].value if name in parked else RunState.PENDING.value,
+                        "error": parked[name][1] if name in parked else None,
+                        "finished_at": created if name in parked else None}
                        for index, wave in enumerate(waves, start=1) for name in wave]
             if planned:
                 conn.execute(runs.insert(), planned)
@@ -797,17 +803,19 @@ class Registry:
     @_serialised
     def record_setup_request(self, request: SetupRequest) -> SetupRequestEntry:
         """Record what a release needs from a deployment's admin; it supersedes the deployment's open request.
-        The same release and stack asked again returns the open request as it is (idempotent)."""
+        The same stack on the same setup record asked again (the release run again, or under another release id)
+        returns the open request as it is (idempotent): its admin may hold it already, and would apply the same."""
         with self._tx() as conn:
             if not conn.execute(sa.select(deployments.c.name).where(deployments.c.name == request.deployment)).first():
                 raise RegistryError(f"no deployment named {request.deployment!r} in the registry {self.where}")
             if not conn.execute(sa.select(releases.c.id).where(releases.c.id == request.release)).first():
                 raise RegistryError(f"no release {request.release!r} in the registry {self.where}: record it first")
-            current = conn.execute(sa.select(setup_requests.c.id, setup_requests.c.release_id,
-                                             setup_requests.c.digest).where(
+            current = conn.execute(sa.select(setup_requests.c.id, setup_requests.c.digest,
+                                             setup_requests.c.request).where(
                 setup_requests.c.deployment == request.deployment,
                 setup_requests.c.status == SetupRequestStatus.OPEN.value)).all()
-            same = [row.id for row in current if (row.release_id, row.digest) == (request.release, request.digest)]
+            same = [row.id for row in current if row.digest == request.digest
+                    and SetupRequest.model_validate_json(row.request).setup == request.setup]
             if not same:
                 conn.execute(setup_requests.update().where(
                     setup_requests.c.id.in_([row.id for row in current])).values(

@@ -25,7 +25,7 @@ from typing import Any
 
 import tenacity
 
-from alien_pulumi.automation.run import RunInput, RunResult, RunStatus
+from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
 from alien_pulumi.errors import AlienError
 from alien_pulumi.fleet.executor import Executor, ProcessExecutor
 from alien_pulumi.fleet.registry import (
@@ -174,6 +174,7 @@ class ProgressEvent:
     delay: float | None = None  # RUN_RETRYING: seconds until the next attempt
     error: str | None = None
     awaiting_setup: int = 0  # WAVE_STARTED: runs of this wave awaiting their admin's setup (never run)
+    not_set_up: int = 0  # WAVE_STARTED: runs of this wave whose deployment has no setup record yet (never run)
 
 
 OnProgress = Callable[[ProgressEvent], None]
@@ -218,6 +219,14 @@ class RolloutResult:
     def ok(self) -> bool:
         return self.status is RolloutStatus.COMPLETED and self.counts.get(RunState.FAILED.value, 0) == 0
 
+    @property
+    def outcome(self) -> str:
+        """What the rollout came to, in one word: its status, but ``failed`` for one that ran every run and some
+        failed (a one-deployment release whose run failed did not complete anything)."""
+        if self.status is RolloutStatus.COMPLETED and not self.ok:
+            return "failed"
+        return self.status.value
+
 
 # The rollout --------------------------------------------------------------------------------------------------
 
@@ -231,7 +240,8 @@ def rollout(registry: Registry, release_id: str, inputs_by_deployment: Mapping[s
             executor: Executor | None = None, *, retry: RetryPolicy | None = None,
             on_progress: OnProgress | None = None, rollout_id: str | None = None,
             record: RecordBuilder | None = None, gate: HealthGate | None = None,
-            awaiting: Mapping[str, str] | None = None) -> RolloutResult:
+            awaiting: Mapping[str, str] | None = None, not_set_up: Mapping[str, str] | None = None
+            ) -> RolloutResult:
     """Release ``release_id`` to the deployments of ``inputs_by_deployment`` (in its order: the waves take
     them from the front) and return what happened to each.
 
@@ -248,6 +258,8 @@ def rollout(registry: Registry, release_id: str, inputs_by_deployment: Mapping[s
     - ``gate``: after each wave, called with its deployments; a reason returned halts the rollout.
     - ``awaiting``: deployments whose release waits for their admin's setup (the reason each): a new rollout
       plans them awaiting setup (final, never run, not failures).
+    - ``not_set_up``: deployments without a setup record yet, which have no run input (the reason each): a new
+      rollout plans them after the others, not set up (final, never run, not failures).
 
     The RunInputs' ``run_id`` is replaced by the registry's run id.
     """
@@ -260,7 +272,7 @@ def rollout(registry: Registry, release_id: str, inputs_by_deployment: Mapping[s
         existing = registry.find_rollout(rollout_id)
         if existing is None:
             planned = plan(registry, rollout_id, release_id, inputs_by_deployment, waves or DEFAULT_WAVES,
-                           halt_after_failures, awaiting)
+                           halt_after_failures, awaiting, not_set_up)
         else:
             planned = _check_resume(existing, release_id, waves, halt_after_failures)
         runner = _Runner(registry, planned, inputs_by_deployment, parallel, executor or ProcessExecutor(),
@@ -278,35 +290,46 @@ def resume(registry: Registry, rollout_id: str, inputs_by_deployment: Mapping[st
 
 
 def plan(registry: Registry, rollout_id: str, release_id: str, inputs: Mapping[str, RunInput], waves: str,
-         halt: int | None, awaiting: Mapping[str, str] | None = None) -> Rollout:
-    """Record a new rollout and its pending runs (those of ``awaiting`` deployments awaiting setup), after
-    checking the inputs against the release."""
-    names = list(inputs)
+         halt: int | None, awaiting: Mapping[str, str] | None = None,
+         not_set_up: Mapping[str, str] | None = None) -> Rollout:
+    """Record a new rollout and its pending runs (those of ``awaiting`` deployments awaiting setup; those of
+    ``not_set_up`` deployments, which have no input, not set up and planned last), after checking the inputs
+    against the release."""
+    absent = {name: why for name, why in (not_set_up or {}).items() if name not in inputs}
+    runnable = list(inputs)
+    names = [*runnable, *absent]
     sizes = parse_waves(waves, len(names))
-    _check_inputs(release_id, inputs, names)
+    _check_inputs(release_id, inputs, runnable)
     kinds = {run.kind for run in inputs.values()}
     if len(kinds) > 1:
         raise RolloutSpecError(f"the runs of one rollout must be of one kind, not {sorted(k.value for k in kinds)}")
-    first = inputs[names[0]]
     known = registry.has_release(release_id)
-    digest = registry.get_release(release_id).digest if known else first.spec.digest()
+    first = inputs[runnable[0]] if runnable else None
+    kind = first.kind if first is not None else RunKind.RELEASE
+    if known:
+        digest = registry.get_release(release_id).digest
+    elif first is not None:
+        digest = first.spec.digest()
+    else:
+        raise RolloutSpecError(f"release {release_id} is not recorded and no deployment has a run input to record "
+                               "it from: record the release first")
     seen: set[int] = set()
-    for name in names:
+    for name in runnable:
         spec = inputs[name].spec
         if id(spec) not in seen:  # one spec object is usually shared by every input: hash it once
             seen.add(id(spec))
             if spec.digest() != digest:
                 raise RolloutSpecError(f"the input of {name} deploys another stack than release {release_id} "
                                        f"(digest {spec.digest()[:12]}, release {digest[:12]})")
-    if not known:
+    if not known and first is not None:
         registry.record_release(release_id, first.spec)
-    plan = {"waves": waves, "sizes": sizes, "halt_after_failures": halt, "kind": first.kind.value,
+    plan = {"waves": waves, "sizes": sizes, "halt_after_failures": halt, "kind": kind.value,
             "deployments": len(names)}
     groups, start = [], 0
     for size in sizes:
         groups.append(names[start:start + size])
         start += size
-    return registry.create_rollout(rollout_id, release_id, plan, groups, first.kind, awaiting)
+    return registry.create_rollout(rollout_id, release_id, plan, groups, kind, awaiting, absent)
 
 
 def _check_inputs(release_id: str, inputs: Mapping[str, RunInput], names: Sequence[str]) -> None:
@@ -382,8 +405,9 @@ class _Runner:
                     break
                 members = [r for r in runs if r.wave == wave]
                 self._wave(wave, members)
-                if self.gate is not None and not self.should_stop():
-                    self.reason = self.gate(wave, [r.deployment for r in members])
+                checked = [r.deployment for r in members if r.status is not RunState.NOT_SET_UP]
+                if self.gate is not None and checked and not self.should_stop():
+                    self.reason = self.gate(wave, checked)  # a deployment not set up has nothing to heartbeat
             if self.should_stop():
                 reason = self.reason or f"halted after {self.failures} failure(s)"
                 # Nothing is in flight any more: runs still 'running' were interrupted in an earlier session.
@@ -399,7 +423,8 @@ class _Runner:
         todo = [r for r in runs if r.status not in FINAL]
         self.done = len(runs) - len(todo)
         self.emit(ProgressKind.WAVE_STARTED,
-                  awaiting_setup=sum(r.status is RunState.AWAITING_SETUP for r in runs))
+                  awaiting_setup=sum(r.status is RunState.AWAITING_SETUP for r in runs),
+                  not_set_up=sum(r.status is RunState.NOT_SET_UP for r in runs))
         if todo:
             self.executor.run_all(self._claim(todo), self.parallel, self._finished, self.should_stop)
         self.emit(ProgressKind.WAVE_FINISHED)

@@ -52,7 +52,8 @@ runs = Table(
     Column("kind", Text, nullable=False),
     Column("wave", Integer),
     Column("attempt", Integer, nullable=False, server_default="0"),
-    Column("status", Text, nullable=False),  # pending / running / succeeded / failed / skipped
+    Column("status", Text, nullable=False),  # pending / running / succeeded / failed / skipped / awaiting-setup /
+    # revoked / not-set-up
     Column("started_at", Text),
     Column("finished_at", Text),
     Column("result", Text),  # RunResult JSON

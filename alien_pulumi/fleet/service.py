@@ -86,6 +86,26 @@ def run_input(spec: StackSpec, deployment: Deployment, kind: RunKind, release_id
     )
 
 
+def not_set_up_reason(deployment: Deployment) -> str:
+    """Why a deployment has nothing to run on: its admin's setup record was never imported."""
+    return (f"not set up: no setup record of {deployment.name} imported yet (once its admin has run the setup: "
+            "alien-pulumi deployments add RECORD)")
+
+
+def split_set_up(registry: Registry, names: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+    """The deployments of ``names`` that have a release record (in order), and those not set up yet (the reason
+    each): a fleet command runs the first and lists the others apart, never failing as a whole for them."""
+    ready: list[str] = []
+    absent: dict[str, str] = {}
+    for name in names:
+        deployment = registry.get_deployment(name)
+        if deployment.record is None:
+            absent[name] = not_set_up_reason(deployment)
+        else:
+            ready.append(name)
+    return ready, absent
+
+
 def deployed_record(deployment: Deployment) -> ReleaseRecord:
     if deployment.record is None:
         raise NotDeployedError(f"deployment {deployment.name} has no release record: register the admin's setup "
@@ -185,15 +205,19 @@ class Prepared:
     build: RecordBuilder
     checked: dict[str, tuple[str, list[str]]]  # deployment -> (fingerprint of the record checked, pending setup)
     awaiting: dict[str, str] = field(default_factory=dict)  # deployment -> why it waits (its setup request)
+    not_set_up: dict[str, str] = field(default_factory=dict)  # deployment without a setup record -> the reason
 
 
 def prepare(registry: Registry, spec: StackSpec, names: Iterable[str], release_id: str, state: Path, *,
             allow_frozen_changes: bool = False, backend: str | None = None, engine: str = "pulumi") -> Prepared:
     """Preflight every deployment (a blocking finding setup cannot apply stops everything before a run starts),
     record the release, record a setup request for each deployment that awaits its admin's setup, and build the
-    runs of a rollout with the builder of their records."""
+    runs of a rollout with the builder of their records. A deployment not set up yet (no setup record) has no run:
+    it is listed in ``not_set_up``, and the others go on."""
     check_release_id(release_id)
-    deployments = {name: registry.get_deployment(name) for name in names}
+    everyone = {name: registry.get_deployment(name) for name in names}
+    absent = {name: not_set_up_reason(dep) for name, dep in everyone.items() if dep.record is None}
+    deployments = {name: dep for name, dep in everyone.items() if name not in absent}
     reports = {name: check(spec, dep, allow_frozen_changes) for name, dep in deployments.items()}
     blocked = {name: r for name, r in reports.items() if r.blocked and not r.awaits_setup}
     if blocked:
@@ -206,7 +230,7 @@ def prepare(registry: Registry, spec: StackSpec, names: Iterable[str], release_i
               for name, dep in deployments.items()}
     pending = {name: [f.message for f in report.pending_setup] for name, report in reports.items()}
     checked = {name: (fingerprint(deployed_record(dep)), pending[name]) for name, dep in deployments.items()}
-    return Prepared(inputs, record_builder(spec, pending, deployments), checked, awaiting)
+    return Prepared(inputs, record_builder(spec, pending, deployments), checked, awaiting, absent)
 
 
 def release(registry: Registry, spec: StackSpec, names: Iterable[str], release_id: str, state: Path, *,
@@ -228,7 +252,7 @@ def release(registry: Registry, spec: StackSpec, names: Iterable[str], release_i
 
     return rollout(registry, release_id, prepared.inputs, waves, parallel, halt_after_failures, runner,
                    on_progress=on_progress, rollout_id=rollout_id, record=prepared.build,
-                   gate=gate if health_gate else None, awaiting=prepared.awaiting)
+                   gate=gate if health_gate else None, awaiting=prepared.awaiting, not_set_up=prepared.not_set_up)
 
 
 def release_run(registry: Registry, release_id: str, name: str, state: Path, *, allow_frozen_changes: bool = False,
@@ -245,6 +269,8 @@ def release_run(registry: Registry, release_id: str, name: str, state: Path, *, 
         return run, record_builder(spec, {name: checked[1]}, {name: deployment})
     prepared = prepare(registry, spec, [name], release_id, state, allow_frozen_changes=allow_frozen_changes,
                        backend=backend, engine=engine)
+    if name in prepared.not_set_up:
+        raise NotDeployedError(prepared.not_set_up[name])
     if name in prepared.awaiting:
         raise AwaitingSetupError(prepared.awaiting[name])
     return prepared.inputs[name], prepared.build

@@ -234,13 +234,14 @@ def test_the_state_store_of_an_example_context_or_without_credentials_is_never_g
     assert "provisioning layer" not in result.stderr  # type: ignore[attr-defined]
 
 
-def test_a_record_on_local_state_says_so(tmp_path: Path) -> None:
+def test_a_record_on_local_state_is_refused_by_the_vendor(tmp_path: Path) -> None:
+    """A release could never run on the admin's local directory: the vendor's import refuses it (exit 1)."""
     from tests.deploy.lifecycle import vendor
 
     local = ["--backend", (tmp_path / "local").as_uri()]
     assert set_up(tmp_path, register(tmp_path, "acme"), store=local).exit_code == 0
     added = vendor("deployments", "add", str(tmp_path / "records" / "acme.json"), "--state-dir", str(tmp_path))
-    assert added.exit_code == 0 and "is a local directory" in added.stderr and "tests and demonstrations" in \
+    assert added.exit_code == 1 and "is a local directory" in added.stderr and "tests and demonstrations" in \
         added.stderr
 
 

@@ -163,7 +163,7 @@ def test_the_rollout_halts_after_k_failures(reg: Registry, tmp_path: Path) -> No
     skipped = {d for d, o in result.deployments.items() if o.status is RunState.SKIPPED}
     assert skipped == {f"d{i}" for i in range(6, 20)}
     assert result.counts == {"pending": 0, "running": 0, "succeeded": 4, "failed": 2, "skipped": 14,
-                             "awaiting-setup": 0, "revoked": 0}
+                             "awaiting-setup": 0, "revoked": 0, "not-set-up": 0}
     assert all(o.error and "halted after 2 failure" in o.error for d, o in result.deployments.items() if d in skipped)
 
 

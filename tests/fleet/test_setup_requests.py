@@ -307,7 +307,7 @@ def test_progress_and_results_count_awaiting_setup_apart(fleet: Path) -> None:
     render_result(result, console)
     text = console.file.getvalue()  # type: ignore[attr-defined]
     assert "1 awaiting setup" in text  # the bar
-    assert "┃ failed ┃ awaiting setup ┃ revoked ┃ skipped ┃" in text  # the waves table
+    assert "┃ failed ┃ awaiting setup ┃ revoked ┃ not set up ┃ skipped ┃" in text  # the waves table
     assert "completed: 1 succeeded, 1 awaiting-setup" in text
 
 

@@ -83,7 +83,7 @@ def test_injected_failures_halt_after_k(workers: Workers, make_fleet: FleetMaker
                    parallel=1, halt_after_failures=2)
     assert result.status is RolloutStatus.HALTED and not result.ok
     assert result.counts == {"pending": 0, "running": 0, "succeeded": 1, "failed": 2, "skipped": 5,
-                             "awaiting-setup": 0, "revoked": 0}
+                             "awaiting-setup": 0, "revoked": 0, "not-set-up": 0}
     skipped = [o for o in result.deployments.values() if o.status is RunState.SKIPPED]
     assert {o.error for o in skipped} == {"halted after 2 failure(s)"}  # the words of the local runner
     assert result.deployments["c001"].error == "simulated failure"

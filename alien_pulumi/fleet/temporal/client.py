@@ -146,10 +146,12 @@ async def _rollout(registry: Registry, release_id: str, prepared: Prepared, sett
     client = await connect(settings)  # before anything is recorded
     if registry.find_rollout(rollout_id) is not None:
         raise RolloutSpecError(f"rollout {rollout_id} exists already: attach to it with --resume {rollout_id}")
-    planned = plan(registry, rollout_id, release_id, prepared.inputs, waves or DEFAULT_WAVES, halt, prepared.awaiting)
+    planned = plan(registry, rollout_id, release_id, prepared.inputs, waves or DEFAULT_WAVES, halt, prepared.awaiting,
+                   prepared.not_set_up)
     groups: list[list[str]] = [[] for _ in planned.plan["sizes"]]
     for run in registry.runs(rollout_id=rollout_id):
-        groups[(run.wave or 1) - 1].append(run.deployment)
+        if run.status is not RunState.NOT_SET_UP:  # nothing to run or heartbeat: the workflow never sees them
+            groups[(run.wave or 1) - 1].append(run.deployment)
     checked = {name: Checked(fp, pending) for name, (fp, pending) in prepared.checked.items()}
     params = RolloutParams(rollout_id, release_id, groups, parallel, halt, health_gate, engine, backend, allow_frozen,
                            version, timing, checked)
@@ -262,7 +264,8 @@ class _Tracker:
                     continue
                 self.started.add(wave)
                 self.emit(ProgressKind.WAVE_STARTED, wave, done,
-                          awaiting_setup=sum(r.status is RunState.AWAITING_SETUP for r in members))
+                          awaiting_setup=sum(r.status is RunState.AWAITING_SETUP for r in members),
+                          not_set_up=sum(r.status is RunState.NOT_SET_UP for r in members))
             for run in members:
                 before = seen.get(run.id)
                 if before is not None and before.status in FINAL:
