@@ -57,6 +57,7 @@ from alien_pulumi.fleet.schema import (
     setup_requests,
 )
 from alien_pulumi.model.context import DeploymentContext
+from alien_pulumi.model.deployment_name import check_deployment_name
 from alien_pulumi.model.record import ReleaseRecord
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Platform
@@ -205,9 +206,17 @@ class Heartbeat:
 
 
 def state_dir(explicit: str | Path | None = None) -> Path:
-    """The state directory: the argument, else $ALIEN_PULUMI_STATE_DIR, else the user data directory."""
+    """The state directory: the argument, else $ALIEN_PULUMI_STATE_DIR, else the user data directory (created);
+    one that is not a directory, or cannot be made, is a clear error naming where it came from."""
+    source = "--state-dir" if explicit else f"${STATE_ENV}" if os.environ.get(STATE_ENV) else "the user data directory"
     path = Path(explicit or os.environ.get(STATE_ENV) or platformdirs.user_data_dir("alien-pulumi"))
-    path.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_dir():
+        raise RegistryError(f"the state directory {path} ({source}) is not a directory: give a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RegistryError(f"the state directory {path} ({source}) cannot be created: {exc.strerror or exc}") \
+            from None
     return path
 
 
@@ -388,6 +397,10 @@ class Registry:
             except sa.exc.OperationalError as exc:
                 raise RegistryError(f"cannot open the registry {self.where}: {_first_line(exc.orig)}; nothing "
                                     f"was done (is the database server up? {DATABASE_ENV})") from None
+            except sa.exc.DatabaseError as exc:  # a file that is no SQLite database (damaged, or something else)
+                raise RegistryError(f"the registry {self.where} is not a registry database ("
+                                    f"{_first_line(exc.orig)}): restore it from a backup, or move it aside to start "
+                                    "an empty registry; nothing was done") from None
             if sqlite:
                 raw = self.engine.raw_connection()
                 try:
@@ -430,6 +443,7 @@ class Registry:
         """Register a deployment before setup (awaiting setup, with its bundle). The same name with another
         target, or the target under another name, is refused; the same registration again returns the one
         registered (its bundle, external id included, unchanged)."""
+        check_deployment_name(name, "the deployment name")
         with self._tx() as conn:
             existing = conn.execute(sa.select(deployments.c.context).where(deployments.c.name == name)).first()
             if existing is not None:

@@ -145,3 +145,24 @@ def _wait_for(path: Path, proc: subprocess.Popen[str]) -> None:
     while not path.exists():
         assert proc.poll() is None, proc.communicate()
         select.select([], [], [], 0.02)
+
+
+def test_a_state_directory_that_is_a_file_or_cannot_be_made_and_a_damaged_registry_are_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    a_file = tmp_path / "file"
+    a_file.write_text("not a directory")
+    assert run(vendor_app, ["deployments", "list", "--state-dir", str(a_file)]) == 2
+    assert capsys.readouterr().err.strip() == (f"error: the state directory {a_file} (--state-dir) is not a "
+                                               "directory: give a directory")
+    monkeypatch.setenv("ALIEN_PULUMI_STATE_DIR", str(a_file / "below"))
+    assert run(vendor_app, ["deployments", "list"]) == 2
+    assert "($ALIEN_PULUMI_STATE_DIR) cannot be created: Not a directory" in capsys.readouterr().err
+    damaged = tmp_path / "state"
+    damaged.mkdir()
+    (damaged / "registry.db").write_bytes(b"garbage, not SQLite" * 10)
+    before = (damaged / "registry.db").read_bytes()
+    assert run(vendor_app, ["deployments", "list", "--state-dir", str(damaged), "--json"]) == 2
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["error"]["message"].startswith(f"the registry {damaged / 'registry.db'} is not a "
+                                                                   "registry database")
+    assert "Traceback" not in captured.err and (damaged / "registry.db").read_bytes() == before

@@ -319,3 +319,14 @@ def test_the_azure_list_has_every_region_azure_identity_names() -> None:
 def test_closest_regions_are_known_ones() -> None:
     assert closest_regions(Platform.GCP, "europe-west99")[0] == "europe-west9"
     assert closest_regions(Platform.AZURE, "narnia") == []
+
+
+def test_the_registry_registers_no_deployment_whose_name_is_a_path(tmp_path: Path) -> None:
+    from alien_pulumi.errors import ContextError
+    from alien_pulumi.fleet.registry import Registry
+
+    ctx = alien.DeploymentContext.example_context("aws", "s")
+    with Registry(tmp_path) as registry:
+        with pytest.raises(ContextError, match=r"the deployment name: '\.\./y' is not a deployment name"):
+            registry.register_deployment("../y", ctx, {})
+        assert registry.list_deployments() == []
