@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 from rich.table import Table
 
 from alien_pulumi.cli.build_cmd import build_command
-from alien_pulumi.cli.common import JsonFlag, handles_errors, out, print_json, version_option
+from alien_pulumi.cli.common import JsonFlag, handles_errors, out, print_json, run, version_option
 from alien_pulumi.cli.permissions_cmd import permissions
 from alien_pulumi.cli.preflight_cmd import diff_command, preflight_command
 from alien_pulumi.cli.registry_access_cmd import registry_access_command
@@ -114,4 +116,4 @@ app.command("setup-request")(handles_errors(setup_request_command))
 
 
 def main() -> None:
-    app()
+    sys.exit(run(app))

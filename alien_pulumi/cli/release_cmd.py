@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import json
 import re
+import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -164,10 +165,20 @@ def deployments_add(
 @deployments_app.command("show")
 @handles_errors
 def deployments_show(name: Annotated[str, typer.Argument(help="Deployment name.")], state: StateDir = None,
-                     json_out: JsonFlag = False) -> None:
+                     json_out: JsonFlag = False,
+                     record: Annotated[bool, typer.Option("--record", help="Print the deployment's release record "
+                                                          "(what is deployed), e.g. > deployed/release.json for "
+                                                          "the pull-request check.")] = False) -> None:
     """One deployment: state, facts, management identity, backend, deployed release."""
     registry, _ = _registry(state)
-    data = _deployment_json(registry.get_deployment(name), registry.revoked_since(name))
+    deployment = registry.get_deployment(name)
+    if record:
+        if deployment.record is None:
+            raise UsageError(f"deployment {name} has no release record yet (it awaits its first setup): nothing is "
+                             "deployed to compare with")
+        sys.stdout.write(deployment.record.model_dump_json(indent=2) + "\n")
+        return
+    data = _deployment_json(deployment, registry.revoked_since(name))
     if json_out:
         print_json(data)
         return

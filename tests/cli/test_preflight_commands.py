@@ -123,9 +123,18 @@ def test_ci_workflow_commands_work_as_written(tmp_path: Path, monkeypatch: pytes
 
     state = tmp_path / "vendor"
     assert set_up(state, register(state, "acme")).exit_code == 0
+    assert run("deployments", "add", str(state / "records" / "acme.json"), "--state-dir", str(state)).exit_code == 0
     repo = tmp_path / "repo"
     (repo / "deployed").mkdir(parents=True)
-    (repo / "deployed" / "release.json").write_text((state / "records" / "acme.json").read_text())
+    # The workflow's header says how deployed/release.json is made: that command, as written.
+    workflow_text = (ROOT / "examples" / "ci" / "alien-pulumi-pr.yml").read_text()
+    export = next(line.strip("# ") for line in workflow_text.splitlines() if "--record > deployed/release.json" in line)
+    exported = run(*shlex.split(export.replace("NAME", "acme").split(" > ")[0])[1:], "--state-dir", str(state))
+    assert exported.exit_code == 0, exported.output
+    (repo / "deployed" / "release.json").write_text(exported.stdout)
+    register(state, "beta")  # awaiting setup: nothing deployed to export
+    awaiting = run("deployments", "show", "beta", "--record", "--state-dir", str(state))
+    assert awaiting.exit_code == 2 and "has no release record yet" in awaiting.stderr and not awaiting.stdout
     (repo / "stack.py").write_text(QUICKSTART.read_text())
     monkeypatch.chdir(repo)
     workflow = yaml.safe_load((ROOT / "examples" / "ci" / "alien-pulumi-pr.yml").read_text())
