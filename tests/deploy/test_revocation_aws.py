@@ -102,6 +102,21 @@ def test_revoke_stops_the_session_already_issued_and_restore_gives_it_back(cloud
     assert not lists_roles(cloud, old)  # the session issued before: denied everything
     with pytest.raises(AccessRevokedError):  # and no new one
         session_of(cloud)
+    # What the cloud now holds, read back and judged by the simulator (moto checks a trust's principal, not its
+    # effect or conditions): the trust denies the vendor whatever the call, and the inline policy denies every
+    # session issued before the revocation (the propagation margin included).
+    held = cloud["iam"].get_role(RoleName="acme-management")["Role"]["AssumeRolePolicyDocument"]
+    held = json.loads(held) if isinstance(held, str) else held
+    assert set(assume_role(held, at="2026-12-02T11:00:00Z", external_id=EXTERNAL_ID, source_identity=RELEASE,
+                           tags=TAGS).values()) == {"ExplicitlyDenied"}
+    deny = cloud["iam"].get_role_policy(RoleName="acme-management", PolicyName=REVOKED_SESSIONS_POLICY)
+    deny = deny["PolicyDocument"] if isinstance(deny["PolicyDocument"], dict) else json.loads(deny["PolicyDocument"])
+    session = f"arn:aws:sts::{ACCOUNT}:assumed-role/acme-management/alien-r1-acme"
+    for issued, expected in (("2026-12-02T09:59:00Z", "ExplicitlyDenied"), ("2026-12-02T10:05:00Z", "Allowed")):
+        (judged,) = simulate(None, [{"principal": session, "action": "iam:ListRoles", "resource": "*",
+                                     "account": ACCOUNT, "context": {"aws:TokenIssueTime": issued},
+                                     "identity_policies": [ALLOW_ALL, deny]}])
+        assert judged["result"] == expected, issued
     assert revoked_in_cloud(CTX, clients=cloud["admin"]) == "2026-12-02T10:00:00Z"
     again = revoke("acme", CTX, clients=cloud["admin"])
     assert not again.changed and again.revoked_at == "2026-12-02T10:00:00Z"  # the first revocation stands
