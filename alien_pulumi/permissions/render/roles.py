@@ -8,13 +8,15 @@ project-wide operations poll would take the set's update and actAs rights projec
 
 GCP additionally allows at most 20 bindings of one role to one member with different conditions in one policy:
 conditional bindings of the same role on the same scope are joined into one binding whose condition is the
-disjunction of theirs (``||``), in chunks under CEL's expression limit.
+disjunction of theirs (``||``), in chunks inside a condition's limits: 12,800 characters and 12 logical operators
+(each ``||`` joining two counts, as do those inside the conditions joined).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +24,9 @@ from alien_pulumi.permissions.plan import BoundGrant, Layer
 
 TITLE_LIMIT, DESCRIPTION_LIMIT = 100, 256  # GCP custom role title and description lengths
 EXPRESSION_LIMIT = 12_800  # characters of a GCP IAM condition expression
+LOGICAL_OPERATORS_LIMIT = 12  # logical operators (&&, ||, !) of a GCP IAM condition expression
+_STRING_LITERALS = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'')
+_LOGICAL_OPERATORS = re.compile(r"&&|\|\||!(?!=)")
 
 
 @dataclass(frozen=True)
@@ -60,6 +65,16 @@ def per_scope(layer: Layer) -> list[BoundGrant]:
     return merged
 
 
+def logical_operators(expression: str) -> int:
+    """The logical operators (``&&``, ``||``, ``!``) of a CEL expression, outside its string literals."""
+    return len(_LOGICAL_OPERATORS.findall(_STRING_LITERALS.sub('""', expression)))
+
+
+def joined_expression(grants: list[BoundGrant]) -> str:
+    """The disjunction of the grants' conditions."""
+    return " || ".join(f"({g.condition['expression']})" for g in grants)
+
+
 def _join_conditions(grants: list[BoundGrant]) -> list[BoundGrant]:
     """GCP: conditional grants with the same actions on the same scope -> one grant per chunk of conditions."""
     out: list[BoundGrant] = []
@@ -70,8 +85,8 @@ def _join_conditions(grants: list[BoundGrant]) -> list[BoundGrant]:
             continue
         lists = chunks.setdefault((grant.resources[0], grant.actions, grant.data_actions), [[]])
         current = lists[-1]
-        size = sum(len(g.condition["expression"]) + 8 for g in current) + len(grant.condition["expression"])
-        if current and size > EXPRESSION_LIMIT:
+        joined = joined_expression([*current, grant])
+        if current and (len(joined) > EXPRESSION_LIMIT or logical_operators(joined) > LOGICAL_OPERATORS_LIMIT):
             lists.append(current := [])
         current.append(grant)
     for lists in chunks.values():
@@ -82,7 +97,7 @@ def _join_conditions(grants: list[BoundGrant]) -> list[BoundGrant]:
             first = group[0]
             condition: dict[str, Any] = {
                 "title": f"{first.condition['title']} and {len(group) - 1} more"[:TITLE_LIMIT],
-                "expression": " || ".join(f"({g.condition['expression']})" for g in group),
+                "expression": joined_expression(group),
             }
             out.append(BoundGrant(
                 set_id="+".join(_unique([s for g in group for s in g.set_id.split("+")])),
