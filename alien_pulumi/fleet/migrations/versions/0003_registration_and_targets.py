@@ -15,9 +15,11 @@ down_revision = "0002"
 branch_labels = None
 depends_on = None
 
-# What each cloud's contexts kept of the fields they used to share: (platform, its region field, dropped).
+# What each cloud's contexts kept of the fields they used to share: (platform, its region field, dropped). The
+# contexts of that time took --resource-group on any cloud: an AWS context drops it too (today's refuses it).
 CONTEXT_FIELDS = (
-    ("aws", "region", ("gcp_region", "location", "project", "subscription_id", "vendor_oidc_issuer")),
+    ("aws", "region", ("gcp_region", "location", "project", "subscription_id", "resource_group",
+                       "vendor_oidc_issuer")),
     ("gcp", "gcp_region", ("gcp_region", "location", "account_id", "partition", "subscription_id",
                            "resource_group", "vendor_oidc_issuer", "external_id")),
     ("azure", "location", ("gcp_region", "location", "account_id", "partition", "project", "external_id")),
