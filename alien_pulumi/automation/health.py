@@ -22,8 +22,9 @@ from alien_pulumi.synth.synth import SynthResult
 
 # Resource types a heartbeat must not refresh, and why (their read needs a contents permission).
 NOT_REFRESHED = {"aws:s3/bucket:Bucket": "HeadBucket needs s3:ListBucket (object listing)"}
-PRESENT, DRIFTED, MISSING = "present", "drifted", "missing"
-_RANK = {PRESENT: 0, DRIFTED: 1, MISSING: 2}
+PRESENT, UNKNOWN, DRIFTED, MISSING = "present", "unknown", "drifted", "missing"
+# Worst wins. Unknown (a child the refresh said nothing of) is never taken for present: the heartbeat fails closed.
+_RANK = {PRESENT: 0, UNKNOWN: 1, DRIFTED: 2, MISSING: 3}
 
 
 def refresh_targets(result: SynthResult) -> dict[str, str]:
@@ -53,20 +54,21 @@ def merge(*healths: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
 
 
 def health_from_refresh(recorder: EventRecorder, targets: Mapping[str, str]) -> dict[str, dict[str, Any]]:
-    """Worst state over each resource's children: missing > drifted > present."""
+    """Worst state over each resource's children: missing > drifted > unknown > present. A child the refresh
+    reported nothing of is unknown, named in the fields: only what the engine saw counts as present."""
     health: dict[str, dict[str, Any]] = {}
     for urn, rid in targets.items():
-        entry = health.setdefault(rid, {"state": PRESENT, "fields": []})
+        name = urn.rsplit("::", 1)[-1]
         if urn in recorder.gone:
-            state = MISSING
+            state, fields = MISSING, []
         elif recorder.diffs.get(urn):
-            state = DRIFTED
-            name = urn.rsplit("::", 1)[-1]
-            entry["fields"] += [f"{name}.{d}" for d in recorder.diffs[urn]]
+            state, fields = DRIFTED, [f"{name}.{d}" for d in recorder.diffs[urn]]
         elif urn in recorder.operations:
-            state = PRESENT
+            state, fields = PRESENT, []
         else:
-            continue
+            state, fields = UNKNOWN, [f"{name}: not reported by the refresh"]
+        entry = health.setdefault(rid, {"state": state, "fields": []})
+        entry["fields"] += fields
         if _RANK[state] > _RANK[entry["state"]]:
             entry["state"] = state
     return health

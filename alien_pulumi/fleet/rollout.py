@@ -28,6 +28,7 @@ import tenacity
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
 from alien_pulumi.errors import AlienError
 from alien_pulumi.fleet.executor import Executor, ProcessExecutor
+from alien_pulumi.fleet.gate import absence_problem, gate_failure, gate_reason
 from alien_pulumi.fleet.registry import (
     FINAL,
     Registry,
@@ -255,7 +256,8 @@ def rollout(registry: Registry, release_id: str, inputs_by_deployment: Mapping[s
       given here must match it, None means "as planned"); a new id names the new rollout.
     - ``record``: builds the new release record of a deployment from its succeeded run; it is stored with
       the run's result in one transaction.
-    - ``gate``: after each wave, called with its deployments; a reason returned halts the rollout.
+    - ``gate``: after each wave, called with its deployments; a reason returned halts the rollout, and so does a
+      gate that raises, or a deployment of the wave not set up any more or removed (the gate fails closed).
     - ``awaiting``: deployments whose release waits for their admin's setup (the reason each): a new rollout
       plans them awaiting setup (final, never run, not failures).
     - ``not_set_up``: deployments without a setup record yet, which have no run input (the reason each): a new
@@ -405,9 +407,8 @@ class _Runner:
                     break
                 members = [r for r in runs if r.wave == wave]
                 self._wave(wave, members)
-                checked = [r.deployment for r in members if r.status is not RunState.NOT_SET_UP]
-                if self.gate is not None and checked and not self.should_stop():
-                    self.reason = self.gate(wave, checked)  # a deployment not set up has nothing to heartbeat
+                if self.gate is not None and not self.should_stop():
+                    self.reason = self._gate(self.gate, wave, members)
             if self.should_stop():
                 reason = self.reason or f"halted after {self.failures} failure(s)"
                 # Nothing is in flight any more: runs still 'running' were interrupted in an earlier session.
@@ -417,6 +418,22 @@ class _Runner:
             else:
                 self.registry.finish_rollout(self.rollout.id, RolloutStatus.COMPLETED)
         return self._result(time.perf_counter() - start)
+
+    def _gate(self, gate: HealthGate, wave: int, members: list[RunRecord]) -> str | None:
+        """The health gate after ``wave``: None to go on, else why the rollout halts. It fails closed (gate.py): a
+        deployment not set up any more or removed since it was planned halts it (the others are not heartbeaten:
+        the rollout halts anyway), and so does a gate that could not run, with its error as the reason."""
+        # Planned not set up: never run, so nothing to heartbeat; they are counted apart and never halt a rollout.
+        checked = [r.deployment for r in members if r.status is not RunState.NOT_SET_UP]
+        if not checked:
+            return None
+        absent = [(name, problem) for name in checked if (problem := absence_problem(self.registry, name))]
+        if absent:
+            return gate_reason(wave, absent)
+        try:
+            return gate(wave, checked)
+        except Exception as exc:  # a heartbeat that could not run is no positive answer: halt, with the error
+            return gate_failure(wave, checked, exc)
 
     def _wave(self, wave: int, runs: list[RunRecord]) -> None:
         self.wave = wave

@@ -18,7 +18,7 @@ from alien_pulumi.automation.run import RunInput, RunKind, RunResult
 from alien_pulumi.deploy.request import build_request
 from alien_pulumi.errors import AlienError, PreflightBlockedError
 from alien_pulumi.fleet.executor import Executor, ProcessExecutor
-from alien_pulumi.fleet.gate import gate_reason, health_problem
+from alien_pulumi.fleet.gate import absence_problem, gate_reason, health_problem
 from alien_pulumi.fleet.registry import Deployment, Registry
 from alien_pulumi.fleet.rollout import OnProgress, RecordBuilder, RolloutResult, rollout
 from alien_pulumi.model.context import DeploymentContext
@@ -245,9 +245,12 @@ def release(registry: Registry, spec: StackSpec, names: Iterable[str], release_i
     runner = executor or ProcessExecutor()
 
     def gate(wave: int, members: list[str]) -> str | None:
-        results = heartbeat(registry, members, state, parallel=parallel, backend=backend, engine=engine,
-                            executor=runner)
-        problems = [(name, problem) for name in members if (problem := health_problem(results[name])) is not None]
+        # Each member's own answer: absent (removed, not set up) or its heartbeat; no answer is no positive one.
+        absent = {name: problem for name in members if (problem := absence_problem(registry, name)) is not None}
+        results = heartbeat(registry, [m for m in members if m not in absent], state, parallel=parallel,
+                            backend=backend, engine=engine, executor=runner) if len(absent) < len(members) else {}
+        problems = [(name, problem) for name in members
+                    if (problem := absent.get(name) or health_problem(results.get(name))) is not None]
         return gate_reason(wave, problems)
 
     return rollout(registry, release_id, prepared.inputs, waves, parallel, halt_after_failures, runner,

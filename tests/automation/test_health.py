@@ -75,3 +75,29 @@ def test_the_s3_endpoint_is_the_one_the_s3_backend_names() -> None:
         "http://127.0.0.1:5000"
     assert s3_endpoint("s3://state?region=eu-west-1") is None
     assert s3_endpoint("gs://state?endpoint=http://elsewhere") is None and s3_endpoint(None) is None
+
+
+def test_a_child_the_refresh_said_nothing_of_is_unknown_never_present_and_the_gate_halts_on_it() -> None:
+    """Only what the engine reported counts as present: a resource whose children were not all reported is unknown
+    (named), and a wave's health gate does not take that for a positive answer."""
+    from alien_pulumi.automation.events import EventRecorder
+    from alien_pulumi.automation.health import health_from_refresh
+    from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
+    from alien_pulumi.fleet.gate import health_problem
+
+    prefix = "urn:pulumi:acme::alien::alien:aws:Storage$aws:s3/"
+    targets = {f"{prefix}bucketVersioning:BucketVersioning::data-versioning": "data",
+               f"{prefix}bucketPolicy:BucketPolicy::data-policy": "data",
+               f"{prefix}bucketPolicy:BucketPolicy::logs-policy": "logs",
+               f"{prefix}bucketPolicy:BucketPolicy::gone-policy": "gone"}
+    recorder = EventRecorder(set())
+    recorder.operations[f"{prefix}bucketVersioning:BucketVersioning::data-versioning"] = "same"
+    recorder.operations[f"{prefix}bucketPolicy:BucketPolicy::logs-policy"] = "same"
+    recorder.gone.add(f"{prefix}bucketPolicy:BucketPolicy::gone-policy")
+    health = health_from_refresh(recorder, targets)
+    assert health == {"data": {"state": "unknown", "fields": ["data-policy: not reported by the refresh"]},
+                      "logs": {"state": "present", "fields": []},
+                      "gone": {"state": "missing", "fields": []}}
+    result = RunResult(run_id="h", deployment="acme", kind=RunKind.HEARTBEAT, status=RunStatus.SUCCEEDED,
+                       health={"logs": health["logs"], "data": health["data"]})
+    assert health_problem(result) == "data unknown"

@@ -27,6 +27,7 @@ from alien_pulumi.automation.credentials import SCRUBBED_PREFIXES
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's sentinel for a value known only after apply
 ACCOUNT = "123456789012"  # the fake AWS account every ARN carries
+HOLD_LIMIT = 600.0  # seconds an update waits at most for release_updates
 Outputs = Callable[["Resource"], dict[str, Any]]
 
 
@@ -202,13 +203,20 @@ class FakeCloud:
         found = self.find(urn_suffix)
         self.remove(found["type"], found["id"])
 
-    def slow_down(self, seconds: float) -> None:
-        """Make every real update take ``seconds`` (a run then holds the stack's lock that long)."""
-        (self.root / "delay").write_text(str(seconds))
+    def hold_updates(self) -> None:
+        """Make every real update wait until ``release_updates``: a run updating then holds the stack's lock until
+        the test has seen what it waits for (whatever the machine's load), not for a number of seconds."""
+        (self.root / "hold").touch()
 
-    def delay(self) -> float:
-        file = self.root / "delay"
-        return float(file.read_text()) if file.exists() else 0.0
+    def release_updates(self) -> None:
+        (self.root / "hold").unlink(missing_ok=True)
+
+    def wait_while_held(self) -> None:
+        """Called by an update: wait for ``release_updates`` (at most HOLD_LIMIT seconds, so that a test that
+        failed before releasing them leaves no plugin behind for long)."""
+        deadline = time.monotonic() + HOLD_LIMIT
+        while (self.root / "hold").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
 
     def log(self, entry: dict[str, Any]) -> None:
         with open(self.root / "calls.jsonl", "a") as out:
@@ -337,7 +345,7 @@ def serve(cloud_key: str, version: str, state_dir: str) -> None:
             outputs["id"] = request.id
             if request.preview:
                 return provider_pb2.UpdateResponse(properties=to_struct(outputs))
-            time.sleep(fake.delay())
+            fake.wait_while_held()
             if fake.get(token(request.urn), request.id) is None:
                 context.abort(grpc.StatusCode.NOT_FOUND, f"{cloud.package}: {request.id} does not exist")
             fake.put({"id": request.id, "type": token(request.urn), "urn": request.urn, "inputs": news,

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -51,27 +52,51 @@ def test_progress_and_records_follow_the_engine_events(engine: Engine, managemen
 
 def test_a_concurrent_run_meets_the_engine_lock_and_is_retried(engine: Engine, management: TokenServer,
                                                                tmp_path: Path) -> None:
+    """Driven by events, not by seconds: the admin's update holds the stack's lock until the vendor's release has
+    met it (its locked attempt is in the registry), however long the release takes to start on a loaded machine."""
     fake, state = engine.clouds["aws"], tmp_path / "state"
     assert setup(SMALL, "aws", state).exit_code == 0
     registered(state)
-    fake.slow_down(6)
+    fake.hold_updates()
     fake.clear_calls()
-    # The admin re-runs setup with a change: its update holds the stack's lock for seconds.
+    # The admin re-runs setup with a change: its update holds the stack's lock until the updates are released.
     bigger = changed(tmp_path, "memory_mb=512", "memory_mb=768")
     admin = subprocess.Popen(
         [sys.executable, "-m", "alien_pulumi.cli.deploy", "up", str(artifact(bigger)), "--bundle",
          str(register("aws", state)), "--secrets-provider", "passphrase", "--yes", "--state-dir", str(state),
          "--allow-external-backend"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=dict(os.environ))
+    met, done = threading.Event(), threading.Event()
+
+    def release_once_the_lock_was_met() -> None:
+        """The admin's update goes on once the release recorded an attempt that found the stack locked."""
+        try:
+            with Registry(state) as registry:
+                while not done.is_set():
+                    if any(a.status == "locked" for run in registry.runs(deployment="acme")
+                           for a in registry.attempts(run.id)):
+                        met.set()
+                        return
+                    done.wait(0.1)
+        finally:
+            fake.release_updates()
+
+    watcher = threading.Thread(target=release_once_the_lock_was_met, daemon=True)
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while not any(c["method"] == "Update" and not c.get("preview") for c in fake.calls()):
             assert admin.poll() is None and time.monotonic() < deadline, "the admin's setup never started updating"
             time.sleep(0.2)
+        watcher.start()  # the admin holds the lock now, until the release has met it
         released = vendor("release", changed(tmp_path, "memory_mb=512", "memory_mb=1024"), "-d", "acme",
                           "--state-dir", state, "--json")
     finally:
+        done.set()
+        fake.release_updates()
         output, _ = admin.communicate(timeout=300)
+        if watcher.is_alive():
+            watcher.join()
+    assert met.is_set(), "the release never found the stack locked"
     assert admin.returncode == 0, output
     assert released.exit_code == 0, released.output
     outcome = json.loads(released.stdout)["deployments"]["acme"]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from alien_pulumi.automation.engine import SimulatedEngine
 from alien_pulumi.fleet import service
 from alien_pulumi.fleet.registry import Registry, RolloutStatus, RunRecord, RunState
 from alien_pulumi.fleet.rollout import ProgressEvent, ProgressKind, RolloutResult
@@ -149,20 +150,29 @@ def test_still_locked_after_every_attempt_fails_the_run(workers: Workers, make_f
 def test_a_cancelled_rollout_stops_starting_runs(workers: Workers, make_fleet: FleetMaker) -> None:
     names = make_fleet(workers.state, 30)
     workers.start(1, parallel=2)
-    thread, results = in_background(workers.state, names, workers, "ro-cancel", engine="simulated:300", parallel=2)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if sum(r.status is RunState.SUCCEEDED for r in runs_of(workers.state, "ro-cancel")) >= 2:
-            break
-        time.sleep(0.1)
-    client.cancel("ro-cancel", workers.settings)
-    thread.join(timeout=60)
+    # c002 and c003 are held in flight until answered: the cancel lands while they run, whatever the load.
+    held = ["c002", "c003"]
+    thread, results = in_background(workers.state, names, workers, "ro-cancel",
+                                    engine=f"simulated:5;hold={','.join(held)}", parallel=2)
+    try:
+        deadline = time.monotonic() + 300  # bounds a failure: the loop waits for the registry's rows
+        while time.monotonic() < deadline:
+            running = {r.deployment for r in runs_of(workers.state, "ro-cancel") if r.status is RunState.RUNNING}
+            if running == set(held):
+                break
+            assert thread.is_alive(), results
+            time.sleep(0.1)
+        client.cancel("ro-cancel", workers.settings)
+    finally:
+        # The held runs end once the cancel is recorded: after it, in the workflow's history.
+        SimulatedEngine.answer(workers.state, *held)
+    thread.join(timeout=300)
     (result,) = results
     assert result.status is RolloutStatus.CANCELLED and not result.ok
     runs = runs_of(workers.state, "ro-cancel")
-    started = [r for r in runs if r.started_at is not None]
-    assert 2 <= len(started) < 10  # the runs in flight when it was cancelled ended; no new one started
-    assert all(r.status is RunState.SUCCEEDED for r in started)  # ... and were not interrupted
+    started = sorted(r.deployment for r in runs if r.started_at is not None)
+    assert started == ["c000", "c001", *held]  # the runs in flight when it was cancelled ended; no new one started
+    assert all(r.status is RunState.SUCCEEDED for r in runs if r.started_at is not None)  # ... not interrupted
     assert all(r.status is RunState.SKIPPED and r.error == "the rollout was cancelled" for r in runs
                if r.started_at is None)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from temporalio.api.enums.v1 import PendingActivityState
 
+from alien_pulumi.automation.engine import SimulatedEngine
 from alien_pulumi.fleet.registry import Registry, RolloutStatus, RunState
 from alien_pulumi.fleet.temporal.client import connect
 from alien_pulumi.fleet.temporal.devserver import DevServer
@@ -63,13 +64,18 @@ def busiest_worker(workers: Workers, rollout_id: str, at_least: int = 3, timeout
 def test_200_deployments_over_3_workers_survive_a_killed_worker(workers: Workers, make_fleet: FleetMaker) -> None:
     names = make_fleet(workers.state, 200)
     workers.start(3, parallel=8)
-    # Runs long enough (1 s) that a run Temporal shows started on the victim is still running when the kill
-    # lands: with 150 ms runs, all of them had often recorded their end in the registry (so their retries found
-    # them done and ran nothing) between the look and the kill.
-    thread, results = in_background(workers.state, names, workers, "ro-kill", engine="simulated:1000", parallel=24)
-    wait_for_successes(workers.state, "ro-kill", 30)
-    victim = busiest_worker(workers, "ro-kill")
-    victim.send_signal(signal.SIGKILL)  # mid-wave, with runs started on it
+    # The runs after the first 30 are held until answered: a run Temporal shows started on the victim is still
+    # running when the kill lands, however long the look and the kill take (with runs of a fixed latency, they had
+    # often recorded their end between the two on a loaded machine, and their retries then ran nothing).
+    held = names[30:]
+    thread, results = in_background(workers.state, names, workers, "ro-kill",
+                                    engine=f"simulated:20;hold={','.join(held)}", parallel=24)
+    try:
+        wait_for_successes(workers.state, "ro-kill", 30)
+        victim = busiest_worker(workers, "ro-kill")
+        victim.send_signal(signal.SIGKILL)  # mid-wave, with runs started on it
+    finally:
+        SimulatedEngine.answer(workers.state, *held)
     thread.join(timeout=300)
     (result,) = results
     assert victim.wait() == -signal.SIGKILL

@@ -22,7 +22,7 @@ from alien_pulumi.automation.run import RunInput, RunResult, RunStatus
 from alien_pulumi.errors import AlienError
 from alien_pulumi.fleet import service
 from alien_pulumi.fleet.executor import Executor, InProcessExecutor, ProcessExecutor, failed
-from alien_pulumi.fleet.gate import health_problem
+from alien_pulumi.fleet.gate import absence_problem, health_problem
 from alien_pulumi.fleet.registry import FINAL, Registry, RolloutStatus, RunState, RunSupersededError, rollout_run_id
 from alien_pulumi.fleet.temporal.types import (
     STACK_LOCKED,
@@ -135,12 +135,17 @@ class Activities:
         return await self._beating(task.heartbeat_every, lambda: self._health(task))
 
     def _health(self, task: HealthTask) -> HealthOutcome:
+        """Healthy only on a positive answer (gate.py): a deployment not set up any more or removed, a heartbeat
+        that could not run or gave no result, is unhealthy, with the reason."""
+        absent = absence_problem(self.registry, task.deployment)
+        if absent is not None:
+            return HealthOutcome(task.deployment, False, absent)
         try:
             results = service.heartbeat(self.registry, [task.deployment], self.registry.state_dir, parallel=1,
                                         backend=task.backend, engine=task.engine, executor=self.new_executor())
         except AlienError as exc:
-            return HealthOutcome(task.deployment, False, str(exc))
-        problem = health_problem(results[task.deployment])
+            return HealthOutcome(task.deployment, False, f"the heartbeat could not run: {exc}")
+        problem = health_problem(results.get(task.deployment))
         return HealthOutcome(task.deployment, problem is None, problem)
 
     @activity.defn(name="alien-pulumi.list-deployments")

@@ -16,6 +16,7 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
     from alien_pulumi.fleet.gate import gate_reason
@@ -145,7 +146,9 @@ class RolloutWorkflow:
         tasks = [HealthTask(name, params.engine, params.backend, params.version, params.timing.heartbeat_every)
                  for name in names]
         outcomes = await _bounded(tasks, params.parallel, params.timing)
-        self.reason = gate_reason(wave, [(o.deployment, o.problem or "unhealthy") for o in outcomes if not o.healthy])
+        # Fail closed: only an outcome healthy and without a problem lets a deployment through.
+        self.reason = gate_reason(wave, [(o.deployment, o.problem or "unhealthy") for o in outcomes
+                                         if not o.healthy or o.problem])
 
     async def _finish(self, params: RolloutParams, status: str) -> None:
         await workflow.execute_activity("alien-pulumi.finish-rollout",
@@ -173,8 +176,18 @@ async def _bounded(tasks: list[HealthTask], parallel: int, timing: Timing) -> li
             try:
                 outcomes[name] = future.result()
             except ActivityError as exc:
-                outcomes[name] = HealthOutcome(name, False, _refusal(exc) or str(exc.cause or exc))
+                outcomes[name] = HealthOutcome(name, False, _refusal(exc) or _gave_up(exc))
     return [outcomes[t.deployment] for t in tasks]
+
+
+def _gave_up(exc: ActivityError) -> str:
+    """Why a heartbeat's activity gave up, its outcome first: ``timed out`` (its worker never answered in time),
+    else ``failed``."""
+    cause = exc.cause
+    if isinstance(cause, ActivityTimeout):
+        kind = cause.type.name.lower().replace("_", "-") if cause.type is not None else "activity"
+        return f"timed out: no answer from the workers within the heartbeat's {kind} timeout"
+    return f"failed: {cause or exc}"
 
 
 @workflow.defn(name=HEARTBEAT_WORKFLOW)
