@@ -23,6 +23,7 @@ from alien_pulumi.automation import pulumi_engine
 from alien_pulumi.automation.health import refresh_targets
 from alien_pulumi.automation.pulumi_engine import PulumiEngine
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
+from alien_pulumi.automation.workspace import default_backend
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.synth import synth
 from alien_pulumi.synth.graph import Graph
@@ -39,8 +40,9 @@ CONTEXT: dict[str, dict[str, str]] = {
               "region": "eastus", "vendor_principal": "repo:vendor/release:ref:refs/heads/main",
               "vendor_oidc_issuer": "https://token.actions.githubusercontent.com"},
 }
-# The vendor's side: base credentials the management identity's are obtained from (STS is skipped below).
-MANAGEMENT_ENV = {"GOOGLE_APPLICATION_CREDENTIALS": "/vendor/release-sa.json", "ALIEN_AZURE_OIDC_TOKEN": "token"}
+# The vendor's side: base credentials the management identity's are obtained from (STS is skipped below; GCP's
+# service-account key and Google's token endpoints are the tests' loopback ones, started in ``run``).
+MANAGEMENT_ENV = {"ALIEN_AZURE_OIDC_TOKEN": "token"}
 OLD, NEW = '/acme/fn:1"', '/acme/fn:2"'
 
 
@@ -50,7 +52,7 @@ def fake_sts(*_: Any) -> dict[str, str]:
             "AWS_REGION": "us-east-1"}
 
 
-def no_bucket_reads(*_: Any) -> dict[str, Any]:
+def no_bucket_reads(*_: Any, **__: Any) -> dict[str, Any]:
     """AWS heartbeats read S3 bucket configuration directly, not through the engine (DESIGN.md §4); there is no
     S3 here, and those reads are not what this benchmark compares."""
     return {}
@@ -82,8 +84,9 @@ def bench(cloud: str, size: int, root: Path) -> dict[str, float]:
     live = set(result.targets)
     refresh = refresh_targets(result)
     state = root / cloud
+    # Setup's local backend, which releases and heartbeats then run on (as a record would name it).
     base = {"deployment": "acme", "release": "r1", "context": ctx, "state_dir": str(state),
-            "management": {"client_id": "c", "tenant_id": "t"}}
+            "backend_url": default_backend(state), "management": {"client_id": "c", "tenant_id": "t"}}
     engine = PulumiEngine(aws_sts=fake_sts)
     pulumi_engine.aws_bucket_health = no_bucket_reads
     times = {}
@@ -124,25 +127,38 @@ def bench(cloud: str, size: int, root: Path) -> dict[str, float]:
     return times
 
 
+def run(size: int, clouds: list[str]) -> dict[str, dict[str, float]]:
+    """Each cloud's times (seconds) at ``size`` resources, printed as a table with the ratios to the plain
+    program. The process environment gets the engine's and the vendor's settings."""
+    from tests.gcp_token_server import token_server
+
+    times: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp, token_server() as google:
+        root = Path(tmp)
+        home = root / "pulumi-home"
+        os.environ.update(engine_environment(home))
+        os.environ.update(MANAGEMENT_ENV)
+        key = google.key_file(root / "vendor-release-sa.json", CONTEXT["gcp"]["vendor_principal"])
+        os.environ.update({"GOOGLE_APPLICATION_CREDENTIALS": str(key),
+                           "GOOGLE_IAM_CREDENTIALS_CUSTOM_ENDPOINT": f"{google.url}/v1/"})
+        install_plugins(home, root / "cloud")
+        print(f"{'cloud':<6} {'resources':>9} {'updated':>7} {'setup s':>8} {'plain s':>8} {'ratio':>6} "
+              f"{'release s':>9} {'plain s':>8} {'ratio':>6} {'heartbeat s':>11} {'plain s':>8} {'ratio':>6}")
+        for cloud in clouds:
+            t = times[cloud] = bench(cloud, size, root)
+            print(f"{cloud:<6} {size:>9} {t['updates']:>7.0f} {t['setup']:>8.2f} {t['plain up']:>8.2f} "
+                  f"{t['setup'] / t['plain up']:>6.2f} {t['release']:>9.2f} {t['plain up --target']:>8.2f} "
+                  f"{t['release'] / t['plain up --target']:>6.2f} {t['heartbeat']:>11.2f} "
+                  f"{t['plain refresh']:>8.2f} {t['heartbeat'] / t['plain refresh']:>6.2f}")
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--size", type=int, default=100)
     parser.add_argument("--clouds", default="aws,gcp,azure")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-engine-") as tmp:
-        root = Path(tmp)
-        home = root / "pulumi-home"
-        os.environ.update(engine_environment(home))
-        os.environ.update(MANAGEMENT_ENV)
-        install_plugins(home, root / "cloud")
-        print(f"{'cloud':<6} {'resources':>9} {'updated':>7} {'setup s':>8} {'plain s':>8} {'ratio':>6} "
-              f"{'release s':>9} {'plain s':>8} {'ratio':>6} {'heartbeat s':>11} {'plain s':>8} {'ratio':>6}")
-        for cloud in args.clouds.split(","):
-            t = bench(cloud, args.size, root)
-            print(f"{cloud:<6} {args.size:>9} {t['updates']:>7.0f} {t['setup']:>8.2f} {t['plain up']:>8.2f} "
-                  f"{t['setup'] / t['plain up']:>6.2f} {t['release']:>9.2f} {t['plain up --target']:>8.2f} "
-                  f"{t['release'] / t['plain up --target']:>6.2f} {t['heartbeat']:>11.2f} "
-                  f"{t['plain refresh']:>8.2f} {t['heartbeat'] / t['plain refresh']:>6.2f}")
+    run(args.size, args.clouds.split(","))
 
 
 if __name__ == "__main__":
