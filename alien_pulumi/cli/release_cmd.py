@@ -416,7 +416,7 @@ def _heartbeat_table(registry: Registry, results: dict[str, RunResult], absent: 
             style = "blue" if result.status is RunStatus.REVOKED else "red"
             table.add_row(name, "-", "-", f"[{style}]{result.status.value}[/]", result.error or "-")
         for rid, health in sorted(result.health.items()):
-            style = {"present": "green", "drifted": "yellow", "missing": "red"}[health["state"]]
+            style = {"present": "green", "unknown": "magenta", "drifted": "yellow", "missing": "red"}[health["state"]]
             table.add_row(name, rid, lifecycles.get(rid, "-"), f"[{style}]{health['state']}[/]",
                           ", ".join(health["fields"]) or "-")
     for name in absent:

@@ -4,6 +4,7 @@ refresh-based health merged per resource."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -101,3 +102,17 @@ def test_a_child_the_refresh_said_nothing_of_is_unknown_never_present_and_the_ga
     result = RunResult(run_id="h", deployment="acme", kind=RunKind.HEARTBEAT, status=RunStatus.SUCCEEDED,
                        health={"logs": health["logs"], "data": health["data"]})
     assert health_problem(result) == "data unknown"
+
+
+def test_the_heartbeat_table_shows_an_unknown_resource(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from alien_pulumi.automation.run import RunKind, RunResult, RunStatus
+    from alien_pulumi.cli.release_cmd import _heartbeat_table
+    from alien_pulumi.fleet.registry import Registry
+    from tests.deploy.lifecycle import deployed
+
+    deployed(tmp_path, "acme", engine="simulated:1")
+    result = RunResult(run_id="h", deployment="acme", kind=RunKind.HEARTBEAT, status=RunStatus.SUCCEEDED,
+                       health={"data": {"state": "unknown", "fields": ["data-policy: not reported by the refresh"]}})
+    with Registry(tmp_path) as registry:
+        _heartbeat_table(registry, {"acme": result}, {})
+    assert "unknown" in capsys.readouterr().out
