@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
-import time
-from collections.abc import Callable
 from typing import Any
 
 from alien_pulumi.automation.state_guard import checkpoint, pinned_plugin, state_digest, verify_state
+from benchmarks.bench_permissions import timed  # median seconds of repeated calls
 
 STACK = "urn:pulumi:acme::alien::"
 
@@ -42,15 +40,6 @@ def check_state(state: dict[str, Any], recorded: Any, live: list[str]) -> str:
     """What an admin's run does before the engine starts: the check, and the digest the confirmation compares."""
     verify_state(state, recorded, live, "bench")
     return state_digest(state)
-
-
-def timed(fn: Callable[[], Any], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def run(sizes: list[int], repeat: int) -> list[dict[str, float]]:

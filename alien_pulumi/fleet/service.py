@@ -18,7 +18,7 @@ from alien_pulumi.automation.run import RunInput, RunKind, RunResult
 from alien_pulumi.deploy.request import build_request
 from alien_pulumi.errors import AlienError, PreflightBlockedError
 from alien_pulumi.fleet.executor import Executor, ProcessExecutor
-from alien_pulumi.fleet.gate import absence_problem, gate_reason, health_problem
+from alien_pulumi.fleet.gate import gate_reason, health_problem
 from alien_pulumi.fleet.registry import Deployment, Registry
 from alien_pulumi.fleet.rollout import OnProgress, RecordBuilder, RolloutResult, rollout
 from alien_pulumi.model.context import DeploymentContext
@@ -92,18 +92,17 @@ def not_set_up_reason(deployment: Deployment) -> str:
             "alien-pulumi deployments add RECORD)")
 
 
+def not_set_up(deployments: Mapping[str, Deployment]) -> dict[str, str]:
+    """Those of ``deployments`` without a setup record yet, with the reason each."""
+    return {name: not_set_up_reason(dep) for name, dep in deployments.items() if dep.record is None}
+
+
 def split_set_up(registry: Registry, names: Iterable[str]) -> tuple[list[str], dict[str, str]]:
     """The deployments of ``names`` that have a release record (in order), and those not set up yet (the reason
     each): a fleet command runs the first and lists the others apart, never failing as a whole for them."""
-    ready: list[str] = []
-    absent: dict[str, str] = {}
-    for name in names:
-        deployment = registry.get_deployment(name)
-        if deployment.record is None:
-            absent[name] = not_set_up_reason(deployment)
-        else:
-            ready.append(name)
-    return ready, absent
+    listed = list(names)
+    absent = not_set_up({name: registry.get_deployment(name) for name in listed})
+    return [name for name in listed if name not in absent], absent
 
 
 def deployed_record(deployment: Deployment) -> ReleaseRecord:
@@ -216,7 +215,7 @@ def prepare(registry: Registry, spec: StackSpec, names: Iterable[str], release_i
     it is listed in ``not_set_up``, and the others go on."""
     check_release_id(release_id)
     everyone = {name: registry.get_deployment(name) for name in names}
-    absent = {name: not_set_up_reason(dep) for name, dep in everyone.items() if dep.record is None}
+    absent = not_set_up(everyone)
     deployments = {name: dep for name, dep in everyone.items() if name not in absent}
     reports = {name: check(spec, dep, allow_frozen_changes) for name, dep in deployments.items()}
     blocked = {name: r for name, r in reports.items() if r.blocked and not r.awaits_setup}
@@ -245,12 +244,10 @@ def release(registry: Registry, spec: StackSpec, names: Iterable[str], release_i
     runner = executor or ProcessExecutor()
 
     def gate(wave: int, members: list[str]) -> str | None:
-        # Each member's own answer: absent (removed, not set up) or its heartbeat; no answer is no positive one.
-        absent = {name: problem for name in members if (problem := absence_problem(registry, name)) is not None}
-        results = heartbeat(registry, [m for m in members if m not in absent], state, parallel=parallel,
-                            backend=backend, engine=engine, executor=runner) if len(absent) < len(members) else {}
-        problems = [(name, problem) for name in members
-                    if (problem := absent.get(name) or health_problem(results.get(name))) is not None]
+        # The rollout has already halted on members removed or not set up (rollout._gate); no answer is no positive one.
+        results = heartbeat(registry, members, state, parallel=parallel, backend=backend, engine=engine,
+                            executor=runner)
+        problems = [(name, problem) for name in members if (problem := health_problem(results.get(name))) is not None]
         return gate_reason(wave, problems)
 
     return rollout(registry, release_id, prepared.inputs, waves, parallel, halt_after_failures, runner,

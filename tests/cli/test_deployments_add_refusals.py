@@ -13,7 +13,7 @@ import pytest
 
 from alien_pulumi.fleet.registry import Registry
 from alien_pulumi.model.record import RECORD_VERSION
-from tests.deploy.lifecycle import register, set_up, vendor
+from tests.deploy.lifecycle import edited, register, set_up, vendor
 
 
 def registry_state(state: Path) -> list[Any]:
@@ -26,14 +26,6 @@ def set_up_record(state: Path, *store: str) -> Path:
     result = set_up(state, register(state, "acme"), **({"store": list(store)} if store else {}))
     assert result.exit_code == 0, result.output
     return state / "records" / "acme.json"
-
-
-def edited(path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
-    data = json.loads(path.read_text())
-    change(data)
-    out = path.with_name("edited.json")
-    out.write_text(json.dumps(data, indent=2))
-    return out
 
 
 def another_spec(data: dict[str, Any]) -> None:

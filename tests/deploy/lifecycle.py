@@ -3,6 +3,8 @@ from the bundle (simulated engine unless told), the vendor imports the setup rec
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -64,3 +66,13 @@ def deployed(state: Path, name: str, platform: str = "aws", **kwargs: Any) -> No
     assert result.exit_code == 0, result.output
     added = vendor("deployments", "add", str(state / "records" / f"{name}.json"), "--state-dir", str(state))
     assert added.exit_code == 0, added.output
+
+
+def edited(path: Path, change: Callable[[dict[str, Any]], None]) -> Path:
+    """A copy of the JSON file ``path`` (``edited.json`` beside it) with ``change`` applied: what the vendor's side
+    hands over, tampered with."""
+    data = json.loads(path.read_text())
+    change(data)
+    out = path.with_name("edited.json")
+    out.write_text(json.dumps(data, indent=2))
+    return out

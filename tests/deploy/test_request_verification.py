@@ -18,7 +18,7 @@ import pytest
 from alien_pulumi.deploy.request import SetupRequestError, read_request, read_setup_record, verify_request
 from alien_pulumi.fleet.registry import Registry
 from tests.artifacts import artifact
-from tests.deploy.lifecycle import QUICKSTART, SHARED_STATE, admin, deployed, vendor
+from tests.deploy.lifecycle import QUICKSTART, SHARED_STATE, admin, deployed, edited, vendor
 from tests.fleet.test_setup_requests import FAST, OFFLINE, stack_with_worker
 
 WORKER_ARN = "arn:aws:lambda:eu-west-1:210987654321:function:acme-worker"
@@ -61,15 +61,6 @@ def state(tmp_path: Path) -> Path:
 def request_file(state: Path) -> Path:
     """The request of a release adding a live function without function/provision for it."""
     return requested(state, stack_with_worker(state.parent), "r2")
-
-
-def edited(request: Path, change: Callable[[dict[str, Any]], None]) -> Path:
-    """The request with its statements edited, its stack and digest kept."""
-    data = json.loads(request.read_text())
-    change(data)
-    path = request.with_name("edited.json")
-    path.write_text(json.dumps(data, indent=2))
-    return path
 
 
 def refused(state: Path, request: Path, *flags: str) -> str:
