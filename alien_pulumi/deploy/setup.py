@@ -87,16 +87,16 @@ def revocation_in_force(ctx: DeploymentContext, previous: ReleaseRecord | None, 
 
 def plan_setup(spec: StackSpec, ctx: DeploymentContext, state: Path, store: StateStore,
                allow_frozen_changes: bool, engine: str = "pulumi", *, deployment: str | None = None,
-               clients: Any = None, store_session: Any = None) -> SetupPlan:
+               clients: Any = None) -> SetupPlan:
     """``deployment``: the name the vendor registered (the bundle's), default the prefix. A revocation in force
     (``revocation_in_force``; ``clients``: the cloud SDK clients it reads with) is kept: the context carries it.
-    The baseline is the later of the local record and the copy kept in the store (``store_session``: the
-    bootstrap's clients that read it)."""
+    The baseline is the later of the local record and the copy kept in the store (read with the admin's ambient
+    credentials)."""
     deployment = deployment or ctx.prefix
     path = record_path(state, deployment)
     report = None
     cloud = keeps_copy(ctx, store, engine)
-    baseline = last_setup(ctx, path, cloud=cloud, session=store_session)
+    baseline = last_setup(ctx, path, cloud=cloud)
     previous = baseline.record
     ctx = ctx.model_copy(update={"revoked_at": revocation_in_force(ctx, previous, store, engine, clients)})
     if previous is not None:
@@ -148,10 +148,10 @@ def write_record(plan: SetupPlan, result: RunResult, answer: RequestAnswer | Non
     return record
 
 
-def keep_record(plan: SetupPlan, record: ReleaseRecord, session: Any = None) -> str | None:
+def keep_record(plan: SetupPlan, record: ReleaseRecord) -> str | None:
     """Keep ``record`` in the deployment's store as well, where the management identity cannot write (None: the
-    setup runs on no store of the customer's cloud). ``session``: the bootstrap's clients."""
-    return save(plan.run.context, record, session) if plan.keeps_copy else None
+    setup runs on no store of the customer's cloud)."""
+    return save(plan.run.context, record) if plan.keeps_copy else None
 
 
 def config_lines(ctx: DeploymentContext, stack: Path) -> list[str]:
