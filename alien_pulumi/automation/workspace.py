@@ -138,5 +138,18 @@ def open_stack(run: RunInput, env: dict[str, str], command: auto.PulumiCommand) 
             project_settings=settings,
         ),
     )
-    stack.set_all_config(stack_config(run, directory))
+    write_config(stack, stack_config(run, directory))
     return stack
+
+
+def write_config(stack: auto.Stack, config: dict[str, auto.ConfigValue]) -> None:
+    """The stack's settings file (``Pulumi.<stack>.yaml``) with ``config`` set in it, its other settings (the
+    secrets salt) kept: what ``pulumi config set-all`` writes for plain values, without starting the CLI, which
+    was a tenth of a heartbeat's time. Never a secret here: a secret would need the CLI to encrypt it."""
+    workspace = stack.workspace
+    try:
+        settings = workspace.stack_settings(stack.name)
+    except FileNotFoundError:
+        settings = auto.StackSettings()
+    settings.config = {**(settings.config or {}), **{key: value.value for key, value in config.items()}}
+    workspace.save_stack_settings(stack.name, settings)

@@ -8,6 +8,8 @@ from collections.abc import Callable
 from types import ModuleType
 
 import pulumi
+import pulumi.runtime.resource
+from pulumi.runtime.proto import source_pb2
 
 from alien_pulumi.components.base import Env, ProgramKind
 from alien_pulumi.model.context import DeploymentContext
@@ -34,8 +36,24 @@ def cloud_module(ctx: DeploymentContext) -> ModuleType:
     return importlib.import_module(f"alien_pulumi.components.{ctx.platform.value}")
 
 
+def _no_stack_trace() -> source_pb2.StackTrace:
+    return source_pb2.StackTrace()
+
+
+def without_stack_traces() -> None:
+    """Register resources without the Python stack of the registering call.
+
+    The SDK sends every registration's stack (asyncio, the Automation API server, alien_pulumi's own components)
+    and the engine keeps it in the state: the paths of the machine that ran the program (the vendor's release
+    service, its user and virtualenv) would land in the customer's state, and the traces were two thirds of a
+    state's bytes, which the engine rewrites after every step. They point into this library, never into code a
+    user wrote, so nothing is lost. A later SDK without this hook fails the engine tests that read the state."""
+    pulumi.runtime.resource._get_stack_trace = _no_stack_trace
+
+
 def build(spec: StackSpec, ctx: DeploymentContext, kind: ProgramKind) -> Env:
     """Declare every resource of ``spec`` (call inside a Pulumi program)."""
+    without_stack_traces()
     cloud = cloud_module(ctx)
     env = Env(spec=spec, ctx=ctx, kind=kind, plan=derive_plan(spec, ctx))
     provider = cloud.provider(env)

@@ -83,6 +83,9 @@ def test_setup_release_frozen_change_heartbeat(cloud: str, engine: Engine, manag
     assert frozen | live <= created
     key, value = ADMIN_MARK[cloud]
     assert all(c["credentials"].get(key) == value for c in fake.calls()), "setup runs with the admin's credentials"
+    # No registration's Python stack in the customer's state: it named paths of the machine that ran the program
+    # (the SDK sends it unless build() turns it off) and was most of the state's bytes.
+    assert not [r["urn"] for r in engine_state["resources"] if r.get("stackTrace") or r.get("sourcePosition")]
 
     # A live release: the engine takes every URN synth computed, updates only live resources, never calls the
     # provider about a frozen one, and the plugin sees only the management identity's credentials.
@@ -166,6 +169,10 @@ def test_frozen_resource_removed(cloud: str, engine: Engine, management: TokenSe
         # ...and an untargeted one, which would delete them, is stopped by protect.
         with environment(PulumiEngine().run_environment(run, tmp_path)):
             stack = open_stack(run, {}, pulumi_command())
+            # The CLI reads the config open_stack wrote into the stack's settings file (not through the CLI).
+            config = {key: value.value for key, value in stack.get_all_config().items()}
+            assert config["alien:platform"] == cloud and config["alien:stack"].endswith("/manage/spec.json")
+            assert config["alien:prefix"] == "acme", config
             with pytest.raises(auto.errors.CommandError, match="protect"):
                 stack.up(color="never")
     assert not [c for c in fake.calls() if c["method"] == "Delete" and c["urn"] in frozen]
