@@ -3,11 +3,12 @@ role binding / assignment per grant, exact ARNs only - the strategy before packi
 and after (the renderer: ARNs packed on the deployment prefix when a role would exceed its policy quota, one
 role per scope with the union of its actions, GCP conditions joined).
 
-Run: python -m benchmarks.bench_limits
+Run: python -m benchmarks.bench_limits [--json]
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 from typing import Any
@@ -17,6 +18,7 @@ from alien_pulumi.permissions import derive_plan, render_all
 from alien_pulumi.permissions.plan import Layer
 from alien_pulumi.permissions.render.aws import split_documents, statements
 from alien_pulumi.preflight.limits import limit_findings
+from benchmarks.report import add_json_flag, emit
 from benchmarks.stacks import stack_of
 
 SIZES = (10, 100, 300, 500)
@@ -37,7 +39,8 @@ def _layers(plan: Any) -> list[tuple[str, Layer]]:
     return [("mgmt", plan.management), *((f"rt-{p}", layer) for p, layer in sorted(plan.runtime.items()))]
 
 
-def row(platform: str, n: int) -> tuple[str, str, str]:
+def row(platform: str, n: int) -> dict[str, Any]:
+    """One cloud and size: what is counted, before and after per layer, their totals and the limit findings."""
     spec = stack_of(n)
     plan = derive_plan(spec, alien.DeploymentContext.example_context(platform, spec.name))
     rendered = render_all(plan)
@@ -54,22 +57,33 @@ def row(platform: str, n: int) -> tuple[str, str, str]:
         before = [_before_bindings(layer)[1] for _, layer in _layers(plan)]
         after = [len(r["assignments"]) for _, r in after_layers]
         what = "role assignments (4,000 per subscription)"
-    findings = ",".join(f.code.value for f in limit_findings(alien.Platform(platform), rendered)) or "none"
-    per = " ".join(f"{name}:{b}->{a}" for (name, _), b, a in zip(after_layers, before, after, strict=True))
-    ratio = sum(before) / max(1, sum(after))
-    return what, f"{per}  total {sum(before)}->{sum(after)} ({ratio:.2f}x)", findings
+    return {"cloud": platform, "resources": n, "measure": what,
+            "layers": {name: {"before": b, "after": a} for (name, _), b, a in zip(after_layers, before, after,
+                                                                                     strict=True)},
+            "before": sum(before), "after": sum(after), "total_ratio": sum(before) / max(1, sum(after)),
+            "findings": [f.code.value for f in limit_findings(alien.Platform(platform), rendered)]}
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    add_json_flag(parser)
+    args = parser.parse_args()
+    rows: list[dict[str, Any]] = []
     print(f"{'cloud':<6} {'resources':>9}  {'measure':<42} before->after per layer   | limit findings after")
     for platform in ("aws", "gcp", "azure"):
         for n in SIZES:
-            what, figures, findings = row(platform, n)
-            print(f"{platform:<6} {n:>9}  {what:<42} {figures}  | {findings}")
-        roles = {r["id"] for r in render_all(derive_plan(stack_of(500), alien.DeploymentContext.example_context(
-            platform, "bench-500")))["management"].get("roles", [])}
-        if platform == "gcp":
+            figures = row(platform, n)
+            rows.append(figures)
+            per = " ".join(f"{name}:{layer['before']}->{layer['after']}" for name, layer in figures["layers"].items())
+            print(f"{platform:<6} {n:>9}  {figures['measure']:<42} {per}  total {figures['before']}->"
+                  f"{figures['after']} ({figures['total_ratio']:.2f}x)  | {','.join(figures['findings']) or 'none'}")
+        if platform == "gcp":  # only GCP caps custom roles (300 per project)
+            roles = {r["id"] for r in render_all(derive_plan(stack_of(500), alien.DeploymentContext.example_context(
+                platform, "bench-500")))["management"].get("roles", [])}
+            rows.append({"cloud": platform, "resources": 500, "measure": "custom roles of the management layer",
+                         "custom_roles": len(roles), "quota": 300})
             print(f"{'':<6} {'':>9}  custom roles of the management layer at 500: {len(roles)} (300 per project)")
+    emit(args, "bench_limits", rows)
 
 
 if __name__ == "__main__":

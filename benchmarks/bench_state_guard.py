@@ -2,7 +2,7 @@
 exported state (`pulumi stack export` prints it as JSON). States of N resources, a third of them live, every
 setup-owned one with ten inputs; the checkpoint a setup records, then the check of the same state against it.
 
-Run: python -m benchmarks.bench_state_guard [--sizes 100,1000,5000] [--repeat N]
+Run: python -m benchmarks.bench_state_guard [--sizes 100,1000,5000] [--repeat N] [--json]
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from alien_pulumi.automation.state_guard import checkpoint, pinned_plugin, state_digest, verify_state
 from benchmarks.bench_permissions import timed  # median seconds of repeated calls
+from benchmarks.report import add_json_flag, emit
 
 STACK = "urn:pulumi:acme::alien::"
 
@@ -52,7 +53,7 @@ def run(sizes: list[int], repeat: int) -> list[dict[str, float]]:
         record = timed(lambda s=state, lv=live: checkpoint(s, lv), repeat)  # type: ignore[misc]
         check = timed(lambda s=state, r=recorded, lv=live: check_state(s, r, lv), repeat)  # type: ignore[misc]
         rows.append({"resources": n, "parse_ms": parse * 1000, "checkpoint_ms": record * 1000,
-                     "check_ms": check * 1000, "check_vs_parse": check / parse})
+                     "check_ms": check * 1000, "check_parse_ratio": check / parse})
     return rows
 
 
@@ -60,11 +61,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="100,1000,5000")
     parser.add_argument("--repeat", type=int, default=5)
+    add_json_flag(parser)
     args = parser.parse_args()
     print(f"{'resources':>9} {'parse export ms':>16} {'checkpoint ms':>14} {'check ms':>9} {'check/parse':>12}")
-    for row in run([int(s) for s in args.sizes.split(",")], args.repeat):
+    rows = run([int(s) for s in args.sizes.split(",")], args.repeat)
+    for row in rows:
         print(f"{row['resources']:>9.0f} {row['parse_ms']:>16.2f} {row['checkpoint_ms']:>14.2f} "
-              f"{row['check_ms']:>9.2f} {row['check_vs_parse']:>11.1f}x")
+              f"{row['check_ms']:>9.2f} {row['check_parse_ratio']:>11.1f}x")
+    emit(args, "bench_state_guard", rows)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Synth time and peak memory for 10, 100 and 300-resource stacks per cloud, beside a plain Pulumi program
-that registers the same cloud resources (same types, names and inputs, no components, no lifecycle
-options, no permission plan) under the same mocks; and the import time of one cloud's management program.
+that registers the same cloud resources with the provider SDKs' classes (benchmarks/plain.py: same types, names
+and inputs, no components, no lifecycle options, no permission plan) under the same mocks; and the import time of
+one cloud's management program.
 
-Run: python -m benchmarks.bench_synth [--sizes 10,100,300] [--clouds aws,gcp,azure]
+Run: python -m benchmarks.bench_synth [--sizes 10,100,300] [--clouds aws,gcp,azure] [--json]
 """
 
 from __future__ import annotations
@@ -13,25 +14,15 @@ import sys
 import time
 import tracemalloc
 from collections.abc import Callable
-
-import pulumi
+from typing import Any
 
 import alien_pulumi as alien
 from alien_pulumi.programs import PROJECT, provisioning_program
 from alien_pulumi.synth import run_program, synth
 from alien_pulumi.synth.graph import Graph
+from benchmarks.plain import plain_program
+from benchmarks.report import add_json_flag, emit
 from benchmarks.stacks import stack_of
-
-
-def plain_program(graph: Graph) -> Callable[[], None]:
-    """The same cloud resources declared directly: what Pulumi itself costs under the mocks."""
-    nodes = [n for n in graph.nodes.values() if n.custom and not n.type.startswith("pulumi:providers:")]
-
-    def program() -> None:
-        for node in nodes:
-            pulumi.CustomResource(node.type, node.name, dict(node.inputs))
-
-    return program
 
 
 def seconds(fn: Callable[[], object]) -> float:
@@ -64,7 +55,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--sizes", default="10,100,300")
     parser.add_argument("--clouds", default="aws,gcp,azure")
+    add_json_flag(parser)
     args = parser.parse_args()
+    rows: list[dict[str, Any]] = []
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"{'cloud':<6} {'resources':>9} {'cloud res':>9} {'synth s':>8} {'provision s':>11} {'plain s':>8} "
           f"{'ratio':>6} {'peak MiB':>9}")
@@ -82,10 +75,16 @@ def main() -> None:
             baseline = seconds(lambda: run_program(plain, PROJECT, ctx.prefix))  # noqa: B023
             peak = peak_mib(lambda: synth(spec, ctx))  # noqa: B023
             custom = sum(1 for node in graph.nodes.values() if node.custom)
+            rows.append({"cloud": cloud, "resources": n, "cloud_resources": custom, "synth_s": total,
+                         "provision_s": provision, "plain_s": baseline, "plain_ratio": provision / baseline,
+                         "peak_mib": peak})
             print(f"{cloud:<6} {n:>9} {custom:>9} {total:>8.2f} {provision:>11.2f} {baseline:>8.2f} "
                   f"{provision / baseline:>6.2f} {peak:>9.1f}")
     for cloud in args.clouds.split(","):
-        print(f"import of the {cloud} management program: {import_seconds(cloud):.2f} s")
+        imported = import_seconds(cloud)
+        rows.append({"cloud": cloud, "import_s": imported})
+        print(f"import of the {cloud} management program: {imported:.2f} s")
+    emit(args, "bench_synth", rows)
 
 
 if __name__ == "__main__":
