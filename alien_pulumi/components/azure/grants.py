@@ -42,10 +42,11 @@ class Grants(AlienComponent):
         super().__init__("grants", Lifecycle.FROZEN, env, opts)
         ctx = env.ctx
         identities = env.identities
-        # An assignment waits for its role, the identities, the Foundation (the Container Apps environment
-        # and workspace are scopes too) and the one resource component at its scope; not for every
-        # component, which Pulumi would expand edge by edge (quadratic in the stack's size).
-        after = [env.foundation, identities]
+        # An assignment waits for its role, the identities (a few: the scope may be one), the Foundation (the
+        # Container Apps environment and workspace are scopes too) and the one resource component at its scope.
+        # Not for every component, nor every role: Pulumi expands a component into each of its children, and
+        # every assignment would keep them all in its state, which the engine rewrites after each step.
+        after = [env.foundation, *identities.by_name.values()]
         self.assignments: list[azure.authorization.RoleAssignment] = []
         for entry in rendered_assignments(env):
             role = str(entry["role"])

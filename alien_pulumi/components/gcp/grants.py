@@ -10,9 +10,10 @@
   so the management identity holds none of their permissions and a trigger change is a setup change
   (sets/gcp/function.yaml).
 
-A binding depends on the identities (accounts, roles) and on the one resource component it is placed on
-(the rendered binding names it); depending on every component would make each binding wait on every
-resource of the stack, which Pulumi expands edge by edge (quadratic in the stack's size).
+A binding depends on the stack's accounts (a few), its custom role and the one resource component it is placed on
+(the rendered binding names them); depending on every component, or on the Identities component, would make each
+binding wait on every resource, or every account and role, of the stack: Pulumi expands a component into each of
+its children and keeps them all in the binding's state, which the engine rewrites after each step.
 """
 
 from __future__ import annotations
@@ -83,7 +84,6 @@ class Grants(AlienComponent):
 
     def __init__(self, env: Env, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("grants", Lifecycle.FROZEN, env, opts)
-        self.after: list[pulumi.Resource] = [env.identities]
         self.members: list[pulumi.CustomResource] = []
         for key, rendered in env.identities.layers.items():
             for binding in rendered["bindings"]:
@@ -103,13 +103,17 @@ class Grants(AlienComponent):
         role = binding["role"].rsplit("/", 1)[-1].removeprefix(role_id(self.env.ctx.prefix, ""))
         extra = {"condition": binding["condition"]} if binding["condition"] else {}
         target = self.env.built.get(binding.get("resource") or "")
+        identities = self.env.identities
+        role_resource = identities.roles.get(binding["role"].rsplit("/", 1)[-1])  # None: a predefined role
+        # Every account (a few: the scope may be one, e.g. actAs on a runtime account), not every role.
+        after = [*identities.accounts.values(), *(r for r in (role_resource, target) if r is not None)]
         return cls(
             self.child_name(f"{key}-{role}-{digest}"),
             role=binding["role"],
             member=binding["member"],
             **scope_args,
             **extra,
-            opts=self.child_opts(depends_on=[*self.after, *([target] if target else [])]),
+            opts=self.child_opts(depends_on=after),
         )
 
     def _public(self, component: Function | Container) -> gcp.cloudrunv2.ServiceIamMember:
@@ -120,7 +124,7 @@ class Grants(AlienComponent):
             name=component.service.name,
             role=INVOKER,
             member="allUsers",
-            opts=self.child_opts(depends_on=[*self.after, component]),
+            opts=self.child_opts(depends_on=[component]),  # allUsers: no account of the stack
         )
 
     def _trigger(self, function: Function, index: int, trigger: Trigger) -> pulumi.CustomResource:
@@ -128,7 +132,7 @@ class Grants(AlienComponent):
         name = trigger_name(function.names["name"], index)
         identity = env.identities.runtime[profile_of(res)]
         uri = function.service.uri
-        opts = self.child_opts(depends_on=[*self.after, function])
+        opts = self.child_opts(depends_on=[*env.identities.accounts.values(), function])
         part = f"trigger-{res.id}-{index}"
         if trigger.queue is not None:
             queue = env.built[trigger.queue]
