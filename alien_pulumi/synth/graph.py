@@ -40,7 +40,6 @@ class Node:
     provider: str
     options: Options
     inputs: dict[str, object]
-    dependencies: tuple[str, ...] = ()  # engine URNs this one waited for (a component's expand to its children)
 
 
 class Graph:
@@ -63,7 +62,6 @@ class Graph:
                 provider=_provider_urn(reg.provider, engine),
                 options=Options(reg.protect, reg.ignore_changes, reg.retain_on_delete),
                 inputs=reg.inputs,
-                dependencies=tuple(engine[d] for d in reg.dependencies if d in engine),
             )
             self.nodes[node.urn] = node
         # Children by parent URN, sorted: registration order depends on async completion, output must not.

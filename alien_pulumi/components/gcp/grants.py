@@ -100,11 +100,12 @@ class Grants(AlienComponent):
         cls, scope_args = member_for(binding["scope"])
         # Named by content (never by position): adding a resource must not rename, hence replace, a member.
         digest = hashlib.sha256(json.dumps(binding, sort_keys=True).encode()).hexdigest()[:8]
-        role = binding["role"].rsplit("/", 1)[-1].removeprefix(role_id(self.env.ctx.prefix, ""))
+        rendered_role = binding["role"].rsplit("/", 1)[-1]
+        role = rendered_role.removeprefix(role_id(self.env.ctx.prefix, ""))
         extra = {"condition": binding["condition"]} if binding["condition"] else {}
         target = self.env.built.get(binding.get("resource") or "")
         identities = self.env.identities
-        role_resource = identities.roles.get(binding["role"].rsplit("/", 1)[-1])  # None: a predefined role
+        role_resource = identities.roles.get(rendered_role)  # None: a predefined role
         # Every account (a few: the scope may be one, e.g. actAs on a runtime account), not every role.
         after = [*identities.accounts.values(), *(r for r in (role_resource, target) if r is not None)]
         return cls(
