@@ -33,6 +33,7 @@ from alien_pulumi.permissions.library import (
     library,
     permission_set,
 )
+from alien_pulumi.permissions.placement import placement_values
 
 DEFAULT_PROFILE = "default"  # the runtime profile of a compute resource that names none
 LINK_SETS = {
@@ -136,6 +137,7 @@ class _Binder:
         if res.kind in COMPUTE_TYPES:
             values["runtime_identity"] = self.ctx.identity(f"rt-{profile_of(res)}")
             values.update(image_values(self.spec, res.id, self.ctx))
+            values.update(placement_values(self.spec, res, self.ctx))
         return values
 
     def bind(self, pset: PermissionSet, res: ResourceSpec | None, setup: bool) -> list[BoundGrant]:

@@ -221,23 +221,26 @@ def ask_aws(checks: list[Check], iam: Any, role_arn: str) -> LiveResult:
 
     result = LiveResult(checks)
     # One call asks every action of a group on every target of it: group targets that need the same actions
-    # under the same condition, so the cross product holds only pairs the release needs.
+    # under the same request context, so the cross product holds only pairs the release needs. Grouped by the
+    # context the simulation is given, not the condition's text: conditions that name each resource's own value
+    # (a container's task definition family) and give no context would otherwise cost a call each.
+    context = {c.condition: json.dumps(_context_entries(c.condition), sort_keys=True) for c in checks}
     by_target: dict[tuple[str, str], set[str]] = defaultdict(set)
     for c in checks:
-        by_target[(c.condition, c.target)].add(c.permission)
+        by_target[(context[c.condition], c.target)].add(c.permission)
     groups: dict[tuple[str, tuple[str, ...]], list[str]] = defaultdict(list)
-    for (condition, target), wanted in by_target.items():
-        groups[(condition, tuple(sorted(wanted)))].append(target)
+    for (entries_key, target), wanted in by_target.items():
+        groups[(entries_key, tuple(sorted(wanted)))].append(target)
     index: dict[tuple[str, str, str], list[Check]] = defaultdict(list)
     for c in checks:
-        index[(c.permission, c.target, c.condition)].append(c)
-    for (condition, actions), targets in groups.items():
+        index[(c.permission, c.target, context[c.condition])].append(c)
+    for (entries_key, actions), targets in groups.items():
         for action_batch in _chunks(actions, AWS_RESULTS_PER_CALL):
             per_call = max(1, AWS_RESULTS_PER_CALL // len(action_batch))
             for target_batch in _chunks(targets, per_call):
                 request: dict[str, Any] = {"PolicySourceArn": role_arn, "ActionNames": action_batch,
                                            "ResourceArns": target_batch, "MaxItems": AWS_RESULTS_PER_CALL}
-                entries = _context_entries(condition)
+                entries = json.loads(entries_key)
                 if entries:
                     request["ContextEntries"] = entries
                 while True:
@@ -258,7 +261,7 @@ def ask_aws(checks: list[Check], iam: Any, role_arn: str) -> LiveResult:
                         raise LiveCheckError(f"could not reach AWS IAM to simulate {role_arn}: {exc}") from None
                     for answer in page.get("EvaluationResults", []):
                         if answer["EvalDecision"] != "allowed":
-                            key = (answer["EvalActionName"], answer.get("EvalResourceName", ""), condition)
+                            key = (answer["EvalActionName"], answer.get("EvalResourceName", ""), entries_key)
                             result.denials += [Denial(c, _aws_why(answer)) for c in index.get(key, ())]
                     if not page.get("IsTruncated"):
                         break

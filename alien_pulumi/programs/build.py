@@ -59,10 +59,16 @@ def build(spec: StackSpec, ctx: DeploymentContext, kind: ProgramKind) -> Env:
     provider = cloud.provider(env)
     opts = pulumi.ResourceOptions(providers=[provider])
     env.foundation = cloud.Foundation(env, opts)
+    ordered = sorted(spec.resources, key=lambda r: BUILD_ORDER.index(r.kind))
+    # Networks before the identities: the AWS management policy names the subnets each container is placed in
+    # (permissions/placement.py), which only their outputs hold. Networks need no identity.
+    networks = [r for r in ordered if r.kind is ResourceType.NETWORK]
+    for res in networks:
+        env.built[res.id] = cloud.COMPONENTS[res.kind](res, env, opts)
     env.identities = cloud.Identities(env, opts)
     if mirrors(spec, ctx.platform, ctx.prefix):  # cache rules / remote repositories the images come through
         env.registry = cloud.Registry(env, opts)
-    for res in sorted(spec.resources, key=lambda r: BUILD_ORDER.index(r.kind)):
+    for res in (r for r in ordered if r.kind is not ResourceType.NETWORK):
         env.built[res.id] = cloud.COMPONENTS[res.kind](res, env, opts)
     # Bindings that need the resources to exist (resource-level IAM, role assignments).
     cloud.Grants(env, pulumi.ResourceOptions(providers=[provider], depends_on=list(env.built.values())))

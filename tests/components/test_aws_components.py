@@ -18,6 +18,7 @@ from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.naming import deployment_names, name_rules, resource_names
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle, Platform, ResourceType
+from alien_pulumi.permissions.placement import fill_subnets, placement_values
 from alien_pulumi.permissions.render import render_layer
 from alien_pulumi.synth import Node, SynthResult, run_program, synth
 
@@ -108,6 +109,14 @@ def one(result: SynthResult, type_: str, name: str | None = None) -> Node:
     return found[0]
 
 
+def placed_subnets(result: SynthResult) -> dict[str, object]:
+    """Each container's subnet sentinel (permissions/placement.py) -> the subnets its service runs in."""
+    services = {n.name: n.inputs for n in custom(result, "aws:ecs/service:Service")}
+    return {placement_values(result.spec, res, result.context)["subnets"]:
+            services[f"{res.id}-service"]["networkConfiguration"]["subnets"]  # type: ignore[index]
+            for res in result.spec.resources if res.kind is ResourceType.CONTAINER}
+
+
 def component_of(result: SynthResult, node: Node) -> Node:
     while node.parent is not None:
         node = result.provision.nodes[node.parent]
@@ -169,7 +178,9 @@ def test_management_identity_is_exactly_the_management_layer() -> None:
         assert role.inputs["maxSessionDuration"] == 3600
         policies = sorted((n for n in custom(result, "aws:iam/policy:Policy")
                            if n.name.startswith("identities-management-")), key=lambda n: n.name)
-        assert [json.loads(p.inputs["policy"]) for p in policies] == rendered["policies"]
+        # setup puts the ids of the subnets each service runs in in the place of their sentinel
+        assert [json.loads(p.inputs["policy"]) for p in policies] == fill_subnets(rendered["policies"],
+                                                                                placed_subnets(result))
         assert [p.inputs["name"] for p in policies] == [
             ctx.identity(f"management-{i}") for i in range(1, len(policies) + 1)]
         attachments = [n for n in custom(result, "aws:iam/rolePolicyAttachment:RolePolicyAttachment")

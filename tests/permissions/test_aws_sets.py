@@ -37,7 +37,7 @@ SETS_DIR = sets_dir("aws")
 CONTROL_SETS = ("heartbeat", "management", "provision")
 PLACEHOLDERS = {
     "partition", "region", "account", "prefix", "stack", "id", "name", "runtime_identity",
-    "management_identity", "image_repository", *STATE_PLACEHOLDERS,
+    "management_identity", "image_repository", "public_ip", "subnets", *STATE_PLACEHOLDERS,
 }
 CONTEXT = {
     "partition": "aws",
@@ -50,6 +50,9 @@ CONTEXT = {
     "runtime_identity": "acme-myapp-rt-app",
     "management_identity": "acme-myapp-management",
     "image_repository": "arn:aws:ecr:us-east-1:123456789012:repository/acme-myapp-quay/acme/web",
+    # A container's placement (permissions/placement.py); setup puts the subnet ids in the sentinel's place.
+    "public_ip": "false",
+    "subnets": "subnet-0123456789abcdef0",
     "state_bucket": "acme-myapp-state-123456789012",
     "state_key": "alias/acme-myapp-pulumi-state",
 }

@@ -5,6 +5,12 @@ Managed policies, not inline ones: the renderer splits a layer into documents un
 size limit (6,144 characters each), while all inline policies of a role share one 10,240 limit.
 Names: ``ctx.identity("management-N")`` = ``{prefix}-management-N`` and ``ctx.identity("rt-<profile>-N")``
 = ``{prefix}-rt-<profile>-N``, inside what the identity set lets the admin manage.
+
+Placement: the rendered management layer names the subnets each container's service runs in by a sentinel
+(permissions/placement.py), since EC2 assigns their ids at setup. The policy holding one is attached with the ids
+of the subnets the Container component places that service in (``VpcParts.placement``, the same call), from the
+subnets' outputs: the policy depends on the subnets, so they exist first. The program builds the stack's Network
+before this component (programs/build.py); the Foundation's VPC is built before it too.
 """
 
 from __future__ import annotations
@@ -15,9 +21,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from alien_pulumi.components.aws.network import VpcParts
 from alien_pulumi.components.base import AlienComponent, Env
 from alien_pulumi.model.context import REVOKED_MARK
+from alien_pulumi.model.resources import ContainerSpec
 from alien_pulumi.model.types import Lifecycle, Platform
+from alien_pulumi.permissions.placement import fill_subnets, placement_values, sentinels
 from alien_pulumi.permissions.render import render_layer
 from alien_pulumi.permissions.render.aws import REVOKED_SESSIONS_POLICY
 
@@ -76,6 +85,38 @@ class Identities(AlienComponent):
             "runtime_role_arns": self.runtime,
         })
 
+    def _placed_subnets(self) -> dict[str, list[pulumi.Output[str]]]:
+        """Subnet sentinel -> the ids of the subnets the containers it stands for are placed in (the call the
+        Container component makes). The permission data and the component must agree on every container."""
+        env = self.env
+        network = env.network()
+        parts: VpcParts | None = network.parts if network is not None else env.foundation.network  # type: ignore[attr-defined]
+        placed: dict[str, list[pulumi.Output[str]]] = {}
+        for res in env.spec.resources:
+            if not isinstance(res, ContainerSpec):
+                continue
+            if parts is None:
+                raise RuntimeError(f"container {res.id!r} has no network: build the Network before the identities")
+            values = placement_values(env.spec, res, env.ctx)
+            subnets, public_ip = parts.placement(res.public)
+            if values["public_ip"] != str(public_ip).lower():
+                raise RuntimeError(f"container {res.id!r}: the permission data says public IP {values['public_ip']}, "
+                                   f"the component assigns {public_ip}")
+            placed.setdefault(values["subnets"], subnets)
+        return placed
+
+    def _document(self, document: dict[str, Any]) -> pulumi.Input[str]:
+        """The policy text of ``document``: as rendered, or with its subnet sentinels filled from their outputs."""
+        found = sentinels(document)
+        if not found:
+            return json.dumps(document)
+        placed = self._placed_subnets()
+        missing = [s for s in found if s not in placed]
+        if missing:
+            raise RuntimeError(f"the policy names {missing}, which no container of the stack is placed in")
+        return pulumi.Output.all(*(pulumi.Output.all(*placed[s]) for s in found)).apply(
+            lambda ids: json.dumps(fill_subnets(document, dict(zip(found, ids, strict=True)))))
+
     def _attach(self, identity: str, role: aws.iam.Role, documents: list[dict[str, Any]]) -> list[pulumi.Resource]:
         """One managed policy per rendered document, attached to ``role``."""
         created: list[pulumi.Resource] = []
@@ -85,7 +126,7 @@ class Identities(AlienComponent):
                 name=self.env.ctx.identity(f"{identity}-{number}"),
                 description=f"alien-pulumi {identity} permissions {number}/{len(documents)} "
                             f"of stack {self.env.spec.name}",
-                policy=json.dumps(document),
+                policy=self._document(document),
                 tags=self.tags,
                 opts=self.child_opts(),
             )

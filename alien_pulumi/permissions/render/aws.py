@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 from datetime import timedelta
 from typing import Any
 
 from alien_pulumi.model.context import ACCESS_FORMAT, DeploymentContext, access_deadline
+from alien_pulumi.permissions.placement import sentinel_growth
 from alien_pulumi.permissions.plan import Layer, PermissionPlan
 
 POLICY_LIMIT = 6144  # characters of a managed policy, whitespace not counted
@@ -17,7 +19,10 @@ RUNTIME_SERVICES = ["ecs-tasks.amazonaws.com", "lambda.amazonaws.com"]
 
 
 def _size(doc: Any) -> int:
-    return len(json.dumps(doc, separators=(",", ":")))
+    """Characters IAM counts (no whitespace), with each subnet sentinel counted at the size of the ids setup puts in
+    its place (permissions/placement.py): the attached document must fit too."""
+    text = json.dumps(doc, separators=(",", ":"))
+    return len(text) + sentinel_growth(text)
 
 
 def _sid(set_id: str, index: int) -> str:
@@ -25,33 +30,74 @@ def _sid(set_id: str, index: int) -> str:
     return "".join(w.capitalize() for w in words) + str(index)
 
 
+# Condition keys whose value names the bound resource's own (a container's task definition family, in its
+# UpdateService). Packing merges the statements of one grant that differ only there, as it merges resources: the
+# values are joined, so each resource of the merged statement may take any of its values (a widening like
+# ``<prefix>-*``, kept to resources sharing the rest of the condition - their network placement - and to one
+# statement's worth of them: a merged statement stays inside one managed policy).
+PACKED_KEYS = frozenset({"ecs:task-definition"})
+
+
+def _condition_key(condition: Any, pack: bool) -> tuple[str, dict[tuple[str, str], Any]]:
+    """What statements must share to merge, and (when packing) the values of PACKED_KEYS they may differ in."""
+    if not pack or not isinstance(condition, dict):
+        return json.dumps(condition), {}
+    packed = {(op, key): value for op, pairs in condition.items() for key, value in pairs.items() if key in PACKED_KEYS}
+    rest = {op: {key: value for key, value in pairs.items() if (op, key) not in packed}
+            for op, pairs in condition.items()}
+    return json.dumps([rest, sorted(packed)]), packed
+
+
+def _joined(stmt: dict[str, Any], packed: dict[tuple[str, str], Any], resources: tuple[str, ...]) -> dict[str, Any]:
+    """``stmt`` with more resources and their PACKED_KEYS values."""
+    joined = copy.deepcopy(stmt)
+    joined["Resource"].extend(r for r in resources if r not in joined["Resource"])
+    for (op, name), value in packed.items():
+        pairs = joined["Condition"][op]
+        values = pairs[name] if isinstance(pairs[name], list) else [pairs[name]]
+        values.extend(v for v in (value if isinstance(value, list) else [value]) if v not in values)
+        pairs[name] = values if len(values) > 1 else values[0]
+    return joined
+
+
 def statements(layer: Layer, pack: bool = False) -> list[dict[str, Any]]:
     """One statement per grant of a set, resources merged over the resources the set is bound to. ``pack``: a
     grant whose set the layer holds on every resource of its type names the deployment's name prefix
-    (``<prefix>-*``) instead of one ARN per resource - what keeps a 500-resource role inside IAM's limits."""
-    merged: dict[tuple[str, str, tuple[str, ...], str], dict[str, Any]] = {}
+    (``<prefix>-*``) instead of one ARN per resource, and statements differing only in a PACKED_KEYS value are
+    merged - what keeps a 500-resource role inside IAM's limits."""
+    merged: list[dict[str, Any]] = []
+    current: dict[tuple[str, str, tuple[str, ...], str], dict[str, Any]] = {}  # the statement each key fills
     counters: dict[str, int] = {}
     for grant in layer.grants:
         if pack and grant.stack_wide:
             grant = dataclasses.replace(grant, resources=grant.stack_wide)
-        key = (grant.set_id, grant.description, tuple(sorted(grant.actions)), json.dumps(grant.condition))
-        if key not in merged:
+        condition, packed = _condition_key(grant.condition, pack)
+        key = (grant.set_id, grant.description, tuple(sorted(grant.actions)), condition)
+        stmt = current.get(key)
+        if stmt is not None and packed:
+            joined = _joined(stmt, packed, grant.resources)
+            if _size({"Version": VERSION, "Statement": [joined]}) <= POLICY_LIMIT:
+                stmt.update(joined)
+                continue
+            stmt = None  # full: the next resources of this grant start a statement of their own
+        if stmt is None:
             counters[grant.set_id] = counters.get(grant.set_id, -1) + 1
-            stmt: dict[str, Any] = {
+            stmt = {
                 "Sid": _sid(grant.set_id, counters[grant.set_id]),
                 "Effect": "Allow",
                 "Action": sorted(grant.actions),
                 "Resource": [],
             }
             if grant.condition:
-                stmt["Condition"] = grant.condition
-            merged[key] = stmt
-        resources = merged[key]["Resource"]
+                stmt["Condition"] = copy.deepcopy(grant.condition)
+            current[key] = stmt
+            merged.append(stmt)
+        resources = stmt["Resource"]
         resources.extend(r for r in grant.resources if r not in resources)
-    for stmt in merged.values():
+    for stmt in merged:
         if "*" in stmt["Resource"]:
             stmt["Resource"] = ["*"]
-    return list(merged.values())
+    return merged
 
 
 def _chunks(stmt: dict[str, Any]) -> list[dict[str, Any]]:
