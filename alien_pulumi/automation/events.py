@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from pulumi.automation import EngineEvent, OpType
 
@@ -21,6 +22,9 @@ class EventRecorder:
         self.failed: dict[str, str] = {}
         self.diffs: dict[str, list[str]] = {}
         self.gone: set[str] = set()  # refresh found the resource missing
+        # What a refresh read from the cloud, by URN: type, id and outputs (its outputs event's ``new``; the pre-event's
+        # ``new`` is the state's). The heartbeat checks compute against the spec with it (automation/placement.py).
+        self.read: dict[str, dict[str, Any]] = {}
         self.summary: dict[str, int] = {}
         self.errors: list[str] = []
         self.events = 0  # none: the run failed before the engine started (stack lock, state store)
@@ -54,7 +58,9 @@ class EventRecorder:
             if self.operations.get(meta.urn) == OpType.REFRESH.value:
                 if meta.op is OpType.DELETE or meta.new is None:
                     self.gone.add(meta.urn)
-                elif meta.diffs:
+                    return
+                self.read[meta.urn] = {"type": meta.type, "id": meta.new.id, "outputs": dict(meta.new.outputs or {})}
+                if meta.diffs:
                     self.diffs[meta.urn] = list(meta.diffs)
         elif event.res_op_failed_event and event.res_op_failed_event.metadata:
             meta = event.res_op_failed_event.metadata

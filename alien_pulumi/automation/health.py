@@ -1,6 +1,8 @@
 """Heartbeat health: present, drifted (which fields) or missing, per resource of the stack.
 
-Refreshed resources report through the engine's refresh preview. An AWS S3 bucket is never refreshed
+Refreshed resources report through the engine's refresh preview: the refresh's diff (cloud against state), and for
+compute the identity, placement and ingress the cloud has, against what the spec dictates (automation/placement.py:
+the state is the vendor's to write, so agreeing with it proves nothing there). An AWS S3 bucket is never refreshed
 (its read starts with HeadBucket = s3:ListBucket, a contents permission management never holds,
 DESIGN.md §4): its health comes from direct configuration reads made here with the management
 identity's credentials.
@@ -27,6 +29,11 @@ PRESENT, UNKNOWN, DRIFTED, MISSING = "present", "unknown", "drifted", "missing"
 _RANK = {PRESENT: 0, UNKNOWN: 1, DRIFTED: 2, MISSING: 3}
 
 
+def worse(a: str, b: str) -> str:
+    """The worse of two states."""
+    return b if _RANK[b] > _RANK[a] else a
+
+
 def refresh_targets(result: SynthResult) -> dict[str, str]:
     """URN -> resource id of every child of every resource component (frozen and live) a heartbeat
     refreshes; deployment-wide components (identities, grants, foundation) are not resources of the stack."""
@@ -48,8 +55,7 @@ def merge(*healths: Mapping[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
         for rid, entry in health.items():
             current = out.setdefault(rid, {"state": PRESENT, "fields": []})
             current["fields"] = current["fields"] + list(entry.get("fields", []))
-            if _RANK[entry["state"]] > _RANK[current["state"]]:
-                current["state"] = entry["state"]
+            current["state"] = worse(current["state"], entry["state"])
     return out
 
 
@@ -69,8 +75,7 @@ def health_from_refresh(recorder: EventRecorder, targets: Mapping[str, str]) -> 
             state, fields = UNKNOWN, [f"{name}: not reported by the refresh"]
         entry = health.setdefault(rid, {"state": state, "fields": []})
         entry["fields"] += fields
-        if _RANK[state] > _RANK[entry["state"]]:
-            entry["state"] = state
+        entry["state"] = worse(entry["state"], state)
     return health
 
 

@@ -29,6 +29,7 @@ from alien_pulumi.automation.credentials import (
 from alien_pulumi.automation.engine import OnLine
 from alien_pulumi.automation.events import EventRecorder
 from alien_pulumi.automation.health import aws_bucket_health, health_from_refresh, merge
+from alien_pulumi.automation.placement import placement_health
 from alien_pulumi.automation.run import RunInput, RunKind, RunResult, RunStatus
 from alien_pulumi.automation.state_guard import (
     StateRefusedError,
@@ -161,7 +162,10 @@ class PulumiEngine:
                 after = checkpoint(stack.export_stack().deployment, run.targets) if run.kind is RunKind.SETUP else None
                 health = {}
                 if run.kind is RunKind.HEARTBEAT:
+                    # The state is exported only if an expected id is held by a resource the refresh did not read.
                     health = merge(health_from_refresh(recorder, run.refresh_targets),
+                                   placement_health(run.spec, run.context, recorder, run.refresh_targets,
+                                                    state=lambda: stack.export_stack().deployment),
                                    aws_bucket_health(run.spec, run.context, backend=run.backend_url))
             except auto.errors.CompilationError as exc:
                 raise ProgramError(f"the program of {run.deployment} failed to compile: {_one_line(exc)}; check "

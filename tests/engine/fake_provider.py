@@ -94,13 +94,17 @@ def _gcp(r: Resource) -> dict[str, Any]:
     return outputs
 
 
+# ARM resource types the generic ``Microsoft.<Module>/<kind>s`` gets wrong, where a test compares ids with ARM's.
+ARM_TYPES = {"UserAssignedIdentity": "Microsoft.ManagedIdentity/userAssignedIdentities"}
+
+
 def _azure(r: Resource) -> dict[str, Any]:
     sub = r.config.get("subscriptionId", "00000000-0000-0000-0000-000000000000")
     group = r.inputs.get("resourceGroupName", r.name)
     kind = r.kind[0].lower() + r.kind[1:] + "s"
     scope = f"/subscriptions/{sub}/resourceGroups/{group}"
-    outputs: dict[str, Any] = {"id": scope if r.kind == "ResourceGroup" else
-                               f"{scope}/providers/Microsoft.{r.module.capitalize()}/{kind}/{r.name}",
+    arm_type = ARM_TYPES.get(r.kind, f"Microsoft.{r.module.capitalize()}/{kind}")
+    outputs: dict[str, Any] = {"id": scope if r.kind == "ResourceGroup" else f"{scope}/providers/{arm_type}/{r.name}",
                                "location": r.inputs.get("location") or r.config.get("location", "eastus")}
     identity = r.inputs.get("identity")
     if isinstance(identity, dict) and isinstance(identity.get("userAssignedIdentities"), list):
