@@ -45,7 +45,7 @@ from alien_pulumi.deploy.request import (
     read_setup_record,
     verify_request,
 )
-from alien_pulumi.deploy.revocation import Revocation, TrustSource, mark_records, trust_source
+from alien_pulumi.deploy.revocation import NOT_STOPPED, Revocation, TrustSource, mark_records, trust_source
 from alien_pulumi.deploy.revocation import restore as restore_access
 from alien_pulumi.deploy.revocation import revoke as revoke_access
 from alien_pulumi.deploy.setup import (
@@ -442,28 +442,46 @@ def _show_trust(result: Revocation, updated: list[Path], json_out: bool) -> None
         return
     for step in result.steps:
         out.print(f"[green]done:[/] {escape(step)}")
-    if not result.changed:
+    if not result.trust_changed:
         out.print(f"{result.deployment}: access already {result.state}"
-                  + (f" (since {result.revoked_at})" if result.revoked_at else "") + "; nothing was changed in "
-                  "the cloud")
+                  + (f" (since {result.revoked_at})" if result.revoked_at else "")
+                  + ("" if result.changed else "; nothing was changed in the cloud"))
     elif result.state == "revoked":
         out.print(f"[bold]{result.deployment}: the vendor's access is revoked since {result.revoked_at}[/]; "
                   f"{result.issued}. Every setup keeps it revoked until `alien-deploy restore`.")
     else:
         out.print(f"[bold]{result.deployment}: the vendor's access is restored[/] as setup creates it "
                   "(alien-deploy access shows it)")
+    if result.runtime:
+        running = result.state == "revoked" and any(c.state == NOT_STOPPED for c in result.compute or [])
+        out.print(f"[yellow]{escape(result.runtime)}[/]" if running or result.compute is None else
+                  escape(result.runtime))
     for path in updated:
         out.print(f"setup record {path} updated")
+
+
+Stop = Annotated[bool, typer.Option("--stop", help="Also stop every live compute of the deployment (its containers "
+                                    "and functions whose lifecycle is live) with your credentials: ECS desired count "
+                                    "0 and Lambda reserved concurrency 0; Cloud Run manual scaling to 0 instances; "
+                                    "Azure Container Apps stopped and their jobs suspended. Each is marked "
+                                    "(alien-stopped-at), and `alien-deploy restore` starts exactly those again. "
+                                    "Needs the setup record (--record or -d): its stack names the computes. A "
+                                    "deployment without live compute: access is revoked all the same and the output "
+                                    "says there was nothing to stop (exit 0).")]
 
 
 @app.command()
 @handles_errors
 def revoke(record: RecordOpt = None, bundle: BundleSource = None, deployment: DeploymentOpt = None,
-           state: StateDir = None, json_out: JsonFlag = False) -> None:
+           state: StateDir = None, stop: Stop = False, json_out: JsonFlag = False) -> None:
     """Revoke the vendor's access now, with your credentials: no new credentials, and those already issued
-    stopped where your cloud allows it. Every later setup keeps it revoked until `alien-deploy restore`."""
+    stopped where your cloud allows it. Every later setup keeps it revoked until `alien-deploy restore`.
+    Revoking changes the trust only: code already running in the live computes keeps its runtime access (the
+    output names them) unless --stop stops them too. Exit 2 when it is refused (bad input, or your cloud refused
+    a call: the message says whether anything was changed and which steps were done; running it again completes
+    them)."""
     source, paths = _trust_source(record, bundle, deployment, state)
-    result = revoke_access(source.deployment, source.context, source.outputs)
+    result = revoke_access(source.deployment, source.context, source.outputs, stop=stop, spec=source.spec)
     _show_trust(result, mark_records(paths, result.revoked_at), json_out)  # also one revoked elsewhere
 
 
@@ -471,9 +489,13 @@ def revoke(record: RecordOpt = None, bundle: BundleSource = None, deployment: De
 @handles_errors
 def restore(record: RecordOpt = None, bundle: BundleSource = None, deployment: DeploymentOpt = None,
             state: StateDir = None, json_out: JsonFlag = False) -> None:
-    """Give the vendor back the access setup creates (its access window included), after `alien-deploy revoke`."""
+    """Give the vendor back the access setup creates (its access window included), after `alien-deploy revoke`,
+    and start again the live computes `revoke --stop` stopped (only those). What is put back is derived from the
+    setup record's stack and context; a record whose permissions disagree with them is refused (exit 2, nothing
+    changed)."""
     source, paths = _trust_source(record, bundle, deployment, state)
-    result = restore_access(source.deployment, source.context, source.outputs, source.management)
+    result = restore_access(source.deployment, source.context, source.outputs, spec=source.spec,
+                            recorded=source.recorded)
     _show_trust(result, mark_records(paths, None), json_out)
 
 

@@ -36,6 +36,18 @@ class Call:
     authorization: str | None = None  # the request's Authorization header: whose credentials it carried
 
 
+def merge_patch(into: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """JSON merge patch (RFC 7396), as ARM's PATCH of a Container App or job applies it: a null removes the key."""
+    for key, value in patch.items():
+        if value is None:
+            into.pop(key, None)
+        elif isinstance(value, dict) and isinstance(into.get(key), dict):
+            merge_patch(into[key], value)
+        else:
+            into[key] = copy.deepcopy(value)
+    return into
+
+
 def _merge(into: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
     for key, value in patch.items():
         if isinstance(value, dict) and isinstance(into.get(key), dict):

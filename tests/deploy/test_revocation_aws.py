@@ -1,6 +1,7 @@
 """Revoke and restore on AWS: the admin's calls against moto with IAM enforced (a session issued before the
 revocation is denied after it and works again after restore), the documents judged by a real policy simulator
-(iam-simulate), the CLI, and a setup while revoked keeping it so."""
+(iam-simulate), the CLI, and a setup while revoked keeping it so; ``revoke --stop`` stopping the live ECS service
+(desired count 0) and Lambda function (reserved concurrency 0), and restore starting exactly those again."""
 
 from __future__ import annotations
 
@@ -15,7 +16,17 @@ from botocore.exceptions import ClientError
 
 import alien_pulumi as alien
 from alien_pulumi.automation.credentials import aws_environment
-from alien_pulumi.deploy.revocation import RevocationError, restore, revoke, revoked_in_cloud
+from alien_pulumi.deploy.revocation import (
+    NOT_STOPPED,
+    STARTED,
+    STOPPED,
+    STOPPED_MARK,
+    STOPPED_UNMARKED,
+    RevocationError,
+    restore,
+    revoke,
+    revoked_in_cloud,
+)
 from alien_pulumi.deploy.setup import plan_setup
 from alien_pulumi.deploy.state_store import StateStore
 from alien_pulumi.errors import AccessRevokedError
@@ -39,9 +50,22 @@ ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action"
 def cloud() -> Iterator[dict[str, Any]]:
     """moto enforcing IAM: an admin, the vendor (a user: moto cannot chain assumed roles), and the management
     role as setup creates it, with a grant its sessions use (iam:ListRoles)."""
+    yield from _cloud(enforce_iam=True)
+
+
+@pytest.fixture
+def compute_cloud() -> Iterator[dict[str, Any]]:
+    """The same without IAM enforcement: moto's enforcement cannot check the signature of Lambda's REST calls
+    (SignatureDoesNotMatch), so the tests that stop and start a function run on it."""
+    yield from _cloud(enforce_iam=False)
+
+
+def _cloud(enforce_iam: bool) -> Iterator[dict[str, Any]]:
+    from moto.awslambda.models import lambda_backends
+    from moto.ecs.models import ecs_backends
     from moto.iam.models import iam_backends
 
-    with moto_server(enforce_iam=True, reset=(iam_backends,)) as endpoint:
+    with moto_server(enforce_iam=enforce_iam, reset=(iam_backends, ecs_backends, lambda_backends)) as endpoint:
         iam = iam_backends[ACCOUNT]["global"]
 
         def keys(name: str, policy: dict[str, Any]) -> dict[str, str]:
@@ -210,7 +234,8 @@ def test_the_security_document_says_how_revoking_works_and_whether_it_is_in_forc
     from alien_pulumi.permissions import render_markdown
 
     live = render_markdown(derive_plan(SPEC, CTX))
-    assert "`alien-deploy revoke` (with the setup record or bundle) cuts the vendor off" in live
+    assert "`alien-deploy revoke` (with the setup record or bundle) ends the vendor's management access" in live
+    assert "`alien-deploy revoke --stop` also stops every live compute" in live
     assert "sessions issued before it are denied every action (aws:TokenIssueTime)" in live
     assert "Revoked since" not in live
     revoked = render_markdown(derive_plan(SPEC, CTX.model_copy(update={"revoked_at": "2026-12-02T10:00:00Z"})))
@@ -239,3 +264,155 @@ def test_a_refused_revocation_says_whether_anything_was_changed(cloud: dict[str,
     with pytest.raises(RevocationError, match="may have been applied; run it again to complete it"):
         revoke("acme", CTX, clients=admin_with(reader, "reader"))
     assert revoked_in_cloud(CTX, clients=cloud["admin"]) is None
+
+
+# ---------------------------------------------------------------- revoke --stop (issue 19, item 5)
+
+IMAGES = alien.Registry("ghcr.io/acme", aws="111122223333.dkr.ecr.{region}.amazonaws.com/acme")
+# Two live computes the vendor releases, and a frozen one (setup-owned: --stop leaves it running).
+COMPUTE = (alien.Stack("my-app", images=IMAGES).platforms("aws").add(alien.Kv("k"), "frozen")
+           .add(alien.Container("web", image="web:2.0.0", min_replicas=2, max_replicas=4), "live")
+           .add(alien.Function("api", image="api:1.4.2"), "live")
+           .add(alien.Function("cron", image="cron:1.0.0"), "frozen").build())
+SERVICE, FUNCTION, FROZEN = "acme-web", "acme-api", "acme-cron"
+
+
+def deployed_compute(cloud: dict[str, Any]) -> tuple[Any, Any]:
+    """The ECS service (desired count 2, as setup declares it from min_replicas) and the Lambda functions (no
+    concurrency limit) setup created, with the admin's credentials; their ecs and lambda clients."""
+    admin = cloud["admin"]
+    ecs, lam = admin.client("ecs", region_name="us-east-1"), admin.client("lambda", region_name="us-east-1")
+    ecs.create_cluster(clusterName="acme")
+    ecs.register_task_definition(family=SERVICE, containerDefinitions=[{"name": "web", "image": "web", "memory": 1024}])
+    ecs.create_service(cluster="acme", serviceName=SERVICE, taskDefinition=SERVICE, desiredCount=2,
+                       tags=[{"key": "alien-stack", "value": "my-app"}])
+    role = cloud["iam"].create_role(RoleName="acme-rt-default", AssumeRolePolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": []}))["Role"]["Arn"]
+    for name in (FUNCTION, FROZEN):
+        lam.create_function(FunctionName=name, PackageType="Image", Role=role, Tags={"alien-stack": "my-app"},
+                            Code={"ImageUri": f"111122223333.dkr.ecr.us-east-1.amazonaws.com/acme/{name}:1"})
+    return ecs, lam
+
+
+def service(ecs: Any) -> tuple[int, dict[str, str]]:
+    (found,) = ecs.describe_services(cluster="acme", services=[SERVICE], include=["TAGS"])["services"]
+    return found["desiredCount"], {t["key"]: t["value"] for t in found.get("tags") or []}
+
+
+def function(lam: Any, name: str = FUNCTION) -> tuple[int | None, dict[str, str]]:
+    concurrency = lam.get_function_concurrency(FunctionName=name).get("ReservedConcurrentExecutions")
+    return concurrency, lam.get_function(FunctionName=name).get("Tags") or {}
+
+
+def test_revoke_stop_stops_the_live_computes_and_restore_starts_them_again(compute_cloud: dict[str, Any]) -> None:
+    cloud = compute_cloud
+    ecs, lam = deployed_compute(cloud)
+    done = revoke("acme", CTX, clients=cloud["admin"], at="2026-12-02T10:00:00Z", stop=True, spec=COMPUTE)
+    assert done.changed and done.trust_changed
+    assert service(ecs) == (0, {"alien-stack": "my-app", STOPPED_MARK: "2026-12-02T10:00:00Z"})
+    assert function(lam) == (0, {"alien-stack": "my-app", STOPPED_MARK: "2026-12-02T10:00:00Z"})
+    assert function(lam, FROZEN) == (None, {"alien-stack": "my-app"})  # frozen: setup-owned, left running
+    assert done.steps[3:] == [
+        f"ECS service acme/{SERVICE}: tagged {STOPPED_MARK}=2026-12-02T10:00:00Z (restore starts it again)",
+        f"ECS service acme/{SERVICE}: desired count 0 (was 2): ECS stops its tasks and starts none",
+        f"Lambda function {FUNCTION}: tagged {STOPPED_MARK}=2026-12-02T10:00:00Z (restore starts it again)",
+        f"Lambda function {FUNCTION}: reserved concurrency 0: every invocation is throttled (those in flight end "
+        "within its timeout)"]
+    assert [(c.id, c.type, c.state) for c in done.compute or []] == [("web", "container", STOPPED),
+                                                                      ("api", "function", STOPPED)]
+    assert "Stopped by the revocation: web (container: ECS service acme/acme-web), api (function: Lambda " \
+           "function acme-api)" in done.runtime
+    again = revoke("acme", CTX, clients=cloud["admin"], stop=True, spec=COMPUTE)
+    assert not again.changed and again.steps == [] and again.revoked_at == "2026-12-02T10:00:00Z"
+
+    back = restore("acme", CTX, clients=cloud["admin"], spec=COMPUTE)
+    assert back.changed and [c.state for c in back.compute or []] == [STARTED, STARTED]
+    assert service(ecs) == (2, {"alien-stack": "my-app"})  # the spec's min_replicas, as setup sets it
+    assert function(lam) == (None, {"alien-stack": "my-app"})  # no concurrency limit, as setup sets none
+    assert back.steps[-4:] == [
+        f"ECS service acme/{SERVICE}: desired count 2 again (the spec's min_replicas, as setup sets it)",
+        f"ECS service acme/{SERVICE}: tag {STOPPED_MARK} removed",
+        f"Lambda function {FUNCTION}: reserved concurrency limit deleted (setup sets none): it runs again",
+        f"Lambda function {FUNCTION}: tag {STOPPED_MARK} removed"]
+    assert not restore("acme", CTX, clients=cloud["admin"], spec=COMPUTE).changed
+
+
+def test_revoke_without_stop_names_the_computes_that_keep_running(compute_cloud: dict[str, Any]) -> None:
+    cloud = compute_cloud
+    ecs, lam = deployed_compute(cloud)
+    done = revoke("acme", CTX, clients=cloud["admin"], spec=COMPUTE)
+    assert [(c.id, c.state) for c in done.compute or []] == [("web", NOT_STOPPED), ("api", NOT_STOPPED)]
+    assert done.runtime.startswith("Code already running in the live computes web (container: ECS service "
+                                   "acme/acme-web), api (function: Lambda function acme-api) keeps its runtime "
+                                   "access")
+    assert "`alien-deploy revoke --stop` stops them" in done.runtime
+    assert service(ecs) == (2, {"alien-stack": "my-app"}) and function(lam) == (None, {"alien-stack": "my-app"})
+    # --stop later, on the deployment already revoked: the trust stays as it is, the computes stop
+    later = revoke("acme", CTX, clients=cloud["admin"], stop=True, spec=COMPUTE)
+    assert later.changed and not later.trust_changed and later.revoked_at == done.revoked_at
+    assert service(ecs)[0] == 0 and function(lam)[0] == 0
+
+
+def test_restore_starts_only_what_the_revocation_stopped(compute_cloud: dict[str, Any]) -> None:
+    cloud = compute_cloud
+    """A service the customer stopped by hand before (no mark) stays stopped; a restore that finds the trust
+    already restored (it ran from the bundle, without the stack) still starts the marked computes."""
+    ecs, lam = deployed_compute(cloud)
+    ecs.update_service(cluster="acme", service=SERVICE, desiredCount=0)
+    done = revoke("acme", CTX, clients=cloud["admin"], stop=True, spec=COMPUTE)
+    assert [c.state for c in done.compute or []] == [STOPPED_UNMARKED, STOPPED]
+    assert "Already stopped before, not by a revocation: web (container: ECS service acme/acme-web)" in done.runtime
+    assert service(ecs) == (0, {"alien-stack": "my-app"})
+    trust_only = restore("acme", CTX, clients=cloud["admin"])  # no spec: the computes are unknown
+    assert trust_only.compute is None and "stay stopped" in trust_only.runtime
+    assert function(lam)[0] == 0
+    back = restore("acme", CTX, clients=cloud["admin"], spec=COMPUTE)
+    assert back.changed and not back.trust_changed
+    assert [c.state for c in back.compute or []] == [STOPPED_UNMARKED, STARTED]
+    assert service(ecs) == (0, {"alien-stack": "my-app"}) and function(lam) == (None, {"alien-stack": "my-app"})
+
+
+def test_stop_without_the_stack_is_refused_before_anything_changes(compute_cloud: dict[str, Any]) -> None:
+    cloud = compute_cloud
+    with pytest.raises(RevocationError, match=r"revoke --stop needs the setup record .*nothing was changed"):
+        revoke("acme", CTX, clients=cloud["admin"], stop=True)
+    assert revoked_in_cloud(CTX, clients=cloud["admin"]) is None
+
+
+def test_stop_with_no_live_compute_says_so(compute_cloud: dict[str, Any]) -> None:
+    cloud = compute_cloud
+    done = revoke("acme", CTX, clients=cloud["admin"], stop=True, spec=SPEC)
+    assert done.changed and done.compute == []
+    assert done.runtime == ("--stop: nothing to stop: the deployment has no live compute (container or function), "
+                            "so no code the vendor releases runs here.")
+
+
+def test_a_stop_refused_half_way_says_what_it_did_and_running_it_again_completes_it(cloud: dict[str, Any]) -> None:
+    """The admin may revoke and tag but not UpdateService: the error lists the steps done; the service carries
+    the mark, so the admin's next run (with the right) stops it, and restore starts it."""
+    from moto.iam.models import iam_backends
+
+    ecs, _ = deployed_compute(cloud)
+    web = COMPUTE.model_copy(update={"resources": tuple(r for r in COMPUTE.resources if r.id != "api")})
+    iam = iam_backends[ACCOUNT]["global"]
+    iam.create_user(region_name="us-east-1", user_name="partial")
+    iam.put_user_policy("partial", "p", json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "*", "Resource": "*"},
+        {"Effect": "Deny", "Action": "ecs:UpdateService", "Resource": "*"}]}))
+    key = iam.create_access_key("partial")
+    partial = _Endpoint(boto3.session.Session(region_name="us-east-1", aws_access_key_id=key.access_key_id,
+                                              aws_secret_access_key=key.secret_access_key), cloud["endpoint"])
+    with pytest.raises(RevocationError) as refused:
+        revoke("acme", CTX, clients=partial, at="2026-12-02T10:00:00Z", stop=True, spec=web)
+    said = str(refused.value)
+    assert "refused the revocation of deployment acme: UpdateService: 403" in said and "AccessDenied" in said
+    assert "run it again to complete it" in said
+    assert f"Done before it: role acme-management: the trust policy denies {VENDOR_ROLE}" in said
+    assert said.endswith(f"ECS service acme/{SERVICE}: tagged {STOPPED_MARK}=2026-12-02T10:00:00Z (restore starts "
+                         "it again)")
+    assert service(ecs) == (2, {"alien-stack": "my-app", STOPPED_MARK: "2026-12-02T10:00:00Z"})
+    done = revoke("acme", CTX, clients=cloud["admin"], stop=True, spec=web)
+    assert not done.trust_changed and service(ecs)[0] == 0
+    assert done.steps[0] == f"ECS service acme/{SERVICE}: desired count 0 (was 2): ECS stops its tasks and starts none"
+    restore("acme", CTX, clients=cloud["admin"], spec=web)
+    assert service(ecs) == (2, {"alien-stack": "my-app"})
