@@ -18,6 +18,7 @@ from alien_pulumi.model.definition import (
     Container,
     Function,
     Kv,
+    Link,
     Network,
     Queue,
     Registry,
@@ -27,6 +28,8 @@ from alien_pulumi.model.definition import (
     Vault,
     on_queue,
     on_schedule,
+    read,
+    write,
 )
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle, Platform, ResourceType
@@ -40,6 +43,7 @@ __all__ = [
     "Function",
     "Kv",
     "Lifecycle",
+    "Link",
     "Network",
     "PermissionDataError",
     "Platform",
@@ -57,6 +61,8 @@ __all__ = [
     "on_queue",
     "on_schedule",
     "parse_spec",
+    "read",
+    "write",
 ]
 
 

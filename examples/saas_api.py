@@ -39,7 +39,7 @@ worker = alien.Container(
     port=9090,
     min_replicas=1,
     max_replicas=4,
-    links=[documents],
+    links=[alien.read(documents)],  # reads the documents, never writes them
     permissions="worker",
 )
 

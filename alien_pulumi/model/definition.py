@@ -105,10 +105,34 @@ def on_schedule(cron: str) -> dict[str, Any]:
     return {"schedule": cron}
 
 
+class Link:
+    """A link narrowed to one access: ``links=[alien.read(documents)]`` grants the compute's profile only the
+    resource's ``data-read`` set (a bare resource in ``links`` grants read and write)."""
+
+    def __init__(self, resource: Resource | str, access: str) -> None:
+        self.resource = resource
+        self.access = access
+
+    def __repr__(self) -> str:
+        return f"{self.access}({_plain(self.resource)!r})"
+
+
+def read(resource: Resource | str) -> Link:
+    """Link ``resource`` for reading only (its ``data-read`` set)."""
+    return Link(resource, "read")
+
+
+def write(resource: Resource | str) -> Link:
+    """Link ``resource`` for writing only (its ``data-write`` set: put objects, send messages, write items)."""
+    return Link(resource, "write")
+
+
 def _plain(value: Any) -> Any:
     """Replace definitions by their ids and enums by their values, recursively."""
     if isinstance(value, Resource):
         return value.id
+    if isinstance(value, Link):
+        return f"{_plain(value.resource)}:{value.access}"
     if isinstance(value, Lifecycle):
         return value.value
     if isinstance(value, Registry):

@@ -13,7 +13,7 @@ from typing import Annotated, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from alien_pulumi.model.images import ImageError, RegistrySpec, has_host, parse_image
-from alien_pulumi.model.types import FrozenStrMap, Lifecycle, ResourceType
+from alien_pulumi.model.types import ID_PATTERN, FrozenStrMap, Lifecycle, ResourceType, split_link
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # Five-field unix cron: minute hour day-of-month month day-of-week.
@@ -75,7 +75,8 @@ class ComputeSpec(ResourceSpec):
     images: RegistrySpec | None = Field(None, description="This resource's registry (default: the stack's).")
     memory_mb: int
     environment: FrozenStrMap = Field(default_factory=dict)
-    links: tuple[str, ...] = Field((), description="Ids of data resources this compute uses (adds data grants).")
+    links: tuple[str, ...] = Field((), description="Data resources this compute uses, each an id (read and write "
+                                   "access) or id:read / id:write (that access only); each adds data grants.")
     permissions: str | None = Field(None, description="Name of the runtime permission profile.")
     public: bool = Field(False, description="Reachable from the internet without authentication.")
 
@@ -84,7 +85,24 @@ class ComputeSpec(ResourceSpec):
         return self.permissions
 
     def references(self) -> list[tuple[str, str]]:
-        return [("links", link) for link in self.links]
+        return [("links", rid) for rid in self.link_ids()]
+
+    def link_ids(self) -> list[str]:
+        return [split_link(link)[0] for link in self.links]
+
+    @field_validator("links")
+    @classmethod
+    def _links(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        ids = [split_link(link)[0] for link in value]
+        for link in value:
+            rid, access = split_link(link)
+            if not ID_PATTERN.match(rid) or (access is not None and access not in ("read", "write")):
+                raise ValueError(f"{link!r} is not a link: a resource id, or id:read / id:write for that access only")
+        twice = sorted({rid for rid in ids if ids.count(rid) > 1})
+        if twice:
+            raise ValueError(f"links name {', '.join(twice)} more than once: link each once (a bare id is read "
+                             "and write)")
+        return value
 
     @field_validator("image")
     @classmethod

@@ -53,6 +53,21 @@ SET_NAMES: Mapping[ResourceType, frozenset[str]] = MappingProxyType(
 )
 DATA_SET_PREFIX = "data-"
 
+# What a link may grant on each data type: both by default, or only the access it names (``documents:read``,
+# written ``alien.read(documents)``); each access is the type's ``data-<access>`` set. A vault is read-only.
+LINK_ACCESS: Mapping[ResourceType, tuple[str, ...]] = MappingProxyType({
+    ResourceType.STORAGE: ("read", "write"),
+    ResourceType.QUEUE: ("read", "write"),
+    ResourceType.KV: ("read", "write"),
+    ResourceType.VAULT: ("read",),
+})
+
+
+def split_link(link: str) -> tuple[str, str | None]:
+    """``"documents:read"`` -> ``("documents", "read")``; a bare id links with every access (None)."""
+    rid, _, access = link.partition(":")
+    return rid, access or None
+
 
 def _freeze(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(sorted(value.items())))

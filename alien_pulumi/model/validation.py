@@ -23,10 +23,12 @@ from alien_pulumi.model.types import (
     DATA_SET_PREFIX,
     DATA_TYPES,
     ID_PATTERN,
+    LINK_ACCESS,
     SET_NAMES,
     Lifecycle,
     Platform,
     ResourceType,
+    split_link,
 )
 
 _BASE_FIELDS = ("id", "type", "lifecycle")
@@ -170,6 +172,7 @@ class _Refs:
     kind: ResourceType | None
     references: list[tuple[str, str]]
     profile: str | None
+    link_access: dict[str, str | None]  # linked id -> the access its link names (None: all the type has)
 
 
 def _raw_refs(item: Mapping[str, Any], where: str) -> _Refs:
@@ -177,11 +180,13 @@ def _raw_refs(item: Mapping[str, Any], where: str) -> _Refs:
     links = item.get("links") or []
     triggers = item.get("triggers") or []
     refs = [("links", x) for x in links if isinstance(x, str)] if isinstance(links, (list, tuple)) else []
+    access = {split_link(x)[0]: split_link(x)[1] for _, x in refs}
+    refs = [("links", split_link(x)[0]) for _, x in refs]
     if isinstance(triggers, (list, tuple)):
         queues = [t.get("queue") for t in triggers if isinstance(t, Mapping)]
         refs += [("triggers", q) for q in queues if isinstance(q, str)]
     profile = item.get("permissions")
-    return _Refs(where, kind, refs, profile if isinstance(profile, str) else None)
+    return _Refs(where, kind, refs, profile if isinstance(profile, str) else None, access)
 
 
 def _parse_resources(raw: Any, problems: list[Problem]) -> tuple[list[ResourceSpec], list[_Refs]]:
@@ -302,6 +307,10 @@ def _check_references(resources: list[_Refs], problems: list[Problem]) -> None:
             if field == "links" and kind not in DATA_TYPES:
                 problems.append(Problem(res.id, field, f"links to {ref!r}, a {kind.value}: links name "
                                         "storage, queue, kv or vault resources", "INVALID_LINK"))
+            elif field == "links" and res.link_access.get(ref) not in (None, *LINK_ACCESS[kind]):
+                problems.append(Problem(res.id, field, f"links to {ref!r} for {res.link_access[ref]}, which a "
+                                        f"{kind.value} does not grant (it grants: {', '.join(LINK_ACCESS[kind])})",
+                                        "INVALID_LINK"))
             elif field == "triggers" and kind is not ResourceType.QUEUE:
                 problems.append(Problem(res.id, field, f"queue trigger names {ref!r}, a {kind.value}, "
                                         "not a queue", "INVALID_TRIGGER"))

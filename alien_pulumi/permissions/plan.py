@@ -20,9 +20,9 @@ from alien_pulumi.errors import PermissionDataError
 from alien_pulumi.model.context import DeploymentContext
 from alien_pulumi.model.images import image_values, mirrors, runtime_mirror
 from alien_pulumi.model.naming import resource_names
-from alien_pulumi.model.resources import ResourceSpec
+from alien_pulumi.model.resources import ComputeSpec, ResourceSpec
 from alien_pulumi.model.spec import StackSpec
-from alien_pulumi.model.types import COMPUTE_TYPES, Lifecycle, ResourceType
+from alien_pulumi.model.types import COMPUTE_TYPES, LINK_ACCESS, Lifecycle, ResourceType, split_link
 from alien_pulumi.permissions.library import (
     IDENTITY,
     REGISTRY,
@@ -36,12 +36,6 @@ from alien_pulumi.permissions.library import (
 from alien_pulumi.permissions.placement import placement_values
 
 DEFAULT_PROFILE = "default"  # the runtime profile of a compute resource that names none
-LINK_SETS = {
-    ResourceType.STORAGE: ("data-read", "data-write"),
-    ResourceType.QUEUE: ("data-read", "data-write"),
-    ResourceType.KV: ("data-read", "data-write"),
-    ResourceType.VAULT: ("data-read",),
-}
 LAYERS = ("provisioning", "management", "runtime")
 
 
@@ -62,6 +56,8 @@ class BoundGrant:
     # a profile linking every queue...), it may be rendered once for the deployment: ``resources`` with the
     # resource's name as ``<prefix>-*`` (only where every filled name has that form). Empty otherwise.
     stack_wide: tuple[str, ...] = ()
+    # Why the layer holds it: every reason that brought it (a profile's set, a link, a trigger, the compute itself).
+    origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -227,6 +223,7 @@ def _layer(name: str, holder: str, identity: str, binder: _Binder,
     # Ordered sets (dicts): resource ids and reasons per permission set.
     uses: dict[str, tuple[PermissionSet, dict[str, None], dict[str, None]]] = {}
     grants: dict[tuple[object, ...], BoundGrant] = {}
+    origins: dict[tuple[object, ...], dict[str, None]] = {}
     for set_id, res, reason in wanted:
         pset = permission_set(platform, set_id)
         entry = uses.setdefault(set_id, (pset, {}, {}))
@@ -235,8 +232,10 @@ def _layer(name: str, holder: str, identity: str, binder: _Binder,
         entry[2][reason] = None
         for grant in binder.bind(pset, res, setup=name == "provisioning"):
             # An included grant (heartbeat inside management) is the same permission: keep it once,
-            # under the first set that brought it.
-            grants.setdefault(_key(grant), grant)
+            # under the first set that brought it, with every reason that brought it.
+            key = _key(grant)
+            grants.setdefault(key, grant)
+            origins.setdefault(key, {})[reason] = None
     every = {kind.value: {r.id for r in binder.spec.resources if r.kind is kind} for kind in ResourceType}
     whole = {set_id for set_id, (pset, ids, _) in uses.items() if ids and set(ids) == every.get(pset.type)}
     return Layer(
@@ -244,8 +243,9 @@ def _layer(name: str, holder: str, identity: str, binder: _Binder,
         holder=holder,
         identity=identity,
         uses=tuple(SetUse(p, tuple(ids), "; ".join(reasons)) for p, ids, reasons in uses.values()),
-        grants=tuple(g if g.set_id in whole or not g.stack_wide else dataclasses.replace(g, stack_wide=())
-                     for g in grants.values()),
+        grants=tuple(dataclasses.replace(g, origins=tuple(origins[k]),
+                                         stack_wide=g.stack_wide if g.set_id in whole else ())
+                     for k, g in grants.items()),
     )
 
 
@@ -303,8 +303,10 @@ def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
         for field_name, ref in res.references():
             target = by_id[ref]
             if field_name == "links":
-                for set_name in LINK_SETS[target.kind]:
-                    runtime[profile].append((f"{target.kind.value}/{set_name}", target, f"{res.id} links {ref}"))
+                access = dict(map(split_link, res.links))[ref] if isinstance(res, ComputeSpec) else None
+                for granted in (access,) if access else LINK_ACCESS[target.kind]:
+                    runtime[profile].append((f"{target.kind.value}/data-{granted}", target,
+                                             f"{res.id} links {ref}" + (f" for {access}" if access else "")))
             elif field_name == "triggers":
                 runtime[profile].append((f"{target.kind.value}/data-read", target, f"{res.id} is triggered by {ref}"))
 

@@ -16,8 +16,8 @@ EXT = "xyz-42-0123456789abcdef0123456789abcdef"
 
 @pytest.mark.parametrize(
     ("platform", "keys"),
-    [("aws", {"policies", "trust_policy"}), ("gcp", {"permissions", "bindings"}),
-     ("azure", {"role_definition", "assignments"})],
+    [("aws", {"policies", "trust_policy"}), ("gcp", {"roles", "bindings"}),
+     ("azure", {"role_definitions", "assignments"})],
 )
 @pytest.mark.parametrize("layer", ["provisioning", "management", "runtime"])
 def test_json_per_cloud_and_layer(platform: str, keys: set[str], layer: str) -> None:

@@ -81,8 +81,9 @@ def test_aws_packing_keeps_writes_on_exactly_the_live_resources() -> None:
 def test_gcp_shape() -> None:
     plan = plan_for("gcp", vendor_principal="release@vendor.iam.gserviceaccount.com", project="acme-prod-1")
     out = render_layer(plan, "management")
-    assert {"permissions", "bindings"} <= set(out)
-    assert out["permissions"] == sorted(plan.management.actions())
+    assert {"roles", "bindings"} <= set(out)
+    assert "permissions" not in out  # no union: setup creates roles and bindings only
+    assert {p for r in out["roles"] for p in r["permissions"]} == plan.management.actions()
     member = "serviceAccount:my-app-mgmt@acme-prod-1.iam.gserviceaccount.com"
     assert {b["member"] for b in out["bindings"]} == {member}
     roles = {r["name"]: set(r["permissions"]) for r in out["roles"]}
@@ -100,16 +101,22 @@ def test_gcp_shape() -> None:
 def test_azure_shape() -> None:
     plan = plan_for("azure", subscription_id="11111111-2222-3333-4444-555555555555", resource_group="rg-acme")
     out = render_layer(plan, "management")
-    definition = out["role_definition"]
-    assert set(definition) == {"roleName", "description", "actions", "notActions", "dataActions", "notDataActions",
-                               "assignableScopes"}
-    assert definition["dataActions"] == []
+    # exactly what setup creates: no aggregate role of the layer (setup creates none), only the packed roles
+    assert "role_definition" not in out
+    definitions = out["role_definitions"]
+    assert all(set(d) == {"roleName", "description", "actions", "notActions", "dataActions", "notDataActions",
+                          "assignableScopes"} for d in definitions)
     rg = "/subscriptions/11111111-2222-3333-4444-555555555555/resourceGroups/rg-acme"
-    assert definition["assignableScopes"] == [rg]
     assert all(a["principal"] == "my-app-management" for a in out["assignments"])
-    assignable = {d["roleName"]: d["assignableScopes"] for d in out["role_definitions"]}
+    assignable = {d["roleName"]: d["assignableScopes"] for d in definitions}
+    # each role is assignable exactly where it is assigned: the resource group, or (operation polling) the
+    # subscription, or (the state store) its own resource group - never the subscription actions "at the group"
     assert all(any(a["scope"].startswith(s) for s in assignable[a["role"]]) for a in out["assignments"])
-    outside = [a for a in out["assignments"] if not a["scope"].startswith(definition["assignableScopes"][0])]
+    polled = [d for d in definitions if any("OperationStatuses/read" in x for x in d["actions"])
+              and assignable[d["roleName"]] == [f"/subscriptions/{plan.context.subscription_id}"]]
+    assert polled, "the subscription-scope polling role is assignable at the subscription"
+    assert all(not d["dataActions"] for d in definitions if d["assignableScopes"] == [rg])
+    outside = [a for a in out["assignments"] if not a["scope"].startswith(rg)]
     # only the Container Apps operation-status role, at the subscription, and the state store's roles in its own
     # resource group (DESIGN.md §4a)
     state_rg = f"/subscriptions/{plan.context.subscription_id}/resourceGroups/my-app-state-rg/"
@@ -117,8 +124,8 @@ def test_azure_shape() -> None:
         f"/subscriptions/{plan.context.subscription_id}"}
     assert len([a for a in outside if a["scope"].startswith(state_rg)]) == 2  # the state container and key
     assert out["federated_credential"]["audiences"] == ["api://AzureADTokenExchange"]
-    runtime = render_layer(plan, "runtime", "app")["role_definition"]
-    assert runtime["dataActions"], "the app's runtime profile reads and writes data"
+    runtime = render_layer(plan, "runtime", "app")["role_definitions"]
+    assert any(d["dataActions"] for d in runtime), "the app's runtime profile reads and writes data"
 
 
 @pytest.mark.parametrize("platform", ["aws", "gcp", "azure"])
@@ -144,8 +151,7 @@ def test_markdown_for_the_security_team(platform: str) -> None:
 REACH = "### What the vendor can reach through code it deploys"
 LIVE_CODE = "the vendor changes it at each release"
 FROZEN_CODE = "the image digest pinned at setup; only your admin's next setup changes it"
-HAND_OFF = {"aws": "`iam:PassRole` is bound per compute", "gcp": "`iam.serviceAccounts.actAs` is bound on",
-            "azure": "`userAssignedIdentities/assign/action` is assigned on"}
+HAND_OFF = "#### Identity hand-over"
 
 
 def reach(text: str) -> str:
@@ -174,7 +180,7 @@ def test_reach_lists_frozen_and_live_compute_and_the_union_of_their_profiles(pla
         for grant in plan.runtime[profile].grants:
             assert f"- profile `{profile}`, *{grant.set_id}*:" in section
             assert all(f"`{r}`" in section for r in grant.resources)
-    assert HAND_OFF[platform] in section
+    assert HAND_OFF in section and f"| `api` | `{plan.runtime['app'].identity}` |" in section
 
 
 @pytest.mark.parametrize("platform", ["aws", "gcp", "azure"])
@@ -185,7 +191,7 @@ def test_reach_of_a_stack_with_only_frozen_compute_lists_it(platform: str) -> No
     data = next(g for g in plan.runtime["jobs"].grants if g.set_id == "storage/data-write")
     assert f"- profile `jobs`, *storage/data-write*: `{(*data.actions, *data.data_actions)[0]}`" in section
     assert "no vendor code runs" not in section
-    assert HAND_OFF[platform] not in section, "the vendor hands no identity to frozen compute"
+    assert HAND_OFF not in section, "the vendor hands no identity to frozen compute"
 
 
 def test_reach_of_a_stack_without_compute() -> None:

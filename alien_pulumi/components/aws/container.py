@@ -66,7 +66,7 @@ class Container(ResourceComponent):
                                                  tags=self.tags, opts=self.child_opts())
 
         variables: dict[str, pulumi.Input[str]] = dict(res.environment)
-        for link in res.links:
+        for link in res.link_ids():
             variables.update(env.built[link].link_env)
         container: dict[str, Any] = {
             "name": res.id,

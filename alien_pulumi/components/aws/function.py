@@ -110,7 +110,7 @@ class Function(ResourceComponent):
             raise PlatformLimitError(f"function {res.id!r}: AWS supports one schedule per function "
                                      f"(got {len(schedules)})")
         variables: dict[str, pulumi.Input[str]] = dict(res.environment)
-        for link in res.links:
+        for link in res.link_ids():
             variables.update(env.built[link].link_env)
         # The runtime role must hold its policies before Lambda checks them (a queue trigger's
         # CreateEventSourceMapping verifies the role can receive from the queue).

@@ -46,7 +46,7 @@ def environment_variables(component: ResourceComponent, identity: azure.managedi
     # A queue trigger only scales the app (KEDA): the app receives the messages itself, so it gets the
     # queue's variables like a link (its runtime identity has the queue's data-read set for the trigger).
     triggers = [t.queue for t in getattr(res, "triggers", ()) if t.queue is not None]
-    for ref in [*res.links, *triggers]:
+    for ref in [*res.link_ids(), *triggers]:
         values.update(component.env.built[ref].link_env)
     values.update(res.environment)
     return [azure.app.EnvironmentVarArgs(name=key, value=values[key]) for key in sorted(values)]

@@ -24,7 +24,7 @@ def environment(component: ResourceComponent, spec: FunctionSpec | ContainerSpec
                 ) -> list[gcp.cloudrunv2.ServiceTemplateContainerEnvArgs]:
     """The resource's environment plus the link_env of every linked resource (sorted: stable revisions)."""
     values: dict[str, pulumi.Input[str]] = dict(spec.environment)
-    for link in spec.links:
+    for link in spec.link_ids():
         values.update(component.env.built[link].link_env)
     return [gcp.cloudrunv2.ServiceTemplateContainerEnvArgs(name=key, value=value)
             for key, value in sorted(values.items()) if key not in RESERVED_ENV]

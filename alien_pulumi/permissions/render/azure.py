@@ -1,5 +1,5 @@
-"""Azure: the layer's role definition (everything it allows), one custom role per grant, and an assignment
-of that role on each scope the grant names."""
+"""Azure: one custom role per packed grant and an assignment of that role on each scope the grant names, which is
+exactly what setup creates (components/azure/grants.py)."""
 
 from __future__ import annotations
 
@@ -60,12 +60,9 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
             if entry not in assignments:
                 assignments.append(entry)
     out: dict[str, Any] = {
-        # What the identity may do at the deployment's resource group. The state store's dataActions (DESIGN.md
-        # §4a) are not part of it: they are roles of their own on the state container and key (role_definitions).
-        "role_definition": _definition(
-            f"alien {ctx.prefix} {layer.name}", f"Everything the {layer.name} identity may do ({layer.holder}).",
-            layer.actions(), {a for g in layer.grants if g.set_id != STATE_SET for a in g.data_actions}, scope,
-        ),
+        # Exactly what setup creates: one custom role per packed grant, assignable where it is assigned, and the
+        # assignments. (No aggregate role of the whole layer: setup creates none, and it would show actions that
+        # are assignable only at the subscription as if held at the resource group.)
         "role_definitions": [
             _definition(role_name(ctx.prefix, role.key, ctx.scope_id), role.description, set(role.actions),
                         set(role.data_actions), assignable.get(role.key, scope))

@@ -1,4 +1,5 @@
-"""GCP: one custom role per grant, bound on each resource (or the project, with a condition) it names."""
+"""GCP: one custom role per packed grant, bound on each resource (or the project, with a condition) it names:
+exactly what setup creates (components/gcp/identities.py, grants.py)."""
 
 from __future__ import annotations
 
@@ -71,8 +72,9 @@ def render(plan: PermissionPlan, layer: Layer) -> dict[str, Any]:
                        "scope": scope, "condition": grant.condition, "resource": grant.resource_id}
             if binding not in bindings:
                 bindings.append(binding)
+    # Exactly what setup creates: the custom roles and their bindings (no union of the layer's permissions, which
+    # setup creates nowhere and which would show them without the scope each is bound at).
     out: dict[str, Any] = {
-        "permissions": sorted(layer.actions()),
         "bindings": bindings,
         "roles": roles,
     }

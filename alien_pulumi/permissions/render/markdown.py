@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from alien_pulumi.model.types import COMPUTE_TYPES, Lifecycle, Platform
+from alien_pulumi.model.types import COMPUTE_TYPES, Lifecycle, Platform, ResourceType
+from alien_pulumi.permissions.claims import HAND_OVER_ACTION, HAND_OVER_LIMIT, claims, hand_over
 from alien_pulumi.permissions.plan import Layer, PermissionPlan, profile_of
 from alien_pulumi.permissions.render import render_layer
 
@@ -47,9 +48,13 @@ ISSUED = {
                     "management role assignments they may do nothing; Azure applies removed assignments within "
                     "minutes",
 }
-_REVOKE = ("**Revoking at once.** `alien-deploy revoke` (with the setup record or bundle) cuts the vendor off with "
-           "your credentials, without a setup: {issued}. Every later setup keeps it revoked until `alien-deploy "
-           "restore`.")
+_REVOKE = ("**Revoking at once.** `alien-deploy revoke` (with the setup record or bundle) ends the vendor's management "
+           "access with your credentials, without a setup: {issued}. Every later setup keeps it revoked until "
+           "`alien-deploy restore`. Revoking changes trust only: code already running in your compute keeps its "
+           "runtime profile's access. `alien-deploy revoke --stop` also stops every live compute with your "
+           "credentials (ECS services to zero tasks, Lambda functions to zero reserved concurrency, Cloud Run "
+           "services to zero instances by manual scaling, Container Apps stopped and their jobs suspended), and "
+           "`alien-deploy restore` starts again those it stopped.")
 _NO_EXPIRY = ("**No expiry.** The vendor's access lasts until your admin revokes it; a setup with `--access-until "
               "DATE` limits it.")
 # What the customer's own audit logs show of a release, and what of it the vendor's run record keeps.
@@ -89,7 +94,9 @@ def _layer_section(plan: PermissionPlan, layer: Layer, title: str, profile: str 
     for grant in layer.grants:
         actions = ", ".join(f"`{a}`" for a in (*grant.actions, *grant.data_actions))
         on = ", ".join(f"`{r}`" for r in grant.resources)
-        lines.append(f"- *{grant.set_id}* ({grant.scope}): {grant.description} — {actions} on {on}")
+        # a runtime grant says where it came from: the profile's own sets, a link, a trigger or the compute itself
+        origin = f" (from: {'; '.join(grant.origins)})" if layer.name == "runtime" else ""
+        lines.append(f"- *{grant.set_id}* ({grant.scope}): {grant.description} — {actions} on {on}{origin}")
     lines += ["", f"Exact policy ({ctx.platform.value}):", ""]
     lines += _json_block(render_layer(plan, layer.name, profile))
     return lines
@@ -150,11 +157,89 @@ def _reach_section(plan: PermissionPlan) -> list[str]:
         for grant in plan.runtime[profile].grants:
             actions = ", ".join(f"`{a}`" for a in (*grant.actions, *grant.data_actions))
             on = ", ".join(f"`{r}`" for r in grant.resources)
-            lines.append(f"- profile `{profile}`, *{grant.set_id}*: {actions} on {on}")
+            origin = "; ".join(grant.origins)
+            lines.append(f"- profile `{profile}`, *{grant.set_id}*: {actions} on {on} (from: {origin})")
     lines.append("")
     if any(r.lifecycle is Lifecycle.LIVE for r in compute):  # frozen compute gets its identity at setup only
-        lines += [_HAND_OFF[plan.context.platform], ""]
+        lines += _hand_over_section(plan) + _placement_section(plan)
     return lines
+
+
+def _hand_over_section(plan: PermissionPlan) -> list[str]:
+    """Which identities a release may give each live compute (claims.hand_over, evaluated by the suite)."""
+    platform = plan.context.platform
+    reach = hand_over(plan)
+    names = {plan.runtime[p].identity: p for p in plan.runtime}
+    lines = ["#### Identity hand-over", "",
+             f"A release gives a live compute the identity it runs as (`{HAND_OVER_ACTION[platform]}`). "
+             "These are all the identities the management identity may give each one:", "",
+             "| live compute | runs as | a release may give it |", "|---|---|---|"]
+    for rid, identities in reach.items():
+        res = next(r for r in plan.spec.resources if r.id == rid)
+        given = ", ".join(f"`{_identity_of(i, names)}`" for i in identities)
+        lines.append(f"| `{rid}` | `{plan.runtime[profile_of(res)].identity}` | {given} |")
+    lines += ["", HAND_OVER_LIMIT[platform]]
+    if any(len(v) > 1 for v in reach.values()):
+        lines += ["", "So a release can run a live compute as another live compute's profile: the vendor's code "
+                  "already runs with each of those profiles, so this widens nothing it can reach, but it can put, "
+                  "say, a worker's data access behind a public endpoint. Put computes that must never share access "
+                  "in different stacks, or keep one of them frozen."]
+    return [*lines, "", _DRIFT, ""]
+
+
+def _identity_of(resource: str, names: dict[str, str]) -> str:
+    """A policy's identity resource (ARN, service-account or identity id) as the identity's own name."""
+    tail = resource.rsplit("/", 1)[-1]
+    return next((name for name in names if name == tail or resource.endswith(f"/{name}")), tail)
+
+
+def _placement_section(plan: PermissionPlan) -> list[str]:
+    kinds = {r.kind for r in plan.spec.resources if r.kind in COMPUTE_TYPES and r.lifecycle is Lifecycle.LIVE}
+    texts = [text for on, text in _PLACEMENT[plan.context.platform] if on & kinds]
+    return ["#### Network placement and ingress of live compute", "", *[t for text in texts for t in (text, "")]]
+
+
+_DRIFT = ("Every heartbeat compares each live compute's identity, network placement and ingress with what the stack "
+          "and this deployment say, not with the Pulumi state (which the vendor can write), and reports a difference "
+          "as drift: a change a release did not make shows up to you.")
+
+# What a release may change in a live compute's network placement and ingress, by cloud and type, and what the
+# cloud cannot constrain (with the cloud's reason): (the compute types a text is about, the text).
+_PLACEMENT: dict[Platform, list[tuple[frozenset[ResourceType], str]]] = {
+    Platform.AWS: [
+        (frozenset({ResourceType.CONTAINER}),
+         "A release may update a live ECS service only with its own task definition family, in the subnets setup "
+         "placed it in, with the public IP setup gave it, and never with ECS Exec: `ecs:UpdateService` carries "
+         "these conditions (`ecs:task-definition`, `ecs:subnet`, `ecs:auto-assign-public-ip`, "
+         "`ecs:enable-execute-command`). EC2 names subnets only when setup creates them, so the policy above shows "
+         "`alien:subnets/<network>/<public|private>` where the policy setup attaches holds those subnets' ids. "
+         "ECS has no condition key for security groups: a release can attach any "
+         "security group of the service's VPC to its tasks, and they then reach what that group is allowed to "
+         "reach (a database that admits the group, say)."),
+        (frozenset({ResourceType.FUNCTION}),
+         "A release cannot move a live Lambda function into a VPC: Lambda refuses a VPC configuration unless the "
+         "function's execution role may create network interfaces (`ec2:CreateNetworkInterface`), which no runtime "
+         "profile holds. Its function URL and its resource policy (who may invoke it) are setup's."),
+    ],
+    Platform.GCP: [
+        (COMPUTE_TYPES,
+         "A release replaces the whole Cloud Run service (`run.services.update`), and GCP has no IAM condition on "
+         "its fields: a release can open its ingress to all traffic, and attach Direct VPC egress to any network of "
+         "the project (Cloud Run authorises that on its service agent, `roles/run.serviceAgent`, not on the caller). "
+         "Who may invoke it is setup's: the invoker binding needs `run.services.setIamPolicy`, which only setup "
+         "holds; but the same update can set the service's `invokerIamDisabled`, which skips the invoker check "
+         "altogether. To forbid these whatever IAM allows, your organisation policies can: `run.allowedIngress`, "
+         "`run.allowedVPCEgress`, `run.managed.requireInvokerIam`."),
+    ],
+    Platform.AZURE: [
+        (COMPUTE_TYPES,
+         "A release writes the whole Container App (`Microsoft.App/containerApps/write`), and Azure RBAC has no "
+         "condition on its properties: a release can turn on external ingress, which makes the app reachable from "
+         "the internet without authentication unless the app checks callers itself. The app stays in the stack's "
+         "environment (`managedEnvironments/join/action` is held on that environment only). To forbid external "
+         "ingress whatever RBAC allows, an Azure Policy with the deny effect on the resource group can."),
+    ],
+}
 
 
 # Who changes the code a compute runs, by lifecycle.
@@ -163,16 +248,6 @@ _CODE = {
     Lifecycle.FROZEN: "the image digest pinned at setup; only your admin's next setup changes it",
 }
 
-_HAND_OFF = {
-    Platform.AWS: "Each live compute is handed only its own runtime role: `iam:PassRole` is bound per compute to "
-                  "that role's ARN and the one service that runs it (`iam:PassedToService`).",
-    Platform.GCP: "Each live compute is handed only its own runtime service account: `iam.serviceAccounts.actAs` is "
-                  "bound on that account alone. GCP cannot tie actAs to the Cloud Run service that uses it, so "
-                  "computes sharing one profile can be given each other's account, which is the same account.",
-    Platform.AZURE: "Each live compute is handed only its own runtime identity: `userAssignedIdentities/assign/action` "
-                    "is assigned on that identity alone. Azure cannot tie the assignment to the app that uses it, so "
-                    "computes sharing one profile share that identity.",
-}
 
 
 _STATE = {
@@ -263,22 +338,5 @@ def render_markdown(plan: PermissionPlan, layers: list[str] | None = None, profi
         for name, layer in plan.runtime.items():
             if profile is None or profile == name:
                 lines += _layer_section(plan, layer, f"3. Runtime profile `{name}` — the application", name)
-    lines += [
-        "## What the vendor can never do",
-        "",
-        "- Read or write your data *as the management identity*: no object, message, item or secret-value "
-        "permission is in the management layer (the deployment's own Pulumi state above is its only data), for "
-        "frozen and live resources alike, and a stack cannot add one "
-        "(`data-*` sets in `management.extend` are rejected). Code the vendor deploys to live compute reaches "
-        "what that compute's runtime profile allows: see \"What the vendor can reach through code it deploys\".",
-        "- Change a frozen resource: it holds only read permissions on it, and its management program ignores "
-        "every change to it.",
-        "- Create or delete resources, unless the stack lists a `provision` set in `management.extend` "
-        "(shown in the table above when it does).",
-        "- Change its own permissions: the management identity and its policies are created by your setup and "
-        "are not in its own permissions; a release that needs more needs your admin to run setup again.",
-        "- Hand a live compute any identity but its own runtime identity; giving a compute another profile is a "
-        "setup change.",
-        "",
-    ]
+    lines += ["## What the vendor can never do", "", *[f"- {claim.text}" for claim in claims(plan)], ""]
     return "\n".join(lines)
