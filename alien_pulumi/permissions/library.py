@@ -52,6 +52,17 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class Effect:
+    """What a release's change of some fields does to the running resource, as the cloud's provider does it: in
+    place, or a part replaced (``replaces``: a new ARN or id) and what restarts. Preflight and the release report
+    say it for each live change."""
+
+    fields: frozenset[str]  # patterns, as in ``updates``
+    effect: str
+    replaces: str | None = None
+
+
+@dataclass(frozen=True)
 class PermissionSet:
     """One permission set on one cloud, with its includes already expanded into ``grants``."""
 
@@ -67,6 +78,9 @@ class PermissionSet:
     # Why an action outside the cloud's independent read-only classification is here (the file's
     # ``justifications``, by action); the customer's document shows each one the layer holds.
     justifications: Mapping[str, str] = field(default_factory=dict)
+    # Management sets: what a release's change of each ``updates`` field does to the resource (every such field
+    # in exactly one effect).
+    effects: tuple[Effect, ...] = ()
 
     @property
     def id(self) -> str:
@@ -117,6 +131,23 @@ def _justifications(raw: Any, own: Mapping[str, tuple[Grant, ...]], where: str) 
     return {k: " ".join(v.split()) for k, v in raw.items()}
 
 
+def _effects(raw: Any, updates: Any, where: str) -> tuple[Effect, ...]:
+    """``effects: [{fields, effect, replaces?}]``: each ``updates`` field in exactly one, no other field."""
+    if raw is None and updates:
+        raise PermissionDataError(f"{where}: a set with updates says what each does (effects)")
+    if raw is None:
+        return ()
+    if not isinstance(raw, list) or not all(isinstance(e, dict) and set(e) <= {"fields", "effect", "replaces"}
+                                            and e.get("fields") and isinstance(e.get("effect"), str) for e in raw):
+        raise PermissionDataError(f"{where}: effects are a list of {{fields, effect[, replaces]}}; got {raw!r}")
+    effects = tuple(Effect(frozenset(e["fields"]), " ".join(e["effect"].split()), e.get("replaces")) for e in raw)
+    listed = [f for e in effects for f in e.fields]
+    if sorted(listed) != sorted(set(updates or ())):
+        raise PermissionDataError(f"{where}: effects must name each updates field exactly once; updates "
+                                  f"{sorted(updates or ())}, effects {sorted(listed)}")
+    return effects
+
+
 def _load_file(platform: Platform, type_name: str) -> dict[str, PermissionSet]:
     path = resources.files("alien_pulumi.permissions") / "sets" / platform.value / f"{type_name}.yaml"
     where = f"sets/{platform.value}/{type_name}.yaml"
@@ -152,6 +183,7 @@ def _load_file(platform: Platform, type_name: str) -> dict[str, PermissionSet]:
             includes=tuple(body.get("includes") or ()),
             updates=frozenset(body["updates"]) if "updates" in body else None,
             justifications=justifications,
+            effects=_effects(body.get("effects"), body.get("updates"), f"{where} {name}"),
         )
         for name, body in raw_sets.items()
     }

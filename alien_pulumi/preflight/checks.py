@@ -13,7 +13,7 @@ from alien_pulumi.model.resources import ResourceSpec
 from alien_pulumi.model.spec import StackSpec
 from alien_pulumi.model.types import Lifecycle, Platform, ResourceType
 from alien_pulumi.permissions import derive_plan, render_all
-from alien_pulumi.permissions.library import permission_set
+from alien_pulumi.permissions.library import Effect, permission_set
 from alien_pulumi.preflight.deployed import Deployed
 from alien_pulumi.preflight.fielddiff import field_changes
 from alien_pulumi.preflight.findings import Code, Finding, Severity
@@ -171,9 +171,20 @@ def _changed(prev: ResourceSpec, res: ResourceSpec, allow_frozen: bool,
                                     f"{', '.join(blocked_on)} (setup-owned on that cloud)", res.id, path,
                                     old_value, new_value))
         else:
+            effects = {p.value: e for p in platforms if (e := change_effect(p, res.kind, path)) is not None}
+            said = "; ".join(f"{cloud}: {e.effect}" for cloud, e in effects.items())
             findings.append(Finding(Code.LIVE_CHANGED, Severity.INFO, False, False,
-                                    f"{where}: the release applies it", res.id, path, old_value, new_value))
+                                    f"{where}: the release applies it" + (f" ({said})" if said else ""), res.id,
+                                    path, old_value, new_value,
+                                    effects={cloud: e.effect for cloud, e in effects.items()},
+                                    replaces={cloud: e.replaces for cloud, e in effects.items() if e.replaces}))
     return findings
+
+
+def change_effect(platform: Platform, kind: ResourceType, path: str) -> Effect | None:
+    """What the management set says a release's change of ``path`` does on ``platform`` (None: it says nothing)."""
+    return next((e for e in permission_set(platform, f"{kind.value}/management").effects
+                 if updatable(path, e.fields)), None)
 
 
 def _permission_findings(deployed: Deployed, new: dict[Platform, dict[str, Any]]) -> list[Finding]:

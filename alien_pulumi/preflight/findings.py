@@ -62,6 +62,10 @@ class Finding:
     platform: str | None = None
     added: dict[str, list[str]] = dataclasses.field(default_factory=dict)
     removed: dict[str, list[str]] = dataclasses.field(default_factory=dict)
+    # A live change: what it does to the running resource on each cloud, and the part it replaces (a new ARN or
+    # id) where it replaces one.
+    effects: dict[str, str] = dataclasses.field(default_factory=dict)
+    replaces: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -76,6 +80,9 @@ class Finding:
             "platform": self.platform,
             "message": self.message,
         }
+        if self.effects:
+            out["effects"] = self.effects
+            out["replaces"] = self.replaces
         if self.added or self.removed:
             out["added"] = self.added
             out["removed"] = self.removed

@@ -167,7 +167,7 @@ def test_file_shape(kind):
     assert set(doc["sets"]) == expected
     for set_name, entry in doc["sets"].items():
         assert isinstance(entry["description"], str) and entry["description"].strip()
-        assert set(entry) <= {"description", "includes", "grants", "updates"}
+        assert set(entry) <= {"description", "includes", "grants", "updates", "effects"}
         if "updates" in entry:
             assert set_name == "management", "only a management set says which live changes it can apply"
         assert all(inc in doc["sets"] and inc != set_name for inc in entry.get("includes", []))

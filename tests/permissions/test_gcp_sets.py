@@ -169,7 +169,7 @@ def test_file_shape(kind):
     assert set(doc["sets"]) == expected
     for set_name, entry in doc["sets"].items():
         assert isinstance(entry["description"], str) and entry["description"].strip(), set_name
-        assert set(entry) <= {"description", "includes", "grants", "updates"}, (kind, set_name)
+        assert set(entry) <= {"description", "includes", "grants", "updates", "effects"}, (kind, set_name)
         if "updates" in entry:
             assert set_name == "management", "only a management set says which live changes it can apply"
         for inc in entry.get("includes", []):

@@ -108,8 +108,43 @@ def test_live_removed_needs_provision_or_extend() -> None:
 
 def test_live_changed_is_applied_by_the_release() -> None:
     assert messages(edited("api", memory_mb=1024), Code.LIVE_CHANGED) == [
-        "api.memory_mb: 512 -> 1024: the release applies it"]
+        "api.memory_mb: 512 -> 1024: the release applies it (aws: updated in place (the same function ARN); new "
+        "execution environments use the new configuration)"]
     assert not preflight(edited("api", memory_mb=1024), from_spec(quickstart())).blocked
+
+
+def test_a_live_change_says_what_it_replaces_and_restarts_per_cloud() -> None:
+    """An ECS container's image is a new task definition (a new ARN) and a rolling restart; a Lambda function's
+    image is in place; a Cloud Run service's is a new revision. Preflight and its JSON say so."""
+    report = preflight(edited("web", image=f"{ECR}/acme/web:9.9.9"), from_spec(quickstart()))
+    (change,) = [f for f in report.findings if f.code is Code.LIVE_CHANGED and f.field == "image"]
+    assert change.replaces == {"aws": "task definition"}
+    assert change.effects["aws"].startswith("a new task definition revision (a new ARN")
+    assert "rolling restart" in change.effects["aws"] and "a new revision" in change.effects["gcp"]
+    assert change.to_json()["replaces"] == {"aws": "task definition"}
+    report = preflight(edited("web", min_replicas=3), from_spec(quickstart()))
+    (count,) = [f for f in report.findings if f.code is Code.LIVE_CHANGED]
+    assert count.replaces == {} and "in place" in count.effects["aws"]
+    report = preflight(edited("api", image=f"{ECR}/acme/api:9.9.9"), from_spec(quickstart()))
+    (code,) = [f for f in report.findings if f.code is Code.LIVE_CHANGED and f.field == "image"]
+    assert code.replaces == {} and code.effects["aws"].startswith("updated in place (the same function ARN)")
+
+
+def test_every_updatable_field_says_what_a_change_does() -> None:
+    """A set's effects name each of its updates fields exactly once (the loader refuses anything else)."""
+    from alien_pulumi.errors import PermissionDataError
+    from alien_pulumi.permissions.library import _effects
+
+    with pytest.raises(PermissionDataError, match="exactly once"):
+        _effects([{"fields": ["image"], "effect": "x"}], ["image", "cpu"], "test")
+    with pytest.raises(PermissionDataError, match="says what each does"):
+        _effects(None, ["image"], "test")
+    for platform in Platform:
+        from alien_pulumi.permissions.library import library
+
+        for pset in library(platform).values():
+            if pset.updates:
+                assert sorted(f for e in pset.effects for f in e.fields) == sorted(pset.updates), pset.id
 
 
 def test_management_permissions_changed_lists_added_and_removed_per_cloud() -> None:
