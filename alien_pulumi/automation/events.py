@@ -1,4 +1,9 @@
-"""Engine events -> progress lines (each marked frozen or live) and the per-resource operations record."""
+"""Engine events -> progress lines (each marked frozen or live) and the per-resource operations record.
+
+A replacement is several engine steps on one resource (create-replacement, replace, delete-replaced; with
+delete-before-replace delete-replaced comes first): the record names the resource once, ``replaced``, never by its last
+step (``delete-replaced`` reads as deleted). The engine's summary counts it once, as ``replace``: recorded ``replaced``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,10 @@ from pulumi.automation import EngineEvent, OpType
 
 # Operations that change nothing; not worth a progress line.
 QUIET = {OpType.SAME, OpType.READ}
+# The engine's steps of a replacement, and what the record calls the resource they replaced.
+REPLACEMENT = {OpType.CREATE_REPLACEMENT.value, OpType.REPLACE.value, OpType.DELETE_REPLACED.value,
+               OpType.DISCARD_REPLACED.value, OpType.READ_REPLACEMENT.value, OpType.IMPORT_REPLACEMENT.value}
+REPLACED = "replaced"
 
 
 class EventRecorder:
@@ -18,7 +27,8 @@ class EventRecorder:
     def __init__(self, live_urns: set[str], on_line: Callable[[str], None] | None = None) -> None:
         self.live = live_urns
         self.on_line = on_line
-        self.operations: dict[str, str] = {}
+        self.operations: dict[str, str] = {}  # the engine's last step per URN (what the admin's guards check)
+        self.replaced: set[str] = set()  # URNs a replacement's steps acted on
         self.failed: dict[str, str] = {}
         self.diffs: dict[str, list[str]] = {}
         self.gone: set[str] = set()  # refresh found the resource missing
@@ -44,6 +54,8 @@ class EventRecorder:
             if meta.type == "pulumi:pulumi:Stack":
                 return
             self.operations[meta.urn] = meta.op.value
+            if meta.op.value in REPLACEMENT:
+                self.replaced.add(meta.urn)
             if meta.diffs:
                 self.diffs[meta.urn] = list(meta.diffs)
             if meta.op in (OpType.DELETE, OpType.DISCARD) or (meta.op is OpType.REFRESH and meta.new is None):
@@ -73,5 +85,13 @@ class EventRecorder:
         elif event.summary_event:
             self.summary = {str(k): int(v) for k, v in event.summary_event.resource_changes.items()}
 
+    def steps(self) -> dict[str, str]:
+        """What the run did to each resource: the engine's operation, one ``replaced`` for a replacement's steps."""
+        return {urn: REPLACED if urn in self.replaced else op for urn, op in self.operations.items()}
+
     def counts(self) -> dict[str, int]:
-        return self.summary or dict(Counter(self.operations.values()))
+        """Resources per operation: the engine's summary (a replacement counted once), ``replace`` named
+        ``replaced`` as in ``steps``."""
+        if self.summary:
+            return {REPLACED if op == OpType.REPLACE.value else op: n for op, n in self.summary.items()}
+        return dict(Counter(self.steps().values()))

@@ -184,7 +184,7 @@ class PulumiEngine:
         failed = bool(recorder.failed) or bool(recorder.errors)
         return base.model_copy(update={
             "status": RunStatus.FAILED if failed else RunStatus.SUCCEEDED,
-            "operations": recorder.operations,
+            "operations": recorder.steps(),
             "summary": recorder.counts(),
             "outputs": outputs,
             "health": health,

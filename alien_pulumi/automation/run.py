@@ -79,8 +79,10 @@ class RunResult(BaseModel):
     deployment: str
     kind: RunKind
     status: RunStatus
-    operations: dict[str, str] = Field(default_factory=dict, description="URN -> operation (create, update, ...).")
-    summary: dict[str, int] = Field(default_factory=dict, description="Operation counts.")
+    operations: dict[str, str] = Field(default_factory=dict, description="URN -> operation (create, update, same, "
+                                       "delete...; ``replaced``: the steps of its replacement, whichever they were).")
+    summary: dict[str, int] = Field(default_factory=dict, description="Resources per operation (a replaced one "
+                                    "counted once, ``replaced``).")
     outputs: dict[str, Any] = Field(default_factory=dict)
     health: dict[str, Any] = Field(default_factory=dict, description="Heartbeat: resource id -> health.")
     error: str | None = None

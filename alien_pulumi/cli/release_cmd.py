@@ -263,20 +263,43 @@ def deployments_list(state: StateDir = None, json_out: JsonFlag = False) -> None
     out.print(table)
 
 
-def _finish(result: RolloutResult, json_out: bool, *, awaiting_blocks: bool = False) -> None:
+# Operations that leave a resource as it was; the others are listed as what the release did to it.
+UNCHANGED = {"same", "read", "refresh"}
+DONE = {"create": "created", "update": "updated", "delete": "deleted", "discard": "discarded", "import": "imported"}
+
+
+def _changes(registry: Registry, result: RolloutResult) -> dict[str, dict[str, str]]:
+    """Per deployment, what its release run changed: URN -> the run record's operation (a replacement once, as
+    ``replaced``: automation/events.py)."""
+    found: dict[str, dict[str, str]] = {}
+    for run in registry.runs(rollout_id=result.rollout_id):
+        if run.kind is RunKind.RELEASE and run.result is not None:
+            found[run.deployment] = {urn: op for urn, op in sorted(run.result.operations.items())
+                                     if op not in UNCHANGED}
+    return found
+
+
+def _finish(result: RolloutResult, json_out: bool, *, awaiting_blocks: bool = False,
+            changes: dict[str, dict[str, str]] | None = None) -> None:
     """The result, and its exit code: a failed run fails the command (4); ``awaiting_blocks``: so does a deployment
     awaiting its admin's setup (3) or revoked (6) (a one-deployment release), which a rollout counts apart instead,
     as it does deployments not set up yet (exit 0 when nothing else went wrong). JSON: ``status`` is the
-    rollout's, ``outcome`` says ``failed`` when it completed with a failed run."""
+    rollout's, ``outcome`` says ``failed`` when it completed with a failed run. ``changes`` (a release): what each
+    deployment's run did to the resources it changed, ``changes`` in JSON (URN -> operation), a line each in text."""
     if json_out:
         print_json({
             "rollout": result.rollout_id, "release": result.release_id, "status": result.status.value,
             "outcome": result.outcome, "counts": result.counts,
-            "deployments": {n: {"status": o.status.value, "wave": o.wave, "attempts": o.attempts, "error": o.error}
+            "deployments": {n: {"status": o.status.value, "wave": o.wave, "attempts": o.attempts, "error": o.error,
+                                **({"changes": changes.get(n, {})} if changes is not None else {})}
                             for n, o in result.deployments.items()},
         })
     else:
         render_result(result, out)
+        for name, done in (changes or {}).items():
+            if done:
+                listed = sorted((DONE.get(op, op), urn.rsplit("::", 1)[-1]) for urn, op in done.items())
+                out.print(f"{name}: " + "; ".join(f"{op} {resource}" for op, resource in listed))
     if not result.ok:
         raise typer.Exit(EXIT_FAILED)
     if awaiting_blocks and result.counts.get(RunState.AWAITING_SETUP.value):
@@ -301,7 +324,7 @@ def release_command(
     spec = _pinned(load(stack), registry, [deployment], no_resolve)
     result = service.release(registry, spec, [deployment], _release_id(release_id), root, parallel=1,
                              allow_frozen_changes=allow_frozen_changes, backend=backend, engine=engine)
-    _finish(result, json_out, awaiting_blocks=True)
+    _finish(result, json_out, awaiting_blocks=True, changes=_changes(registry, result))
 
 
 def preview_command(

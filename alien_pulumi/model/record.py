@@ -60,7 +60,8 @@ class ReleaseRecord(BaseModel):
     permissions: dict[str, Any] = Field(description="render_all() of the plan: provisioning, management, runtime.")
     targets: list[str] = Field(default_factory=list)
     outputs: dict[str, Any] = Field(default_factory=dict, description="Stack outputs (management identity...).")
-    operations: dict[str, int] = Field(default_factory=dict, description="Resource operations by kind.")
+    operations: dict[str, int] = Field(default_factory=dict, description="Resources per operation (create, update, "
+                                       "same, delete; ``replaced``: a resource the run replaced, counted once).")
     pending_setup: list[str] = Field(default_factory=list, description="Changes only the admin's setup applies.")
     backend: str | None = Field(default=None, description="The Pulumi backend URL the deployment's state is in.")
     secrets_provider: str | None = Field(default=None, description="The stack's secrets provider (awskms://, gcpkms://...).")

@@ -2,9 +2,12 @@
 ``pulumi-resource-<name>`` (see ``plugins.install``) exactly as it starts a real provider plugin.
 
 One implementation serves every cloud; what differs between AWS, GCP and Azure (the version, how a physical
-name, an id and the computed outputs look) is data in ``CLOUDS``. State lives in a directory (one JSON file
-per resource, ``FakeCloud`` reads and edits it for tests: drift, deletion); every call is appended to
-``calls.jsonl`` with the credential variables the plugin process saw.
+name, an id and the computed outputs look) is data in ``CLOUDS``. What each resource type's real provider decides
+(which changes replace, delete-before-replace, required inputs, defaults, what a delete leaves) is the cited table of
+``provider_behaviour.py``: Check, Diff, Create, Update and Delete answer from it as the real providers do, previews
+answer computed outputs unknown, and a type the table does not know fails the call naming type and operation.
+State lives in a directory (one JSON file per resource, ``FakeCloud`` reads and edits it for tests: drift,
+deletion); every call is appended to ``calls.jsonl`` with the credential variables the plugin process saw.
 
 Run: ``python -m tests.engine.fake_provider <cloud> <version> <state-dir> [engine-address ...]``.
 """
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from alien_pulumi.automation.credentials import SCRUBBED_PREFIXES
+from tests.engine.provider_behaviour import AZURE_NATIVE, BRIDGED, PROVIDERS, Behaviour, UnknownType, behaviour
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # the engine's sentinel for a value known only after apply
 ACCOUNT = "123456789012"  # the fake AWS account every ARN carries
@@ -39,6 +43,7 @@ class Resource:
     name: str  # the physical name
     inputs: dict[str, Any]
     config: dict[str, Any]  # the provider's configuration (region, project, subscription...)
+    revision: int = 1  # of a family of revisions (ECS task definitions)
 
     @property
     def module(self) -> str:
@@ -71,6 +76,9 @@ def _aws(r: Resource) -> dict[str, Any]:
         "kms": {"arn": f"arn:aws:kms:{region}:{ACCOUNT}:key/{uuid.uuid5(uuid.NAMESPACE_URL, r.name)}",
                 "keyId": str(uuid.uuid5(uuid.NAMESPACE_URL, r.name))},
     }
+    if r.kind == "TaskDefinition":  # its ARN names the revision (task_definition.go: id = family)
+        family = f"arn:aws:ecs:{region}:{ACCOUNT}:task-definition/{r.name}"
+        special["ecs"] = {"arn": f"{family}:{r.revision}", "arnWithoutRevision": family, "revision": r.revision}
     return {"arn": arn, **special.get(r.module, {}), "tagsAll": r.inputs.get("tags") or {}}
 
 
@@ -85,6 +93,12 @@ def _gcp(r: Resource) -> dict[str, Any]:
                     "name": f"projects/{project}/serviceAccounts/{email}"}
     elif r.module == "storage" and r.kind == "Bucket":
         outputs |= {"url": f"gs://{r.name}"}
+    elif r.module == "cloudrunv2" and r.kind == "Service":
+        # A new template is a new revision (its name changes with the template).
+        revision = f"projects/{project}/locations/{region}/services/{r.name}/revisions/{r.name}-" \
+                   f"{_digest(json.dumps(r.inputs.get('template'), sort_keys=True))[:5]}"
+        outputs |= {"uri": f"https://{r.name}-{_digest(r.name)[:10]}-uc.a.run.app", "location": region,
+                    "latestReadyRevision": revision, "latestCreatedRevision": revision}
     elif r.module == "cloudrunv2":
         outputs |= {"uri": f"https://{r.name}-{_digest(r.name)[:10]}-uc.a.run.app", "location": region}
     elif r.module == "pubsub":
@@ -168,29 +182,38 @@ class FakeCloud:
         self.root = Path(root)
         (self.root / "resources").mkdir(parents=True, exist_ok=True)
 
-    def _file(self, token: str, rid: str) -> Path:
-        # Ids are unique per type only (an S3 bucket and its public access block share the bucket's name).
-        return self.root / "resources" / (_digest(token, rid)[:24] + ".json")
+    def _file(self, token: str, key: str) -> Path:
+        # Ids are unique per type only (an S3 bucket and its public access block share the bucket's name); the
+        # revisions of a family share its id and are told apart by their key (their ARN).
+        return self.root / "resources" / (_digest(token, key)[:24] + ".json")
 
-    def get(self, token: str, rid: str) -> dict[str, Any] | None:
-        file = self._file(token, rid)
+    def get(self, token: str, key: str) -> dict[str, Any] | None:
+        file = self._file(token, key)
         return json.loads(file.read_text()) if file.exists() else None
 
     def put(self, record: dict[str, Any]) -> None:
-        file = self._file(record["type"], record["id"])
+        file = self._file(record["type"], record.get("key") or record["id"])
         tmp = file.with_suffix(".tmp")
         tmp.write_text(json.dumps(record, indent=1, sort_keys=True))
         tmp.replace(file)
 
-    def remove(self, token: str, rid: str) -> None:
-        self._file(token, rid).unlink(missing_ok=True)
+    def remove(self, token: str, key: str) -> None:
+        self._file(token, key).unlink(missing_ok=True)
+
+    def retain(self, token: str, key: str) -> None:
+        """A delete the provider answers without deleting (skip_destroy, deletion_policy ABANDON): the resource
+        stays in the cloud, out of the engine's state."""
+        record = self.get(token, key)
+        if record is not None:
+            self.put(record | {"retained": True})
 
     def resources(self) -> list[dict[str, Any]]:
         return [json.loads(f.read_text()) for f in sorted((self.root / "resources").glob("*.json"))]
 
     def find(self, urn_suffix: str) -> dict[str, Any]:
-        """The one resource whose URN ends with ``urn_suffix`` (e.g. ``'::acme-data-bucket'``)."""
-        found = [r for r in self.resources() if r["urn"].endswith(urn_suffix)]
+        """The one resource whose URN ends with ``urn_suffix`` (e.g. ``'::acme-data-bucket'``) that the engine
+        manages (a retained one, left in the cloud by a delete, is not)."""
+        found = [r for r in self.resources() if r["urn"].endswith(urn_suffix) and not r.get("retained")]
         if len(found) != 1:
             raise LookupError(f"{len(found)} fake resources end with {urn_suffix!r}")
         return found[0]
@@ -205,7 +228,7 @@ class FakeCloud:
 
     def delete(self, urn_suffix: str) -> None:
         found = self.find(urn_suffix)
-        self.remove(found["type"], found["id"])
+        self.remove(found["type"], found.get("key") or found["id"])
 
     def hold_updates(self) -> None:
         """Make every real update wait until ``release_updates``: a run updating then holds the stack's lock until
@@ -234,6 +257,133 @@ class FakeCloud:
         (self.root / "calls.jsonl").unlink(missing_ok=True)
 
 
+# --- What the real providers answer, from provider_behaviour's table (pure: tested without a plugin) ---
+
+RESERVED = "__"  # the providers' own keys in checked inputs: __defaults (bridge), __createBeforeDelete (azure-native)
+CREATE_BEFORE_DELETE = "__createBeforeDelete"
+PLAN_KNOWN = {"aws": {"tagsAll"}}  # computed, yet known in the plan (the provider's CustomizeDiff computes it)
+
+
+def plain(values: dict[str, Any]) -> dict[str, Any]:
+    """Inputs without the providers' reserved keys."""
+    return {k: v for k, v in values.items() if not k.startswith(RESERVED)}
+
+
+def _location(value: Any) -> Any:
+    """azure-native compares locations ignoring case and spaces ("East US" is "eastus": diff.go)."""
+    return value.replace(" ", "").lower() if isinstance(value, str) else value
+
+
+def changed(olds: dict[str, Any], news: dict[str, Any], cloud: str = "") -> list[str]:
+    olds, news = plain(olds), plain(news)
+    same = {k for k in set(olds) & set(news) if k == "location" and PROVIDERS.get(cloud) == AZURE_NATIVE
+            and _location(olds[k]) == _location(news[k])}
+    return sorted(k for k in set(olds) | set(news) if k not in same and olds.get(k) != news.get(k))
+
+
+def auto_name(cloud: str, urn: str, seed: bytes) -> str:
+    """A provider's auto-name: the resource's name with a random suffix (the engine's seed, random per run)."""
+    name, suffix = urn.rsplit("::", 1)[-1], _digest(urn, seed.hex())
+    return f"{name}-{suffix[:7]}" if PROVIDERS[cloud] == BRIDGED else f"{name}{suffix[:8]}"
+
+
+def check(cloud: str, b: Behaviour, urn: str, olds: dict[str, Any], news: dict[str, Any], seed: bytes,
+          config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Check as the provider answers it: its Check-time defaults applied, and a failure for every required input
+    missing, worded as the provider words it. Bridged: the auto-name (kept from the old inputs when it was one),
+    listed in ``__defaults``. azure-native: the auto-name (random: ``__createBeforeDelete``) and the location."""
+    kind, news = PROVIDERS[cloud], dict(news)
+    defaulted: list[str] = []
+    name = b.autoname
+    if name and news.get(name) is None:
+        old = olds.get(name)
+        if kind == BRIDGED:
+            reuse = old is not None and name in (olds.get("__defaults") or [])
+        else:
+            reuse = old is not None
+        news[name] = old if reuse else auto_name(cloud, urn, seed)
+        defaulted.append(name)
+        if kind == AZURE_NATIVE and (not reuse or olds.get(CREATE_BEFORE_DELETE)):
+            news[CREATE_BEFORE_DELETE] = True
+    if kind == AZURE_NATIVE and "location" in b.replace and news.get("location") is None:
+        location = olds.get("location") or config.get("location")
+        if location:
+            news["location"] = location
+    if kind == BRIDGED:
+        news["__defaults"] = sorted(defaulted)
+    failures = []
+    for prop in b.required:
+        if news.get(prop) is None:
+            if kind == BRIDGED:  # bridge check_failures.go missingRequiredKey
+                failures.append(f"Missing required property '{prop}'")
+            else:  # azure-native provider.go validateType
+                hint = (". Either set it explicitly or configure it with 'pulumi config set azure-native:location "
+                        "<value>'.") if prop == "location" else ""
+                failures.append(f"missing required property '{prop}'{hint}")
+    return news, failures
+
+
+def diff(cloud: str, b: Behaviour, olds: dict[str, Any], news: dict[str, Any]) -> tuple[list[str], list[str], bool]:
+    """(changed inputs, those that replace, delete before replace) as the provider's Diff answers them."""
+    keys = changed(olds, news, cloud)
+    replaces = [k for k in keys if b.replaces(k)]
+    if not replaces:
+        return keys, [], False
+    if PROVIDERS[cloud] == AZURE_NATIVE:  # provider.go Diff: unless randomly auto-named
+        return keys, replaces, not olds.get(CREATE_BEFORE_DELETE)
+    # bridge nameRequiresDeleteBeforeReplace: an auto-named property the program set itself.
+    defaults = news.get("__defaults")
+    named = b.autoname is not None and isinstance(defaults, list) and news.get(b.autoname) is not None \
+        and b.autoname not in defaults
+    return keys, replaces, named
+
+
+def _unknown_inside(given: Any, computed: Any) -> Any:
+    """An input as a preview answers it: what the program gave, with what the cloud adds inside it unknown."""
+    if isinstance(given, dict) and isinstance(computed, dict):
+        return {**{k: UNKNOWN for k in computed}, **{k: _unknown_inside(v, computed.get(k)) for k, v in given.items()}}
+    if isinstance(given, list | dict) and isinstance(computed, list | dict) and type(given) is not type(computed):
+        return UNKNOWN  # the cloud answers another shape (ARM: identity ids in, a map of them out)
+    return given
+
+
+def preview_create(cloud: str, b: Behaviour, inputs: dict[str, Any], outputs: dict[str, Any]) -> dict[str, Any]:
+    """A Create preview: the inputs with everything the cloud computes unknown (Terraform's plan knows its schema
+    defaults and what its CustomizeDiff computes, ``PLAN_KNOWN``)."""
+    inputs = plain(inputs)
+    planned = PLAN_KNOWN.get(cloud, set()) | (set(b.defaults) if PROVIDERS[cloud] == BRIDGED else set())
+    result: dict[str, Any] = {}
+    for key, value in outputs.items():
+        if key in inputs:
+            result[key] = _unknown_inside(inputs[key], value)
+        elif key in planned:
+            result[key] = value
+        elif key != "id":
+            result[key] = UNKNOWN
+    return result
+
+
+def preview_update(cloud: str, b: Behaviour, news: dict[str, Any], outputs: dict[str, Any], state: dict[str, Any],
+                   fields: list[str]) -> dict[str, Any]:
+    """An Update preview. Bridged (Terraform SDKv2): the new inputs, computed values as before unless the provider
+    recomputes them for a changed input (``recomputed``: unknown). azure-native: the new inputs, every other response
+    property unknown but ``name`` and ``location``, kept from the old state."""
+    news = plain(news)
+    result: dict[str, Any] = {"id": outputs["id"]}
+    for key, value in outputs.items():
+        if key == "id":
+            continue
+        if key in news:
+            result[key] = _unknown_inside(news[key], value) if PROVIDERS[cloud] == AZURE_NATIVE else news[key]
+        elif PROVIDERS[cloud] == AZURE_NATIVE:
+            result[key] = state[key] if key in ("name", "location") and key in state else UNKNOWN
+        elif any(f in fields or f == "*" for f in b.recomputed.get(key, ())):
+            result[key] = UNKNOWN
+        else:
+            result[key] = value
+    return result
+
+
 def serve(cloud_key: str, version: str, state_dir: str) -> None:
     import grpc
     from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -260,18 +410,33 @@ def serve(cloud_key: str, version: str, state_dir: str) -> None:
                 entry[attr] = value
         fake.log(entry)
 
-    def physical_name(urn: str, inputs: dict[str, Any]) -> str:
+    def physical_name(urn: str, inputs: dict[str, Any], b: Behaviour | None = None) -> str:
         present = [inputs[f] for f in cloud.name_fields if isinstance(inputs.get(f), str) and inputs[f] != UNKNOWN]
         if present:
             return present[-1] if cloud_key in LAST_NAME_WINS else present[0]
-        return f"{urn.rsplit('::', 1)[-1]}-{_digest(urn)[:7]}"  # auto-naming, as the real providers do
+        # Nameless: the id the cloud gives, which a replacement changes (it differs in a replacing input).
+        identity = json.dumps({k: v for k, v in inputs.items() if b is None or b.replaces(k)}, sort_keys=True)
+        return f"{urn.rsplit('::', 1)[-1]}-{_digest(urn, identity)[:7]}"
 
     def token(urn: str) -> str:
         return urn.split("::")[-2].split("$")[-1]
 
-    def computed(urn: str, inputs: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-        res = Resource(token(urn), physical_name(urn, inputs), inputs, config)
-        outputs = {"name": res.name, **inputs, **cloud.outputs(res)}
+    def known(urn: str, operation: str, context: Any) -> Behaviour:
+        """The table's entry for the URN's type; a type it does not know fails the call, as the real providers
+        fail one they do not know ("unrecognized resource type")."""
+        try:
+            return behaviour(token(urn), operation)
+        except UnknownType as exc:
+            record(operation, urn=urn, refused=str(exc))
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"{cloud.package}: {exc}")
+            raise  # abort raises; this keeps the type checker's flow honest
+
+    def computed(urn: str, inputs: dict[str, Any], b: Behaviour, revision: int = 1) -> tuple[str, dict[str, Any]]:
+        """The outputs of a resource with these inputs: the inputs, the provider's defaults for what they leave
+        out (the planned state), and what the cloud computes."""
+        inputs = plain(inputs)
+        res = Resource(token(urn), physical_name(urn, inputs, b), inputs, config, revision)
+        outputs = {"name": res.name, **b.defaults, **inputs, **cloud.outputs(res)}
         rid = outputs[cloud.id_field] if cloud.id_field else outputs.get("id") or res.name
         if "iam" in res.kind.lower() and res.kind.endswith(("Member", "Binding")):
             # An IAM member is identified by what it binds, whom and with which role (as the real providers do).
@@ -279,14 +444,23 @@ def serve(cloud_key: str, version: str, state_dir: str) -> None:
         outputs["id"] = rid
         return rid, outputs
 
-    def changed(olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
-        return sorted(k for k in set(olds) | set(news) if olds.get(k) != news.get(k))
+    def key_of(b: Behaviour, rid: str, state: dict[str, Any]) -> str:
+        """Where the fake keeps a resource: its id, or for a revision its ARN (the provider reads it by ARN)."""
+        return str(state.get("arn") or rid) if b.revisions else rid
 
-    def diff_response(keys: list[str]) -> Any:
+    def diff_response(keys: list[str], replaces: tuple[str, ...] | list[str] = (), delete_first: bool = False,
+                      olds: dict[str, Any] | None = None, news: dict[str, Any] | None = None) -> Any:
         if not keys:
             return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_NONE)
-        detailed = {k: provider_pb2.PropertyDiff(kind=provider_pb2.PropertyDiff.UPDATE, inputDiff=True) for k in keys}
+        kinds = provider_pb2.PropertyDiff
+        detailed = {}
+        for k in keys:
+            added, deleted = olds is not None and k not in olds, news is not None and k not in news
+            kind = (kinds.ADD_REPLACE if added else kinds.DELETE_REPLACE if deleted else kinds.UPDATE_REPLACE) \
+                if k in replaces else (kinds.ADD if added else kinds.DELETE if deleted else kinds.UPDATE)
+            detailed[k] = kinds(kind=kind, inputDiff=True)
         return provider_pb2.DiffResponse(changes=provider_pb2.DiffResponse.DIFF_SOME, diffs=keys,
+                                         replaces=list(replaces), deleteBeforeReplace=delete_first,
                                          detailedDiff=detailed, hasDetailedDiff=True)
 
     class Provider(provider_pb2_grpc.ResourceProviderServicer):
@@ -313,52 +487,90 @@ def serve(cloud_key: str, version: str, state_dir: str) -> None:
             return provider_pb2.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=True)
 
         def Check(self, request: Any, context: Any) -> Any:
-            record("Check", request)
-            return provider_pb2.CheckResponse(inputs=request.news)
+            b = known(request.urn, "Check", context)
+            news, failures = check(cloud_key, b, request.urn, to_dict(request.olds), to_dict(request.news),
+                                   bytes(request.randomSeed), config)
+            record("Check", request, failures=failures)
+            return provider_pb2.CheckResponse(inputs=to_struct(news),
+                                              failures=[provider_pb2.CheckFailure(reason=f) for f in failures])
 
         def Diff(self, request: Any, context: Any) -> Any:
+            b = known(request.urn, "Diff", context)
             olds = to_dict(request.old_inputs) or to_dict(request.olds)
-            keys = changed({k: v for k, v in olds.items() if k != "__defaults"}, to_dict(request.news))
-            record("Diff", request, fields=keys)
-            return diff_response(keys)
+            news = to_dict(request.news)
+            keys, replaces, delete_first = diff(cloud_key, b, olds, news)
+            record("Diff", request, fields=keys, replaces=replaces, delete_before_replace=delete_first)
+            return diff_response(keys, replaces, delete_first, plain(olds), plain(news))
 
         def Create(self, request: Any, context: Any) -> Any:
-            inputs = to_dict(request.properties)
-            rid, outputs = computed(request.urn, inputs)
-            record("Create", request, preview=request.preview, resource_id=rid)
+            b = known(request.urn, "Create", context)
+            inputs, tok = plain(to_dict(request.properties)), token(request.urn)
+            revision = 1
+            if b.revisions and not request.preview:  # a family's next revision (ECS: RegisterTaskDefinition)
+                family = inputs.get(b.revisions)
+                revision = 1 + max((r["outputs"].get("revision", 1) for r in fake.resources()
+                                    if r["type"] == tok and r["id"] == family), default=0)
+            rid, outputs = computed(request.urn, inputs, b, revision)
             if request.preview:
-                return provider_pb2.CreateResponse(properties=to_struct(outputs))
-            if fake.get(token(request.urn), rid) is not None:
+                answer = preview_create(cloud_key, b, inputs, outputs)
+                record("Create", request, preview=True, unknown=sorted(k for k, v in answer.items() if v == UNKNOWN))
+                return provider_pb2.CreateResponse(properties=to_struct(answer))
+            record("Create", request, preview=False, resource_id=rid)
+            key = key_of(b, rid, outputs)
+            if fake.get(tok, key) is not None:
                 context.abort(grpc.StatusCode.ALREADY_EXISTS, f"{cloud.package}: {rid} already exists")
-            fake.put({"id": rid, "type": token(request.urn), "urn": request.urn, "inputs": inputs, "outputs": outputs})
+            if b.unique:
+                wanted = {k: inputs.get(k) for k in b.unique}
+                if any(r["type"] == tok and not r.get("retained") and {k: r["inputs"].get(k) for k in b.unique} ==
+                       wanted for r in fake.resources()):
+                    context.abort(grpc.StatusCode.ALREADY_EXISTS, f"{cloud.package}: {wanted} already exists")
+            fake.put({"id": rid, "key": key, "type": tok, "urn": request.urn, "inputs": inputs, "outputs": outputs})
             return provider_pb2.CreateResponse(id=rid, properties=to_struct(outputs))
 
         def Read(self, request: Any, context: Any) -> Any:
-            found = fake.get(token(request.urn), request.id)
+            b = known(request.urn, "Read", context)
+            found = fake.get(token(request.urn), key_of(b, request.id, to_dict(request.properties)))
             record("Read", request, found=found is not None)
             if found is None:  # an empty id tells the engine the resource is gone
                 return provider_pb2.ReadResponse()
+            # The checked inputs' reserved keys (__defaults...) are the provider's, kept across a read.
+            reserved = {k: v for k, v in to_dict(request.inputs).items() if k.startswith("__")}
             return provider_pb2.ReadResponse(id=request.id, properties=to_struct(found["outputs"]),
-                                             inputs=to_struct(found["inputs"]))
+                                             inputs=to_struct({**found["inputs"], **reserved}))
 
         def Update(self, request: Any, context: Any) -> Any:
-            news = to_dict(request.news)
-            record("Update", request, preview=request.preview,
-                   fields=changed(to_dict(request.old_inputs) or to_dict(request.olds), news))
-            _, outputs = computed(request.urn, news)
+            b = known(request.urn, "Update", context)
+            news, state = plain(to_dict(request.news)), to_dict(request.olds)
+            fields = changed(to_dict(request.old_inputs) or state, news, cloud_key)
+            _, outputs = computed(request.urn, news, b, int(state.get("revision") or 1))
             outputs["id"] = request.id
             if request.preview:
-                return provider_pb2.UpdateResponse(properties=to_struct(outputs))
+                answer = preview_update(cloud_key, b, news, outputs, state, fields)
+                record("Update", request, preview=True, fields=fields,
+                       unknown=sorted(k for k, v in answer.items() if v == UNKNOWN))
+                return provider_pb2.UpdateResponse(properties=to_struct(answer))
+            record("Update", request, preview=False, fields=fields)
             fake.wait_while_held()
-            if fake.get(token(request.urn), request.id) is None:
+            key = key_of(b, request.id, state)
+            if fake.get(token(request.urn), key) is None:
                 context.abort(grpc.StatusCode.NOT_FOUND, f"{cloud.package}: {request.id} does not exist")
-            fake.put({"id": request.id, "type": token(request.urn), "urn": request.urn, "inputs": news,
+            fake.put({"id": request.id, "key": key, "type": token(request.urn), "urn": request.urn, "inputs": news,
                       "outputs": outputs})
             return provider_pb2.UpdateResponse(properties=to_struct(outputs))
 
         def Delete(self, request: Any, context: Any) -> Any:
-            record("Delete", request)
-            fake.remove(token(request.urn), request.id)
+            b = known(request.urn, "Delete", context)
+            state = to_dict(request.properties)
+            refused = b.delete_refused(state) if b.delete_refused else None
+            kept = bool(b.kept_on_delete and b.kept_on_delete(state))
+            record("Delete", request, kept=kept, refused=refused)
+            if refused:
+                context.abort(grpc.StatusCode.FAILED_PRECONDITION, f"{cloud.package}: {refused}")
+            key = key_of(b, request.id, state)
+            if kept:  # the provider only forgets it (skip_destroy, deletion_policy ABANDON)
+                fake.retain(token(request.urn), key)
+            else:
+                fake.remove(token(request.urn), key)
             return empty_pb2.Empty()
 
         def Invoke(self, request: Any, context: Any) -> Any:

@@ -124,8 +124,9 @@ class Identities(AlienComponent):
             policy = aws.iam.Policy(
                 self.child_name(f"{identity}-{number}"),
                 name=self.env.ctx.identity(f"{identity}-{number}"),
-                description=f"alien-pulumi {identity} permissions {number}/{len(documents)} "
-                            f"of stack {self.env.spec.name}",
+                # No count of the documents: IAM cannot change a description (ForceNew), and a setup adding a document
+                # would replace every policy of the role, each deleted first (it is named), with its attachment.
+                description=f"alien-pulumi {identity} permissions {number} of stack {self.env.spec.name}",
                 policy=self._document(document),
                 tags=self.tags,
                 opts=self.child_opts(),
