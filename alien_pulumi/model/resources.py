@@ -88,7 +88,11 @@ class ComputeSpec(ResourceSpec):
         return [("links", rid) for rid in self.link_ids()]
 
     def link_ids(self) -> list[str]:
-        return [split_link(link)[0] for link in self.links]
+        return list(self.link_access())
+
+    def link_access(self) -> dict[str, str | None]:
+        """Linked id -> the access its link names (None: every access the linked type has)."""
+        return dict(map(split_link, self.links))
 
     @field_validator("links")
     @classmethod

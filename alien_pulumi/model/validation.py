@@ -179,9 +179,8 @@ def _raw_refs(item: Mapping[str, Any], where: str) -> _Refs:
     kind = next((t for t in ResourceType if t.value == item.get("type")), None)
     links = item.get("links") or []
     triggers = item.get("triggers") or []
-    refs = [("links", x) for x in links if isinstance(x, str)] if isinstance(links, (list, tuple)) else []
-    access = {split_link(x)[0]: split_link(x)[1] for _, x in refs}
-    refs = [("links", split_link(x)[0]) for _, x in refs]
+    access = dict(split_link(x) for x in links if isinstance(x, str)) if isinstance(links, (list, tuple)) else {}
+    refs = [("links", rid) for rid in access]
     if isinstance(triggers, (list, tuple)):
         queues = [t.get("queue") for t in triggers if isinstance(t, Mapping)]
         refs += [("triggers", q) for q in queues if isinstance(q, str)]

@@ -22,7 +22,7 @@ from alien_pulumi.model.images import image_values, mirrors, runtime_mirror
 from alien_pulumi.model.naming import resource_names
 from alien_pulumi.model.resources import ComputeSpec, ResourceSpec
 from alien_pulumi.model.spec import StackSpec
-from alien_pulumi.model.types import COMPUTE_TYPES, LINK_ACCESS, Lifecycle, ResourceType, split_link
+from alien_pulumi.model.types import COMPUTE_TYPES, LINK_ACCESS, Lifecycle, ResourceType
 from alien_pulumi.permissions.library import (
     IDENTITY,
     REGISTRY,
@@ -303,7 +303,7 @@ def derive_plan(spec: StackSpec, ctx: DeploymentContext) -> PermissionPlan:
         for field_name, ref in res.references():
             target = by_id[ref]
             if field_name == "links":
-                access = dict(map(split_link, res.links))[ref] if isinstance(res, ComputeSpec) else None
+                access = res.link_access()[ref] if isinstance(res, ComputeSpec) else None
                 for granted in (access,) if access else LINK_ACCESS[target.kind]:
                     runtime[profile].append((f"{target.kind.value}/data-{granted}", target,
                                              f"{res.id} links {ref}" + (f" for {access}" if access else "")))

@@ -23,7 +23,7 @@ from alien_pulumi.model.naming import resource_names
 from alien_pulumi.model.types import DATA_TYPES, Lifecycle, Platform
 from alien_pulumi.permissions.claims import HAND_OVER_ACTION, claims, hand_over
 from alien_pulumi.permissions.library import permission_set
-from alien_pulumi.permissions.plan import BoundGrant, PermissionPlan, derive_plan
+from alien_pulumi.permissions.plan import BoundGrant, PermissionPlan, derive_plan, profile_of
 from alien_pulumi.permissions.render import render_layer
 from alien_pulumi.permissions.render.markdown import render_markdown
 from tests.aws_simulator import ACCOUNT, simulate
@@ -207,7 +207,7 @@ def aws_hand_over(plan: PermissionPlan) -> None:
                               context={"iam:PassedToService": service})
         allowed = {r for r, result in zip(roles, results, strict=True) if result == "Allowed"}
         assert allowed == set(given), rid
-        assert plan.runtime[_profile(res)].identity in {g.rsplit("/", 1)[-1] for g in given}
+        assert plan.runtime[profile_of(res)].identity in {g.rsplit("/", 1)[-1] for g in given}
 
 
 def aws_ecs_placement(plan: PermissionPlan) -> None:
@@ -228,12 +228,6 @@ def aws_ecs_placement(plan: PermissionPlan) -> None:
         for context, wanted in tries:
             (result,) = aws_results(plan, "management", [("ecs:UpdateService", service)], context=context)
             assert (result == "Allowed") == (wanted == "Allowed"), (grant.resource_id, context, result)
-
-
-def _profile(res: object) -> str:
-    from alien_pulumi.permissions.plan import profile_of
-
-    return profile_of(res)  # type: ignore[arg-type]
 
 
 # --- GCP: custom roles and bindings ---------------------------------------------------------------------------

@@ -169,14 +169,14 @@ def _hand_over_section(plan: PermissionPlan) -> list[str]:
     """Which identities a release may give each live compute (claims.hand_over, evaluated by the suite)."""
     platform = plan.context.platform
     reach = hand_over(plan)
-    names = {plan.runtime[p].identity: p for p in plan.runtime}
     lines = ["#### Identity hand-over", "",
              f"A release gives a live compute the identity it runs as (`{HAND_OVER_ACTION[platform]}`). "
              "These are all the identities the management identity may give each one:", "",
              "| live compute | runs as | a release may give it |", "|---|---|---|"]
     for rid, identities in reach.items():
         res = next(r for r in plan.spec.resources if r.id == rid)
-        given = ", ".join(f"`{_identity_of(i, names)}`" for i in identities)
+        # the identity's own name is the last segment of the ARN, service-account or identity id the policy names
+        given = ", ".join(f"`{i.rsplit('/', 1)[-1]}`" for i in identities)
         lines.append(f"| `{rid}` | `{plan.runtime[profile_of(res)].identity}` | {given} |")
     lines += ["", HAND_OVER_LIMIT[platform]]
     if any(len(v) > 1 for v in reach.values()):
@@ -185,12 +185,6 @@ def _hand_over_section(plan: PermissionPlan) -> list[str]:
                   "say, a worker's data access behind a public endpoint. Put computes that must never share access "
                   "in different stacks, or keep one of them frozen."]
     return [*lines, "", _DRIFT, ""]
-
-
-def _identity_of(resource: str, names: dict[str, str]) -> str:
-    """A policy's identity resource (ARN, service-account or identity id) as the identity's own name."""
-    tail = resource.rsplit("/", 1)[-1]
-    return next((name for name in names if name == tail or resource.endswith(f"/{name}")), tail)
 
 
 def _placement_section(plan: PermissionPlan) -> list[str]:
